@@ -1,0 +1,1 @@
+//! The shared transport: auth, retries, rate limits, pagination, errors.

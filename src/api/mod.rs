@@ -1,0 +1,14 @@
+//! Typed HTTP clients for Zoom, Movius and the carrier. No Rhai in here.
+
+pub mod e164;
+pub mod error;
+pub mod http;
+pub mod movius;
+pub mod rate;
+pub mod selector;
+pub mod zoom;
+
+pub use e164::{E164Error, E164};
+pub use error::{ApiError, Service};
+pub use rate::{RateCategory, ZoomPlan};
+pub use selector::Selector;

@@ -1,0 +1,3 @@
+//! Zoom Phone, Users and SIP-trunk operations.
+
+pub mod wire;

@@ -1,0 +1,38 @@
+//! The commands: each turns parsed arguments into calls on the library and an exit code.
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+pub mod sandbox;
+
+/// The command line was wrong (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// Exit codes: 0 done, 1 failed, 2 usage, 3 refused by a guard.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<Usage>().is_some() {
+        2
+    } else if err.downcast_ref::<crate::guard::Refused>().is_some() {
+        3
+    } else {
+        1
+    }
+}
+
+/// Run a parsed command line; print the error and return the exit code.
+pub fn dispatch(cli: Cli) -> ExitCode {
+    crate::logging::init(cli.global.verbose);
+    let result = match cli.command {
+        Command::Sandbox(c) => sandbox::run(&cli.global, c),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The Rhai engine: typed operations as script functions, with guardrails around each.

@@ -1,0 +1,1 @@
+//! Audit journal and bulk-run state (SQLite).
