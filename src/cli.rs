@@ -35,23 +35,132 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a bundled procedure or a .rhai script: `vline run onboard-new-user phone_number=+13126170100 user=carol@jpmc.example`.
+    ///
+    /// Parameters are KEY=VALUE, checked against the script's declared parameters before anything
+    /// runs (`vline run <procedure> --help` lists them). Writes pass the guardrails: irreversible
+    /// ones ask, naming the target (`--yes` pre-approves), `--dry-run` holds every write in a plan.
+    /// Exit codes: 0 done, 1 failed, 2 usage, 3 refused by a guard.
+    Run(RunArgs),
+    /// Run a procedure once per row of a CSV, as fast as Zoom's rate limits allow; resumable.
+    ///
+    /// The whole file is validated first (columns, E.164 numbers, emails, duplicates) and refused
+    /// whole, every bad line listed, before any call. One confirmation covers the run. Results go
+    /// to a CSV beside the input (`<name>.results-<run>.csv`); `--resume RUN` continues a run that
+    /// crashed or was stopped, without repeating a row that was done.
+    Bulk(BulkArgs),
+    /// List the bundled procedures with the guide section each implements.
+    Procedures,
+    /// Print what a script can call: signature, impact level and doc (`vline doc zoom::assign_number`).
+    Doc {
+        /// A module (`zoom`), a function (`zoom::assign_number`) or a bare name (`assign_number`).
+        name: Option<String>,
+    },
+    /// Compile scripts and report errors with their position, without running them.
+    Check {
+        /// Script files or bundled procedure names.
+        files: Vec<String>,
+    },
+    /// Print shell completions: `vline completions bash > /etc/bash_completion.d/vline`.
+    Completions {
+        shell: clap_complete::Shell,
+    },
     /// Run the local sandbox (Movius, carrier and Zoom emulator), reset or inspect it.
     #[command(subcommand)]
     Sandbox(SandboxCmd),
+    /// Read the audit journal: runs, their writes, CSV export.
+    #[command(subcommand)]
+    Journal(JournalCmd),
+    /// Run one typed operation: `vline call zoom numbers type=unassigned`, `vline call movius account phone_number=…`.
+    Call(CallArgs),
+    /// Show the resolved profile (secrets masked) or write an example config.
+    #[command(subcommand)]
+    Config(ConfigCmd),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum SandboxCmd {
-    /// Serve the sandbox on 127.0.0.1 until Ctrl-C.
+    /// Serve the sandbox on 127.0.0.1 until Ctrl-C or SIGTERM.
     Serve(SandboxServe),
-    /// Wipe the sandbox state and load a seed.
+    /// Wipe the sandbox state (accounts, numbers, request log, faults) and load a seed.
     Reset {
         /// `demo` (the guide's deployment) or `empty`.
         #[arg(long, default_value = "demo")]
         seed: String,
+        /// SQLite state file (default: the data directory's sandbox.sqlite).
+        #[arg(long)]
+        state: Option<String>,
     },
     /// Counts of orgs, accounts, numbers and users in the sandbox.
-    Status,
+    Status {
+        /// SQLite state file (default: the data directory's sandbox.sqlite).
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// The sandbox's request log: every request it served, oldest first.
+    Log {
+        /// Only requests that change state.
+        #[arg(long)]
+        writes: bool,
+        /// Only the last N requests.
+        #[arg(long)]
+        last: Option<usize>,
+        /// SQLite state file (default: the data directory's sandbox.sqlite).
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Faults on demand: failed peering, 5xx, timeouts, latency, 429 bursts, expired tokens.
+    #[command(subcommand)]
+    Fault(SandboxFaultCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxFaultCmd {
+    /// Replace the faults with these (a running `serve` on the same state picks them up).
+    Set(SandboxFaultSet),
+    /// Remove every fault.
+    Clear {
+        /// SQLite state file (default: the data directory's sandbox.sqlite).
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Print the faults in force.
+    Show {
+        /// SQLite state file (default: the data directory's sandbox.sqlite).
+        #[arg(long)]
+        state: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxFaultSet {
+    /// Peering into Zoom fails for this number (repeatable).
+    #[arg(long = "peering-fail", value_name = "NUMBER")]
+    pub peering_fail: Vec<String>,
+    /// Share of peering attempts that fail (0..1).
+    #[arg(long, value_name = "F")]
+    pub peering_fail_share: Option<f64>,
+    /// Share of requests answered 503 (0..1).
+    #[arg(long = "5xx", value_name = "F")]
+    pub http_5xx: Option<f64>,
+    /// Share of requests that hang 30 s, then answer 504 (0..1).
+    #[arg(long, value_name = "F")]
+    pub timeouts: Option<f64>,
+    /// Added latency per service, e.g. `zoom=200ms,movius=350ms,carrier=1s`.
+    #[arg(long, value_name = "SERVICE=DURATION,…")]
+    pub latency: Option<String>,
+    /// Of every N Zoom requests, the last LEN get 429, e.g. `10:3`.
+    #[arg(long = "burst-429", value_name = "N:LEN")]
+    pub burst_429: Option<String>,
+    /// 429s come without Retry-After.
+    #[arg(long)]
+    pub no_retry_after: bool,
+    /// Expire every Zoom token issued so far.
+    #[arg(long)]
+    pub expire_tokens: bool,
+    /// SQLite state file (default: the data directory's sandbox.sqlite).
+    #[arg(long)]
+    pub state: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -65,4 +174,126 @@ pub struct SandboxServe {
     /// Seed to load when the state is new: `demo` or `empty`.
     #[arg(long, default_value = "demo")]
     pub seed: String,
+    /// Zoom plan that sets the rate limits: `pro` or `business`.
+    #[arg(long, default_value = "business")]
+    pub plan: String,
+    /// Never answer 429 for rate limits (faults still can).
+    #[arg(long)]
+    pub no_rate_limits: bool,
+    /// Ignore the phone_number filter of GET /phone/numbers, as Zoom's published spec documents none.
+    #[arg(long)]
+    pub published_spec: bool,
+    /// Lifetime of Zoom access tokens, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub token_ttl: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// `zoom`, `movius` or `carrier` (sandbox only).
+    pub service: String,
+    /// The operation, named like the script function (`numbers`, `account`, `assign_number`, …);
+    /// `vline call zoom help` lists them with their keys.
+    pub op: String,
+    /// Arguments as key=value (`type=unassigned`, `phone_number=+13126170001`, lists comma-separated).
+    pub params: Vec<String>,
+    /// Allow operations that change state (they are refused otherwise).
+    #[arg(long)]
+    pub allow_write: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Print the resolved profile: URLs, ids, plan, policy, and where each secret comes from (masked).
+    Show,
+    /// Write a commented example config.toml.
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCmd {
+    /// The latest runs, newest first.
+    List {
+        /// How many runs to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// One run and its writes in order.
+    Show {
+        /// Run id, as `vline journal list` shows it (`r12` or `12`).
+        run: crate::journal::RunId,
+    },
+    /// All journaled writes as CSV (or JSON with --json).
+    Export {
+        /// CSV output (the default).
+        #[arg(long)]
+        csv: bool,
+        /// Only this run's writes.
+        #[arg(long)]
+        run: Option<crate::journal::RunId>,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct RunArgs {
+    /// A bundled procedure (`vline procedures`) or a path to a .rhai file.
+    pub script: Option<String>,
+    /// Parameters as KEY=VALUE (`vline run <procedure> --help` lists them).
+    pub params: Vec<String>,
+    /// Send no write: print the numbered plan of what would be sent.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Approve irreversible operations without a prompt (after checking the targets).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Refuse every write.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Run a maintenance-window procedure outside the window; the reason is journaled.
+    #[arg(long, value_name = "REASON")]
+    pub outside_window: Option<String>,
+    /// Stop after N writes (default: the profile's max_changes).
+    #[arg(long, value_name = "N")]
+    pub max_changes: Option<u64>,
+    /// Show the script's parameters (or this help without a script).
+    #[arg(long, short = 'h')]
+    pub help: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BulkArgs {
+    /// A bundled procedure or a .rhai file; CSV columns map to its declared parameters.
+    pub script: String,
+    /// The input CSV (header row = parameter names).
+    #[arg(long)]
+    pub csv: PathBuf,
+    /// Rows at once: a number, or `auto` (grow while Zoom's budget is not full, back off on 429).
+    #[arg(long, default_value = "auto")]
+    pub concurrency: crate::bulk::run::Concurrency,
+    /// Continue run RUN (from `vline journal list`): done rows are skipped, the rest re-checked.
+    #[arg(long, value_name = "RUN")]
+    pub resume: Option<String>,
+    /// Send no write; print the plan.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Approve the run's irreversible changes without a prompt.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Results CSV (default: beside the input, `<name>.results-<run>.csv`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Stop after N writes in total.
+    #[arg(long, value_name = "N")]
+    pub max_changes: Option<u64>,
+    /// Run a maintenance-window procedure outside the window; the reason is journaled.
+    #[arg(long, value_name = "REASON")]
+    pub outside_window: Option<String>,
 }

@@ -4,10 +4,12 @@
 //! `sandbox` shares only the wire types of `api`.
 
 pub mod api;
+pub mod bulk;
 pub mod guard;
 pub mod journal;
 pub mod host;
 pub mod sandbox;
 pub mod cli;
 pub mod cmd;
+pub mod config;
 pub mod logging;

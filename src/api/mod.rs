@@ -1,10 +1,12 @@
 //! Typed HTTP clients for Zoom, Movius and the carrier. No Rhai in here.
 
+pub mod clients;
 pub mod e164;
 pub mod error;
 pub mod http;
 pub mod movius;
 pub mod rate;
+pub mod secret;
 pub mod selector;
 pub mod zoom;
 

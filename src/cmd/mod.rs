@@ -4,7 +4,14 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod call;
+pub mod config;
+pub mod journal;
+pub mod bulk;
+pub mod doc;
+pub mod run;
 pub mod sandbox;
+pub mod session;
 
 /// The command line was wrong (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +33,16 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 pub fn dispatch(cli: Cli) -> ExitCode {
     crate::logging::init(cli.global.verbose);
     let result = match cli.command {
+        Command::Run(a) => run::run(&cli.global, a),
+        Command::Bulk(a) => bulk::run(&cli.global, a),
+        Command::Procedures => doc::procedures(&cli.global),
+        Command::Doc { name } => doc::doc(&cli.global, name.as_deref()),
+        Command::Check { files } => doc::check(&cli.global, &files),
+        Command::Completions { shell } => doc::completions(shell),
         Command::Sandbox(c) => sandbox::run(&cli.global, c),
+        Command::Journal(c) => journal::run(&cli.global, c),
+        Command::Call(c) => call::run(&cli.global, c),
+        Command::Config(c) => config::run(&cli.global, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,1 +1,551 @@
 //! Audit journal and bulk-run state (SQLite).
+//!
+//! One row per run (who, where, which script and digest, parameters, mode, outcome) and one per
+//! write the guard saw (also held and refused ones), plus the per-line state of bulk runs.
+//! The file is in WAL mode with a 5 s busy timeout, so several processes (two bulk runs, a
+//! `vline journal list` during a run) can share it.
+
+mod bulk;
+mod schema;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::guard::{self, Impact};
+
+pub use bulk::{BulkRow, RowStatus};
+pub use schema::CURRENT as SCHEMA_VERSION;
+
+/// What went wrong with the journal file.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal {path}: cannot create its directory: {source}")]
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("journal {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("journal: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("journal {path} has schema version {found}, newer than this vline knows ({known}); use a newer vline")]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("journal: unreadable {what} {value:?} in run {run}")]
+    Corrupt {
+        run: RunId,
+        what: &'static str,
+        value: String,
+    },
+    #[error("journal: run {run} has no bulk row for line {line}")]
+    NoBulkRow { run: RunId, line: u64 },
+}
+
+/// A run's number in the journal. Shown as `r12`; the command line takes `r12` or `12`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RunId(pub i64);
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "r{}", self.0)
+    }
+}
+
+impl FromStr for RunId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<RunId, String> {
+        let t = s.trim();
+        let digits = t.strip_prefix(['r', 'R']).unwrap_or(t);
+        match digits.parse::<i64>() {
+            Ok(n) if n > 0 => Ok(RunId(n)),
+            _ => Err(format!(
+                "{s:?} is not a run id (they look like r12 or 12; `vline journal list` shows them)"
+            )),
+        }
+    }
+}
+
+/// How a run ended (or that it has not yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunOutcome {
+    Running,
+    Done,
+    Failed,
+    Refused,
+    Interrupted,
+}
+
+/// What happened to one write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteOutcome {
+    /// Sent to the service, which accepted it.
+    Sent,
+    /// Dry-run: added to the plan, not sent.
+    Held,
+    /// A guard refused it; not sent.
+    Refused,
+    /// Sent, and the service (or the network) failed it.
+    Failed,
+}
+
+macro_rules! text_enum {
+    ($t:ty { $($v:ident => $s:literal),* $(,)? }) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $s),* }
+            }
+            fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some(Self::$v),)* _ => None }
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+text_enum!(RunOutcome { Running => "running", Done => "done", Failed => "failed", Refused => "refused", Interrupted => "interrupted" });
+text_enum!(WriteOutcome { Sent => "sent", Held => "held", Refused => "refused", Failed => "failed" });
+
+fn parse_impact(s: &str) -> Option<Impact> {
+    [Impact::Read, Impact::Write, Impact::Irreversible]
+        .into_iter()
+        .find(|i| i.as_str() == s)
+}
+
+/// A run about to start.
+#[derive(Clone, Debug)]
+pub struct NewRun {
+    pub operator: String,
+    pub host: String,
+    pub profile: String,
+    pub script: String,
+    /// sha256 of the script source, hex.
+    pub script_digest: String,
+    /// The run's parameters (redacted again before storing).
+    pub params: Value,
+    /// `run`, `dry-run`, `read-only`, `bulk` or `repl`.
+    pub mode: String,
+    pub outside_window_reason: Option<String>,
+}
+
+/// One write the guard saw, as the host reports it.
+#[derive(Clone, Debug)]
+pub struct WriteRecord {
+    pub seq: u64,
+    pub op: String,
+    pub impact: Impact,
+    pub target: String,
+    /// Redacted again before storing, in case a caller forgot.
+    pub params: Value,
+    pub outcome: WriteOutcome,
+    pub http_status: Option<u16>,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+}
+
+/// A run as `vline journal list` shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunSummary {
+    pub id: RunId,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub operator: String,
+    pub host: String,
+    pub profile: String,
+    pub script: String,
+    pub script_digest: String,
+    pub params: Value,
+    pub mode: String,
+    pub outside_window_reason: Option<String>,
+    pub outcome: RunOutcome,
+    pub detail: String,
+    /// Writes journaled for the run (sent, held, refused and failed).
+    pub writes: u64,
+}
+
+/// A journaled write.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WriteRow {
+    pub run: RunId,
+    pub seq: u64,
+    pub at: String,
+    pub op: String,
+    pub impact: Impact,
+    pub target: String,
+    pub params: Value,
+    pub outcome: WriteOutcome,
+    pub http_status: Option<u16>,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+}
+
+/// The audit journal. `Send + Sync`; share it with `Arc`.
+pub struct Journal {
+    conn: Mutex<Connection>,
+    path: String,
+}
+
+impl fmt::Debug for Journal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Journal").field("path", &self.path).finish()
+    }
+}
+
+/// Where the journal lives: `journal.sqlite` in the data directory (`$VLINE_HOME`, else
+/// `$XDG_DATA_HOME/vline`, else `~/.local/share/vline`), the same one every command uses.
+pub fn default_journal_path() -> PathBuf {
+    crate::config::data_dir().join("journal.sqlite")
+}
+
+/// Who runs vline: `$USER`, `$LOGNAME`, else `whoami`.
+pub fn current_operator() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .or_else(|| {
+            let out = std::process::Command::new("whoami").output().ok()?;
+            let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            (out.status.success() && !s.is_empty()).then_some(s)
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// The machine's name: the kernel's hostname, `/etc/hostname`, else `$HOSTNAME`.
+pub fn current_host() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|p| {
+            std::fs::read_to_string(p)
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        })
+        .or_else(|| {
+            std::env::var("HOSTNAME")
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Now as stored: RFC 3339, UTC, milliseconds.
+fn now_text() -> String {
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Millisecond)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| jiff::Timestamp::now().to_string())
+}
+
+fn i64_of(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn json_text(v: &Value) -> String {
+    guard::redact(v).to_string()
+}
+
+fn json_of(s: &str) -> Value {
+    // Stored by us as JSON; if someone edited the file, show the text rather than fail.
+    serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_string()))
+}
+
+impl Journal {
+    /// Open (creating it and its directory if needed) the journal at `path`.
+    pub fn open(path: &Path) -> Result<Journal, JournalError> {
+        let shown = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| JournalError::Dir {
+                path: shown.clone(),
+                source,
+            })?;
+        }
+        let fresh = !path.exists();
+        let open_err = |source| JournalError::Open {
+            path: shown.clone(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        if fresh {
+            restrict_permissions(path);
+        }
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(open_err)?;
+        // WAL lets readers and one writer work at once across processes; FULL sync because an
+        // audit record that a power cut can lose is not much of a record.
+        let _: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(open_err)?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(open_err)?;
+        Self::finish_open(conn, shown)
+    }
+
+    /// A journal that lives only as long as this value (tests, the REPL without a data dir).
+    pub fn open_in_memory() -> Result<Journal, JournalError> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+        Self::finish_open(conn, ":memory:".to_string())
+    }
+
+    fn finish_open(mut conn: Connection, path: String) -> Result<Journal, JournalError> {
+        schema::migrate(&mut conn, &path)?;
+        Ok(Journal {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    /// The file this journal writes to (`:memory:` for an in-memory one).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A thread that panicked while holding the lock left SQLite consistent (each statement
+        // is atomic), so the connection is still usable.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Record the start of a run; its outcome is `running` until [`Journal::finish_run`].
+    pub fn start_run(&self, r: &NewRun) -> Result<RunId, JournalError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO runs (started_at, operator, host, pid, profile, script, script_digest, params, mode, outside_window_reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                now_text(),
+                r.operator,
+                r.host,
+                std::process::id(),
+                r.profile,
+                r.script,
+                r.script_digest,
+                json_text(&r.params),
+                r.mode,
+                r.outside_window_reason,
+            ],
+        )?;
+        Ok(RunId(conn.last_insert_rowid()))
+    }
+
+    /// Record one write (sent, held in dry-run, refused or failed).
+    pub fn record_write(&self, run: RunId, w: &WriteRecord) -> Result<(), JournalError> {
+        self.conn().execute(
+            "INSERT INTO writes (run_id, seq, at, op, impact, target, params, outcome, http_status, duration_ms, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                run.0,
+                i64_of(w.seq),
+                now_text(),
+                w.op,
+                w.impact.as_str(),
+                w.target,
+                json_text(&w.params),
+                w.outcome.as_str(),
+                w.http_status,
+                i64_of(w.duration_ms),
+                w.error,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Record how a run ended; `detail` is the one-line reason shown by `journal show`.
+    pub fn finish_run(
+        &self,
+        run: RunId,
+        outcome: RunOutcome,
+        detail: &str,
+    ) -> Result<(), JournalError> {
+        let finished = (outcome != RunOutcome::Running).then(now_text);
+        self.conn().execute(
+            "UPDATE runs SET outcome = ?2, detail = ?3, finished_at = ?4 WHERE id = ?1",
+            params![run.0, outcome.as_str(), detail, finished],
+        )?;
+        Ok(())
+    }
+
+    /// The latest `limit` runs, newest first.
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunSummary>, JournalError> {
+        let conn = self.conn();
+        let mut st = conn.prepare(&format!("{RUN_SELECT} ORDER BY r.id DESC LIMIT ?1"))?;
+        let rows = st
+            .query_map([i64_of(limit as u64)], raw_run)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(RawRun::into_summary).collect()
+    }
+
+    /// One run and its writes in order, or `None` if there is no such run.
+    pub fn run(&self, id: RunId) -> Result<Option<(RunSummary, Vec<WriteRow>)>, JournalError> {
+        let raw = {
+            let conn = self.conn();
+            conn.query_row(&format!("{RUN_SELECT} WHERE r.id = ?1"), [id.0], raw_run)
+                .optional()?
+        };
+        let Some(raw) = raw else { return Ok(None) };
+        let summary = raw.into_summary()?;
+        let writes = self.writes(Some(id))?;
+        Ok(Some((summary, writes)))
+    }
+
+    /// All writes (of one run, or of every run), ordered by run and sequence.
+    pub fn writes(&self, run: Option<RunId>) -> Result<Vec<WriteRow>, JournalError> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT run_id, seq, at, op, impact, target, params, outcome, http_status, duration_ms, error
+             FROM writes WHERE (?1 IS NULL OR run_id = ?1) ORDER BY run_id, seq, id",
+        )?;
+        let raws = st
+            .query_map([run.map(|r| r.0)], |r| {
+                Ok((
+                    RunId(r.get(0)?),
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, Option<i64>>(8)?,
+                    r.get::<_, i64>(9)?,
+                    r.get::<_, Option<String>>(10)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter()
+            .map(
+                |(run, seq, at, op, impact, target, params, outcome, status, ms, error)| {
+                    Ok(WriteRow {
+                        impact: parse_impact(&impact).ok_or(JournalError::Corrupt {
+                            run,
+                            what: "impact",
+                            value: impact,
+                        })?,
+                        outcome: WriteOutcome::parse(&outcome).ok_or(JournalError::Corrupt {
+                            run,
+                            what: "write outcome",
+                            value: outcome,
+                        })?,
+                        run,
+                        seq: seq.max(0) as u64,
+                        at,
+                        op,
+                        target,
+                        params: json_of(&params),
+                        http_status: status.and_then(|s| u16::try_from(s).ok()),
+                        duration_ms: ms.max(0) as u64,
+                        error,
+                    })
+                },
+            )
+            .collect()
+    }
+}
+
+const RUN_SELECT: &str = "SELECT r.id, r.started_at, r.finished_at, r.operator, r.host, r.profile, r.script, r.script_digest,
+        r.params, r.mode, r.outside_window_reason, r.outcome, r.detail,
+        (SELECT count(*) FROM writes w WHERE w.run_id = r.id)
+    FROM runs r";
+
+/// A run row as SQLite gives it, before its text columns are parsed.
+struct RawRun {
+    id: RunId,
+    started_at: String,
+    finished_at: Option<String>,
+    operator: String,
+    host: String,
+    profile: String,
+    script: String,
+    script_digest: String,
+    params: String,
+    mode: String,
+    outside_window_reason: Option<String>,
+    outcome: String,
+    detail: String,
+    writes: i64,
+}
+
+fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
+    Ok(RawRun {
+        id: RunId(r.get(0)?),
+        started_at: r.get(1)?,
+        finished_at: r.get(2)?,
+        operator: r.get(3)?,
+        host: r.get(4)?,
+        profile: r.get(5)?,
+        script: r.get(6)?,
+        script_digest: r.get(7)?,
+        params: r.get(8)?,
+        mode: r.get(9)?,
+        outside_window_reason: r.get(10)?,
+        outcome: r.get(11)?,
+        detail: r.get(12)?,
+        writes: r.get(13)?,
+    })
+}
+
+impl RawRun {
+    fn into_summary(self) -> Result<RunSummary, JournalError> {
+        let outcome = RunOutcome::parse(&self.outcome).ok_or(JournalError::Corrupt {
+            run: self.id,
+            what: "run outcome",
+            value: self.outcome.clone(),
+        })?;
+        Ok(RunSummary {
+            id: self.id,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+            operator: self.operator,
+            host: self.host,
+            profile: self.profile,
+            script: self.script,
+            script_digest: self.script_digest,
+            params: json_of(&self.params),
+            mode: self.mode,
+            outside_window_reason: self.outside_window_reason,
+            outcome,
+            detail: self.detail,
+            writes: self.writes.max(0) as u64,
+        })
+    }
+}
+
+/// The journal names operators and targets: keep it to its owner.
+fn restrict_permissions(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            tracing::warn!(
+                "journal {}: could not make it private (0600): {e}",
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+#[cfg(test)]
+mod tests;

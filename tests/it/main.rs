@@ -2,3 +2,4 @@
 //! One test binary for the whole suite (faster to build on a 2-core machine).
 
 mod support;
+mod journal;

@@ -1,0 +1,6 @@
+//! Bulk runs: a CSV in, the procedure once per row on a pool of threads, progress, resume, and a
+//! results CSV out.
+
+pub mod progress;
+pub mod run;
+pub mod validate;

@@ -1,0 +1,366 @@
+//! Run a procedure once per CSV row on a pool of threads: each worker has its own engine and the
+//! shared compiled script, every call goes through the process-wide rate limiter, every row's
+//! outcome is journaled the moment it finishes, and results stream to a CSV.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rhai::Map;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::host::engine;
+use crate::host::script::{explain, Failure, Script};
+use crate::host::session::Session;
+use crate::host::value::to_json;
+use crate::journal::{Journal, RowStatus, RunId};
+
+use super::progress::Progress;
+use super::validate::{bind_row, BoundRow};
+
+/// How many rows run at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Concurrency {
+    Fixed(usize),
+    /// Grow while Zoom's budget is not full; halve on 429.
+    Auto,
+}
+
+impl std::str::FromStr for Concurrency {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "auto" {
+            return Ok(Concurrency::Auto);
+        }
+        match s.parse::<usize>() {
+            Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(Concurrency::Fixed(n)),
+            _ => Err(format!("--concurrency takes 1 to {MAX_WORKERS} or 'auto', not '{s}'")),
+        }
+    }
+}
+
+pub const MAX_WORKERS: usize = 64;
+
+/// What a bulk run did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub run: String,
+    pub rows: u64,
+    pub done: u64,
+    pub failed: u64,
+    /// Done in an earlier attempt of this run (`--resume`).
+    pub skipped: u64,
+    /// Not started: the window closed, a guard refused, or Ctrl-C.
+    pub not_started: u64,
+    pub elapsed_s: f64,
+    pub rows_per_s: f64,
+    pub http_429: u64,
+    pub results: String,
+    pub stopped: Option<String>,
+}
+
+/// One row's outcome.
+struct RowResult {
+    line: u64,
+    record: Vec<String>,
+    status: RowStatus,
+    detail: String,
+    zoom_number_id: String,
+    ms: u64,
+    /// A guard refusal or Ctrl-C: stop taking rows.
+    stop: Option<String>,
+}
+
+pub struct BulkJob<'a> {
+    pub session: Arc<Session>,
+    pub script: Script,
+    pub csv: &'a Path,
+    pub columns: Vec<String>,
+    pub rows: u64,
+    pub journal: Arc<Journal>,
+    pub run: RunId,
+    pub concurrency: Concurrency,
+    pub out: PathBuf,
+    /// Lines already done in an earlier attempt (resume), with their recorded detail.
+    pub done_before: HashMap<u64, String>,
+    /// When the maintenance window closes (stop taking new rows then).
+    pub closes_at: Option<jiff::Timestamp>,
+}
+
+/// Stream the CSV through the workers; return when every started row has finished.
+pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
+    let started = Instant::now();
+    let stats_before = job.session.clients.transport.stats();
+    let max_workers = match job.concurrency {
+        Concurrency::Fixed(n) => n,
+        Concurrency::Auto => 24,
+    };
+    let allowed = Arc::new(AtomicUsize::new(match job.concurrency {
+        Concurrency::Fixed(n) => n,
+        Concurrency::Auto => 2,
+    }));
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_reason: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let (row_tx, row_rx) = mpsc::sync_channel::<(u64, csv::StringRecord)>(max_workers * 2);
+    let row_rx = Arc::new(Mutex::new(row_rx));
+    let (res_tx, res_rx) = mpsc::channel::<RowResult>();
+
+    let mut out = csv::Writer::from_path(&job.out).map_err(|e| anyhow::anyhow!("results file {}: {e}", job.out.display()))?;
+    let mut head = job.columns.clone();
+    head.extend(["line", "status", "detail", "zoom_number_id", "duration_ms"].map(String::from));
+    out.write_record(&head)?;
+
+    let mut progress = Progress::new(job.rows, std::io::stderr().is_terminal());
+    let mut report = Report {
+        run: job.run.to_string(),
+        rows: job.rows,
+        done: 0,
+        failed: 0,
+        skipped: 0,
+        not_started: 0,
+        elapsed_s: 0.0,
+        rows_per_s: 0.0,
+        http_429: 0,
+        results: job.out.display().to_string(),
+        stopped: None,
+    };
+
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        // Reader: streams rows (memory stays flat), skips rows done before.
+        let reader_stop = stop.clone();
+        let csv_path = job.csv.to_path_buf();
+        let done_before = &job.done_before;
+        let res_tx_reader = res_tx.clone();
+        scope.spawn(move || {
+            let Ok(mut rd) = csv::Reader::from_path(&csv_path) else { return };
+            let mut rec = csv::StringRecord::new();
+            while let Ok(true) = rd.read_record(&mut rec) {
+                let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                if let Some(detail) = done_before.get(&line) {
+                    let _ = res_tx_reader.send(RowResult {
+                        line,
+                        record: rec.iter().map(str::to_string).collect(),
+                        status: RowStatus::Skipped,
+                        detail: format!("done in an earlier attempt: {detail}"),
+                        zoom_number_id: String::new(),
+                        ms: 0,
+                        stop: None,
+                    });
+                    continue;
+                }
+                if reader_stop.load(Ordering::Relaxed) || row_tx.send((line, rec.clone())).is_err() {
+                    break;
+                }
+            }
+        });
+
+        for idx in 0..max_workers {
+            let rx = row_rx.clone();
+            let tx = res_tx.clone();
+            let allowed = allowed.clone();
+            let stop = stop.clone();
+            let session = job.session.clone();
+            let script = &job.script;
+            let columns = &job.columns;
+            let journal = job.journal.clone();
+            let run = job.run;
+            let closes_at = job.closes_at;
+            scope.spawn(move || {
+                let engine = engine::build(Some(&session), engine::Limits::default());
+                loop {
+                    if stop.load(Ordering::Relaxed) || session.cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if idx >= allowed.load(Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(50));
+                        continue;
+                    }
+                    if closes_at.is_some_and(|c| jiff::Timestamp::now() >= c) {
+                        let _ = tx.send(stop_row("the maintenance window closed; no new rows were started"));
+                        break;
+                    }
+                    let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok((line, rec)) = next else { break };
+                    let t0 = Instant::now();
+                    if let Err(e) = journal.bulk_row_started(run, line) {
+                        tracing::error!("journal: {e}");
+                    }
+                    let r = run_row(&engine, script, &script.header, columns, &rec, line);
+                    let mut r = r;
+                    r.ms = t0.elapsed().as_millis() as u64;
+                    if let Err(e) = journal.bulk_row_finished(
+                        run,
+                        line,
+                        r.status,
+                        &r.detail,
+                        Some(r.zoom_number_id.as_str()).filter(|s| !s.is_empty()),
+                        r.ms,
+                    ) {
+                        tracing::error!("journal: {e}");
+                    }
+                    let halt = r.stop.is_some();
+                    if tx.send(r).is_err() || halt {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(res_tx);
+
+        // Collector: results CSV, progress, auto concurrency, stop on refusal.
+        let mut last_tick = Instant::now();
+        let mut last_429 = stats_before.rate_limited;
+        let mut last_done = 0u64;
+        let mut best_rate = 0.0f64;
+        loop {
+            let r = match res_rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(r) => Some(r),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            if let Some(r) = r {
+                if let Some(why) = &r.stop {
+                    stop.store(true, Ordering::Relaxed);
+                    let mut s = stop_reason.lock().unwrap_or_else(|e| e.into_inner());
+                    s.get_or_insert_with(|| why.clone());
+                }
+                if r.line > 0 {
+                    match r.status {
+                        RowStatus::Done => report.done += 1,
+                        RowStatus::Failed => report.failed += 1,
+                        RowStatus::Skipped => report.skipped += 1,
+                        _ => {}
+                    }
+                    let mut rec = r.record.clone();
+                    rec.resize(job.columns.len(), String::new());
+                    rec.extend([
+                        r.line.to_string(),
+                        r.status.as_str().to_string(),
+                        r.detail.clone(),
+                        r.zoom_number_id.clone(),
+                        r.ms.to_string(),
+                    ]);
+                    out.write_record(&rec)?;
+                    progress.row(r.status == RowStatus::Failed);
+                }
+            }
+            if last_tick.elapsed() >= Duration::from_secs(1) {
+                out.flush()?;
+                let st = job.session.clients.transport.stats();
+                let waits = st.rate_limited.saturating_sub(stats_before.rate_limited);
+                progress.tick(allowed.load(Ordering::Relaxed), waits);
+                if job.concurrency == Concurrency::Auto {
+                    let done = report.done + report.failed;
+                    let rate = (done - last_done) as f64 / last_tick.elapsed().as_secs_f64();
+                    let cur = allowed.load(Ordering::Relaxed);
+                    if st.rate_limited > last_429 {
+                        allowed.store((cur / 2).max(1), Ordering::Relaxed);
+                    } else if rate >= best_rate * 0.98 && cur < max_workers {
+                        // Still gaining: one more worker.
+                        allowed.store(cur + 1, Ordering::Relaxed);
+                    }
+                    best_rate = best_rate.max(rate);
+                    last_done = done;
+                }
+                last_429 = st.rate_limited;
+                last_tick = Instant::now();
+            }
+        }
+        Ok(())
+    })?;
+    out.flush()?;
+    let st = job.session.clients.transport.stats();
+    report.http_429 = st.rate_limited.saturating_sub(stats_before.rate_limited);
+    report.elapsed_s = started.elapsed().as_secs_f64();
+    report.rows_per_s = (report.done + report.failed) as f64 / report.elapsed_s.max(1e-9);
+    report.not_started = job.rows.saturating_sub(report.done + report.failed + report.skipped);
+    report.stopped = stop_reason.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if job.session.cancel.load(Ordering::Relaxed) && report.stopped.is_none() {
+        report.stopped = Some("interrupted by Ctrl-C".into());
+    }
+    progress.finish(&report);
+    Ok(report)
+}
+
+fn stop_row(why: &str) -> RowResult {
+    RowResult {
+        line: 0,
+        record: vec![],
+        status: RowStatus::Failed,
+        detail: String::new(),
+        zoom_number_id: String::new(),
+        ms: 0,
+        stop: Some(why.to_string()),
+    }
+}
+
+fn run_row(
+    engine: &rhai::Engine,
+    script: &Script,
+    header: &crate::host::header::Header,
+    columns: &[String],
+    rec: &csv::StringRecord,
+    line: u64,
+) -> RowResult {
+    let record: Vec<String> = rec.iter().map(str::to_string).collect();
+    let mut r = RowResult {
+        line,
+        record,
+        status: RowStatus::Failed,
+        detail: String::new(),
+        zoom_number_id: String::new(),
+        ms: 0,
+        stop: None,
+    };
+    let bound: BoundRow = match bind_row(header, columns, rec) {
+        Ok(b) => b,
+        Err(errs) => {
+            // Validated before the run; only a file edited mid-run gets here.
+            r.detail = errs.join("; ");
+            return r;
+        }
+    };
+    match script.run(engine, &bound) {
+        Ok(v) => {
+            r.status = RowStatus::Done;
+            let j = to_json(&v);
+            r.detail = summary(&j);
+            r.zoom_number_id = j.get("zoom_number_id").and_then(Value::as_str).unwrap_or_default().to_string();
+        }
+        Err(e) => match explain(&e) {
+            Failure::Refused { reason, how } => {
+                r.detail = format!("refused: {reason}");
+                r.stop = Some(format!("{reason}. {how}"));
+            }
+            Failure::Interrupted => {
+                r.detail = "interrupted".into();
+                r.stop = Some("interrupted by Ctrl-C".into());
+            }
+            Failure::Error(m) => r.detail = m,
+        },
+    }
+    r
+}
+
+/// One line about a row's result: its `status` and `message` if the procedure gave them.
+fn summary(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let status = m.get("status").and_then(Value::as_str).unwrap_or("done");
+            match m.get("message").and_then(Value::as_str) {
+                Some(msg) => format!("{status}: {msg}"),
+                None => status.to_string(),
+            }
+        }
+        Value::Null => "done".into(),
+        other => other.to_string(),
+    }
+}
+
+#[allow(dead_code)]
+fn unused(_: Map) {}

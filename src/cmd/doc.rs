@@ -1,0 +1,139 @@
+//! `vline doc`, `vline procedures`, `vline check` and `vline completions`: what a script can call,
+//! which procedures exist, whether a script compiles.
+
+use std::io::Write;
+
+use clap::CommandFactory;
+use serde_json::json;
+
+use crate::cli::{Cli, Global};
+use crate::host::catalog::{self, CATALOG};
+use crate::host::header::Header;
+use crate::host::script::Script;
+use crate::host::{bundle, engine};
+
+use super::Usage;
+
+/// `vline doc [module|module::fn|fn]`.
+pub fn doc(global: &Global, name: Option<&str>) -> anyhow::Result<()> {
+    let entries: Vec<_> = match name {
+        None => CATALOG.iter().collect(),
+        Some(n) => catalog::find(n),
+    };
+    if entries.is_empty() {
+        return Err(Usage(format!(
+            "no function or module '{}' (modules: {})",
+            name.unwrap_or_default(),
+            modules().join(", ")
+        ))
+        .into());
+    }
+    if global.json {
+        let v: Vec<_> = entries
+            .iter()
+            .map(|d| json!({"name": d.qualified(), "signature": d.signature, "impact": d.impact, "doc": d.doc}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    if name.is_none() {
+        for m in modules() {
+            writeln!(out, "{m}::")?;
+            for d in CATALOG.iter().filter(|d| d.module == m) {
+                let imp = d.impact.map(|i| i.as_str()).unwrap_or("-");
+                writeln!(out, "  {:<60} {imp}", d.signature)?;
+            }
+        }
+        writeln!(out, "\n`vline doc zoom::assign_number` shows one function; `vline doc zoom` one module.")?;
+        return Ok(());
+    }
+    for d in entries {
+        writeln!(out, "{}", catalog::render(d))?;
+    }
+    Ok(())
+}
+
+fn modules() -> Vec<&'static str> {
+    let mut m: Vec<&str> = Vec::new();
+    for d in CATALOG {
+        if !m.contains(&d.module) {
+            m.push(d.module);
+        }
+    }
+    m
+}
+
+/// `vline procedures`: the bundled procedures with their guide section.
+pub fn procedures(global: &Global) -> anyhow::Result<()> {
+    let dir = crate::config::data_dir();
+    let mut rows = Vec::new();
+    for name in bundle::procedure_names() {
+        let (src, header) = Script::load(name, Some(&dir)).map_err(|e| anyhow::anyhow!(e))?;
+        let overridden = !matches!(src.origin, bundle::Origin::Bundled);
+        rows.push((name, header, overridden));
+    }
+    if global.json {
+        let v: Vec<_> = rows
+            .iter()
+            .map(|(n, h, o)| json!({"name": n, "title": h.title, "section": h.section, "impact": h.impact, "window_required": h.window_required, "params": h.params, "overridden": o}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_header(vec!["procedure", "what it does", "guide section", "impact"]);
+    for (n, h, o) in &rows {
+        let name = if *o { format!("{n} (local override)") } else { n.to_string() };
+        t.add_row(vec![name, h.title.clone(), h.section.clone(), h.impact.map(|i| i.to_string()).unwrap_or_default()]);
+    }
+    println!("{t}");
+    println!("`vline run <procedure> --help` shows its parameters.");
+    Ok(())
+}
+
+/// `vline check FILE…`: compile without running; report every error with its position.
+pub fn check(global: &Global, files: &[String]) -> anyhow::Result<()> {
+    if files.is_empty() {
+        return Err(Usage("name one or more scripts: vline check FILE…".into()).into());
+    }
+    let engine = engine::build(None, engine::Limits::default());
+    let mut failed = Vec::new();
+    let mut report = Vec::new();
+    for f in files {
+        let outcome = Script::load(f, Some(&crate::config::data_dir()))
+            .map_err(|e| e.to_string())
+            .and_then(|(src, h): (_, Header)| Script::compile(&engine, src, h).map_err(|e| e.to_string()));
+        match outcome {
+            Ok(s) => report.push(json!({"script": f, "ok": true, "params": s.header.params.len()})),
+            Err(e) => {
+                report.push(json!({"script": f, "ok": false, "error": e}));
+                failed.push(e);
+            }
+        }
+    }
+    if global.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for r in &report {
+            match r["ok"].as_bool() {
+                Some(true) => println!("ok      {}", r["script"].as_str().unwrap_or_default()),
+                _ => println!("error   {}", r["error"].as_str().unwrap_or_default()),
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Usage(format!("{} script(s) do not compile", failed.len())).into())
+    }
+}
+
+/// `vline completions <shell>`.
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    let mut cmd = Cli::command();
+    clap_complete::generate(shell, &mut cmd, "vline", &mut std::io::stdout());
+    Ok(())
+}

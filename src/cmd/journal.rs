@@ -1,0 +1,267 @@
+//! `vline journal list|show|export`: read the audit journal.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use comfy_table::{presets, ContentArrangement, Table};
+use serde_json::json;
+
+use super::Usage;
+use crate::cli::{Global, JournalCmd};
+use crate::journal::{default_journal_path, Journal, RunSummary, WriteRow};
+
+pub fn run(global: &Global, cmd: JournalCmd) -> anyhow::Result<()> {
+    let path = default_journal_path();
+    match cmd {
+        JournalCmd::List { limit } => list(global, &path, limit),
+        JournalCmd::Show { run } => show(global, &path, run),
+        JournalCmd::Export { csv, run, out } => {
+            if csv && global.json {
+                return Err(Usage("choose one output format: --csv or --json".into()).into());
+            }
+            export(global.json, &path, run, out.as_deref())
+        }
+    }
+}
+
+/// The journal if it exists; reading must not create one.
+fn open_existing(path: &Path) -> anyhow::Result<Option<Journal>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(Journal::open(path)?))
+}
+
+fn list(global: &Global, path: &Path, limit: usize) -> anyhow::Result<()> {
+    let runs = match open_existing(path)? {
+        Some(j) => j.runs(limit)?,
+        None => Vec::new(),
+    };
+    if global.json {
+        println!("{}", serde_json::to_string_pretty(&runs)?);
+        return Ok(());
+    }
+    if runs.is_empty() {
+        println!("No runs in the journal ({}).", path.display());
+        return Ok(());
+    }
+    let mut t = table([
+        "run", "started", "profile", "script", "mode", "outcome", "writes",
+    ]);
+    for r in &runs {
+        t.add_row([
+            r.id.to_string(),
+            short_time(&r.started_at),
+            r.profile.clone(),
+            r.script.clone(),
+            r.mode.clone(),
+            r.outcome.to_string(),
+            r.writes.to_string(),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+fn show(global: &Global, path: &Path, id: crate::journal::RunId) -> anyhow::Result<()> {
+    let found = match open_existing(path)? {
+        Some(j) => j.run(id)?,
+        None => None,
+    };
+    let Some((run, writes)) = found else {
+        anyhow::bail!(
+            "no run {id} in the journal {} (`vline journal list` shows the runs)",
+            path.display()
+        );
+    };
+    if global.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "run": run, "writes": writes }))?
+        );
+        return Ok(());
+    }
+    print_run(&run);
+    if writes.is_empty() {
+        println!("\nNo writes.");
+        return Ok(());
+    }
+    let mut t = table([
+        "seq", "at", "op", "impact", "target", "outcome", "http", "ms", "params", "error",
+    ]);
+    for w in &writes {
+        t.add_row([
+            w.seq.to_string(),
+            short_time(&w.at),
+            w.op.clone(),
+            w.impact.to_string(),
+            w.target.clone(),
+            w.outcome.to_string(),
+            w.http_status.map(|s| s.to_string()).unwrap_or_default(),
+            w.duration_ms.to_string(),
+            w.params.to_string(),
+            w.error.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("\n{t}");
+    Ok(())
+}
+
+fn print_run(r: &RunSummary) {
+    let ended = r
+        .finished_at
+        .as_deref()
+        .map(short_time)
+        .unwrap_or_else(|| "…".into());
+    println!(
+        "run {}  {}  ({} → {})",
+        r.id,
+        r.outcome,
+        short_time(&r.started_at),
+        ended
+    );
+    println!("operator  {}@{}", r.operator, r.host);
+    println!("profile   {}", r.profile);
+    println!("mode      {}", r.mode);
+    println!("script    {} (sha256 {})", r.script, r.script_digest);
+    println!("params    {}", r.params);
+    if let Some(reason) = &r.outside_window_reason {
+        println!("outside maintenance window: {reason}");
+    }
+    if !r.detail.is_empty() {
+        println!("detail    {}", r.detail);
+    }
+}
+
+const CSV_HEADER: [&str; 17] = [
+    "run",
+    "run_started_at",
+    "operator",
+    "host",
+    "profile",
+    "script",
+    "mode",
+    "seq",
+    "at",
+    "op",
+    "impact",
+    "target",
+    "outcome",
+    "http_status",
+    "duration_ms",
+    "error",
+    "params",
+];
+
+fn export(
+    as_json: bool,
+    path: &Path,
+    run: Option<crate::journal::RunId>,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let (runs, writes) = match open_existing(path)? {
+        Some(j) => {
+            if let Some(id) = run {
+                if j.run(id)?.is_none() {
+                    anyhow::bail!(
+                        "no run {id} in the journal {} (`vline journal list` shows the runs)",
+                        path.display()
+                    );
+                }
+            }
+            (j.runs(usize::MAX)?, j.writes(run)?)
+        }
+        None => match run {
+            Some(id) => anyhow::bail!(
+                "no run {id} in the journal {} (it does not exist yet)",
+                path.display()
+            ),
+            None => (Vec::new(), Vec::new()),
+        },
+    };
+    let runs: std::collections::HashMap<_, _> = runs.into_iter().map(|r| (r.id, r)).collect();
+    let mut sink: Box<dyn Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    if as_json {
+        let rows: Vec<_> = writes
+            .iter()
+            .map(|w| export_json(runs.get(&w.run), w))
+            .collect();
+        serde_json::to_writer_pretty(&mut sink, &rows)?;
+        writeln!(sink)?;
+    } else {
+        let mut csv = csv::Writer::from_writer(&mut sink);
+        csv.write_record(CSV_HEADER)?;
+        for w in &writes {
+            csv.write_record(csv_record(runs.get(&w.run), w))?;
+        }
+        csv.flush()?;
+    }
+    sink.flush()?;
+    drop(sink);
+    if let Some(p) = out {
+        eprintln!("wrote {} write(s) to {}", writes.len(), p.display());
+    }
+    Ok(())
+}
+
+fn csv_record(r: Option<&RunSummary>, w: &WriteRow) -> [String; 17] {
+    let from_run = |f: fn(&RunSummary) -> String| r.map(f).unwrap_or_default();
+    [
+        w.run.to_string(),
+        from_run(|r| r.started_at.clone()),
+        from_run(|r| r.operator.clone()),
+        from_run(|r| r.host.clone()),
+        from_run(|r| r.profile.clone()),
+        from_run(|r| r.script.clone()),
+        from_run(|r| r.mode.clone()),
+        w.seq.to_string(),
+        w.at.clone(),
+        w.op.clone(),
+        w.impact.to_string(),
+        w.target.clone(),
+        w.outcome.to_string(),
+        w.http_status.map(|s| s.to_string()).unwrap_or_default(),
+        w.duration_ms.to_string(),
+        w.error.clone().unwrap_or_default(),
+        w.params.to_string(),
+    ]
+}
+
+fn export_json(r: Option<&RunSummary>, w: &WriteRow) -> serde_json::Value {
+    let mut v = json!(w);
+    if let (Some(r), serde_json::Value::Object(m)) = (r, &mut v) {
+        for (k, val) in [
+            ("run_started_at", json!(r.started_at)),
+            ("operator", json!(r.operator)),
+            ("host", json!(r.host)),
+            ("profile", json!(r.profile)),
+            ("script", json!(r.script)),
+            ("mode", json!(r.mode)),
+        ] {
+            m.insert(k.into(), val);
+        }
+    }
+    v
+}
+
+fn table<const N: usize>(header: [&str; N]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    t
+}
+
+/// "2026-11-23T12:00:00.123Z" → "2026-11-23 12:00:00Z" for tables.
+fn short_time(rfc3339: &str) -> String {
+    match rfc3339.parse::<jiff::Timestamp>() {
+        Ok(t) => t.strftime("%Y-%m-%d %H:%M:%SZ").to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
+}

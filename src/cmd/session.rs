@@ -1,0 +1,70 @@
+//! What `run`, `bulk` and `repl` open before a script runs: the profile, the clients (and the
+//! embedded sandbox on the sandbox profile), the journal, and the Ctrl-C hook.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use crate::api::clients::Clients;
+use crate::cli::Global;
+use crate::config::Profile;
+use crate::host::session::Session;
+use crate::journal::Journal;
+use crate::sandbox::Sandbox;
+
+/// A profile with its clients; keeps the embedded sandbox alive while it lives.
+pub struct Opened {
+    pub profile: Profile,
+    pub clients: Clients,
+    pub sandbox: Option<Sandbox>,
+}
+
+pub fn open(global: &Global) -> anyhow::Result<Opened> {
+    let profile = super::config::load_profile(global)?;
+    let (clients, sandbox, profile) = super::call::open_clients_for(profile)?;
+    Ok(Opened { profile, clients, sandbox })
+}
+
+/// Give a script session the profile's naming convention and default org.
+pub fn configure_session(s: &mut Session, p: &Profile) {
+    let naming = p.naming.clone();
+    s.naming = Box::new(move |n| naming.render(n));
+    s.default_org = p.movius_org.clone();
+}
+
+/// The audit journal in the data directory.
+pub fn journal() -> anyhow::Result<Arc<Journal>> {
+    let path = crate::config::data_dir().join("journal.sqlite");
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    Ok(Arc::new(Journal::open(&path)?))
+}
+
+pub fn operator() -> String {
+    crate::journal::current_operator()
+}
+
+pub fn hostname() -> String {
+    crate::journal::current_host()
+}
+
+static CANCEL: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+static PRESSES: AtomicU32 = AtomicU32::new(0);
+
+/// First Ctrl-C: stop the script at its next operation (what was sent is journaled).
+/// Second Ctrl-C: leave at once.
+pub fn on_ctrl_c(flag: Arc<AtomicBool>) {
+    if CANCEL.set(flag).is_err() {
+        return;
+    }
+    let _ = ctrlc::set_handler(|| {
+        if PRESSES.fetch_add(1, Ordering::SeqCst) >= 1 {
+            eprintln!("\ninterrupted twice: leaving now");
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupt: stopping at the next operation (Ctrl-C again to leave at once)");
+        if let Some(c) = CANCEL.get() {
+            c.store(true, Ordering::SeqCst);
+        }
+    });
+}

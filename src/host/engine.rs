@@ -1,0 +1,116 @@
+//! The engine, configured in one place: limits, print, stdlib imports, cancellation, modules.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use rhai::module_resolvers::ModuleResolver;
+use rhai::{Engine, EvalAltResult, Module, Position, Scope};
+
+type SharedModule = std::sync::Arc<Module>;
+
+use super::bundle;
+use super::modules;
+use super::session::{stop, Session, Stop};
+
+/// Engine limits: generous for real procedures, small enough that a runaway script stops fast.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_operations: u64,
+    pub max_call_levels: usize,
+    pub max_string_size: usize,
+    pub max_array_size: usize,
+    pub max_map_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_operations: 50_000_000,
+            max_call_levels: 64,
+            max_string_size: 1 << 20,
+            max_array_size: 1_000_000,
+            max_map_size: 100_000,
+        }
+    }
+}
+
+/// Build an engine. With a session the service modules are bound to it; without one (for
+/// `vline check`) only the offline modules are registered and service calls fail to resolve at
+/// run time, never at compile time.
+pub fn build(session: Option<&Arc<Session>>, limits: Limits) -> Engine {
+    let mut e = Engine::new();
+    e.set_max_operations(limits.max_operations)
+        .set_max_call_levels(limits.max_call_levels)
+        .set_max_expr_depths(128, 64)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_map_size)
+        .set_max_modules(64)
+        .set_fail_on_invalid_map_property(true);
+    // Script output is for the operator; stdout stays clean for the result (and `--json`).
+    e.on_print(|s| {
+        tracing::info!(target: "vline::script", "{s}");
+        eprintln!("{s}");
+    });
+    e.on_debug(|s, src, pos| {
+        tracing::debug!(target: "vline::script", "{}:{pos}: {s}", src.unwrap_or("script"));
+    });
+    let override_dir = session.and_then(|s| s.override_dir.clone());
+    e.set_module_resolver(StdlibResolver::new(override_dir));
+    match session {
+        Some(s) => {
+            let cancel = s.cancel.clone();
+            e.on_progress(move |_| {
+                if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                    let token = stop(Stop::Interrupted);
+                    if let EvalAltResult::ErrorTerminated(t, _) = *token {
+                        return Some(t);
+                    }
+                }
+                None
+            });
+            modules::register_all(&mut e, s);
+        }
+        None => modules::register_offline(&mut e),
+    }
+    e
+}
+
+/// `import "vline/zoom" as z;` → `stdlib/zoom.rhai` (a file in `$VLINE_HOME/stdlib` first).
+/// Nothing else can be imported: scripts get no file access through imports.
+pub struct StdlibResolver {
+    override_dir: Option<PathBuf>,
+    cache: Mutex<HashMap<String, SharedModule>>,
+}
+
+impl StdlibResolver {
+    pub fn new(override_dir: Option<PathBuf>) -> Self {
+        StdlibResolver { override_dir, cache: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl ModuleResolver for StdlibResolver {
+    fn resolve(&self, engine: &Engine, _source: Option<&str>, path: &str, pos: Position) -> Result<SharedModule, Box<EvalAltResult>> {
+        let Some(name) = path.strip_prefix("vline/") else {
+            return Err(Box::new(EvalAltResult::ErrorModuleNotFound(
+                format!("{path} (only the stdlib can be imported: \"vline/<name>\", one of {})", bundle::stdlib_names().join(", ")),
+                pos,
+            )));
+        };
+        if let Some(m) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+            return Ok(m.clone());
+        }
+        let src = bundle::stdlib(name, self.override_dir.as_deref())
+            .ok_or_else(|| Box::new(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos)))?;
+        let mut ast = engine
+            .compile(&src.text)
+            .map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.to_string(), e.into(), pos)))?;
+        ast.set_source(format!("stdlib/{name}.rhai"));
+        let m = Module::eval_ast_as_new(Scope::new(), &ast, engine)
+            .map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.to_string(), e, pos)))?;
+        let shared: SharedModule = m.into();
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), shared.clone());
+        Ok(shared)
+    }
+}

@@ -1,0 +1,102 @@
+//! The journal's tables and their migrations, in one place.
+//!
+//! Each entry of [`MIGRATIONS`] moves the schema one version up; the applied version lives in
+//! `schema_version`. Never edit a released migration: append a new one.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use super::JournalError;
+
+/// Migration `i` brings the schema to version `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, writes, bulk rows and bulk key claims.
+    "
+    CREATE TABLE runs (
+        id                    INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at            TEXT NOT NULL,
+        finished_at           TEXT,
+        operator              TEXT NOT NULL,
+        host                  TEXT NOT NULL,
+        pid                   INTEGER NOT NULL,
+        profile               TEXT NOT NULL,
+        script                TEXT NOT NULL,
+        script_digest         TEXT NOT NULL,
+        params                TEXT NOT NULL,
+        mode                  TEXT NOT NULL,
+        outside_window_reason TEXT,
+        outcome               TEXT NOT NULL DEFAULT 'running',
+        detail                TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX runs_profile_script ON runs (profile, script, mode);
+    CREATE INDEX runs_outcome ON runs (outcome);
+
+    CREATE TABLE writes (
+        id          INTEGER PRIMARY KEY,
+        run_id      INTEGER NOT NULL REFERENCES runs (id),
+        seq         INTEGER NOT NULL,
+        at          TEXT NOT NULL,
+        op          TEXT NOT NULL,
+        impact      TEXT NOT NULL,
+        target      TEXT NOT NULL,
+        params      TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        http_status INTEGER,
+        duration_ms INTEGER NOT NULL,
+        error       TEXT
+    );
+    CREATE INDEX writes_run ON writes (run_id, seq);
+
+    CREATE TABLE bulk_rows (
+        run_id         INTEGER NOT NULL REFERENCES runs (id),
+        line           INTEGER NOT NULL,
+        row_key        TEXT NOT NULL,
+        row_json       TEXT NOT NULL,
+        status         TEXT NOT NULL DEFAULT 'pending',
+        detail         TEXT NOT NULL DEFAULT '',
+        zoom_number_id TEXT,
+        attempts       INTEGER NOT NULL DEFAULT 0,
+        started_ms     INTEGER,
+        finished_ms    INTEGER,
+        duration_ms    INTEGER,
+        PRIMARY KEY (run_id, line)
+    );
+
+    CREATE TABLE bulk_claims (
+        row_key TEXT NOT NULL,
+        run_id  INTEGER NOT NULL REFERENCES runs (id),
+        PRIMARY KEY (row_key, run_id)
+    );
+    ",
+];
+
+/// The newest schema this build knows.
+pub const CURRENT: i64 = MIGRATIONS.len() as i64;
+
+/// Bring the schema up to date. Runs under an immediate transaction so two processes opening a
+/// fresh journal at once migrate it exactly once.
+pub(super) fn migrate(conn: &mut Connection, path: &str) -> Result<(), JournalError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+    let found: Option<i64> = tx
+        .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let found = found.unwrap_or(0);
+    if found > CURRENT {
+        return Err(JournalError::TooNew {
+            path: path.to_string(),
+            found,
+            known: CURRENT,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.execute_batch(sql)?;
+        tx.execute("DELETE FROM schema_version", [])?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            [i as i64 + 1],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! Faults on demand: what the sandbox breaks, and the per-request decisions.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Faults applied to every request until cleared. `Default` is no fault.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Faults {
+    /// E.164 numbers whose peering into Zoom fails.
+    pub peering_fail_numbers: Vec<String>,
+    /// Share (0..1) of peering attempts that fail.
+    pub peering_fail_share: f64,
+    /// Share of requests answered with a 5xx in the service's error shape.
+    pub http_5xx_share: f64,
+    /// Share of requests that hang for [`TIMEOUT_SECS`] and then answer 504, longer than any
+    /// sane client timeout.
+    pub timeout_share: f64,
+    /// Added latency per service: `zoom`, `movius`, `carrier`.
+    pub latency_ms: HashMap<String, u64>,
+    /// Periodic 429 bursts on the Zoom API.
+    pub burst_429: Option<Burst429>,
+    /// Expire every token issued so far (applied when the faults are set).
+    pub expire_tokens_now: bool,
+    /// Send 429s without `Retry-After` (Zoom sometimes does).
+    pub omit_retry_after: bool,
+}
+
+/// Of every `every_n` Zoom API requests, the last `len` are answered 429.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Burst429 {
+    pub every_n: u32,
+    pub len: u32,
+    /// Whether the burst's 429s carry `Retry-After`.
+    pub retry_after: bool,
+}
+
+/// How long a "timeout" request hangs before its 504.
+pub const TIMEOUT_SECS: u64 = 30;
+
+impl Faults {
+    /// Whether this number's peering fails now.
+    pub fn peering_fails(&self, e164: &str) -> bool {
+        self.peering_fail_numbers
+            .iter()
+            .any(|n| crate::api::E164::parse(n).map(|p| p.as_str() == e164).unwrap_or(false))
+            || roll(self.peering_fail_share)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Faults::default()
+    }
+}
+
+/// True with probability `share`.
+pub fn roll(share: f64) -> bool {
+    share > 0.0 && rand::random::<f64>() < share
+}
+
+impl Burst429 {
+    /// Whether the `n`-th (1-based) Zoom request falls in a burst.
+    pub fn hits(&self, n: u64) -> bool {
+        if self.every_n == 0 || self.len == 0 {
+            return false;
+        }
+        let pos = (n - 1) % u64::from(self.every_n);
+        pos >= u64::from(self.every_n.saturating_sub(self.len))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_is_the_tail_of_each_cycle() {
+        let b = Burst429 { every_n: 5, len: 2, retry_after: true };
+        let hits: Vec<u64> = (1..=10).filter(|n| b.hits(*n)).collect();
+        assert_eq!(hits, vec![4, 5, 9, 10]);
+    }
+
+    #[test]
+    fn peering_fault_matches_any_number_form() {
+        let f = Faults { peering_fail_numbers: vec!["13126170100".into()], ..Faults::default() };
+        assert!(f.peering_fails("+13126170100"));
+        assert!(!f.peering_fails("+13126170101"));
+    }
+}

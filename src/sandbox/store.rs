@@ -1,0 +1,288 @@
+//! SQLite state: one table per kind of thing (a JSON document per row, in order), the issued
+//! tokens, the faults and the request log. One connection behind a mutex: simple and correct, and
+//! the sandbox serves one operator, not production traffic.
+
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
+
+use super::faults::Faults;
+use super::reqlog::LoggedRequest;
+use super::world::World;
+use super::{seed, Counts, SandboxError, Seed, StateLocation};
+
+const SCHEMA_VERSION: i64 = 1;
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    name: String,
+}
+
+fn kinds() -> Vec<String> {
+    match serde_json::to_value(World::default()) {
+        Ok(Value::Object(m)) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub fn now_rfc3339() -> String {
+    jiff::Timestamp::now().round(jiff::Unit::Millisecond).map(|t| t.to_string()).unwrap_or_default()
+}
+
+impl Store {
+    /// Open (and create, seeding with `seed`, when new) the state.
+    pub fn open(loc: &StateLocation, seed: Seed) -> Result<Store, SandboxError> {
+        let name = loc.to_string();
+        let db = |source| SandboxError::Db { path: name.clone(), source };
+        let conn = match loc {
+            StateLocation::Memory => Connection::open_in_memory().map_err(db)?,
+            StateLocation::File(p) => {
+                if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| SandboxError::Dir(dir.display().to_string(), e))?;
+                }
+                let c = Connection::open(p).map_err(db)?;
+                c.busy_timeout(std::time::Duration::from_secs(10)).map_err(db)?;
+                c.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+                c.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+                c
+            }
+        };
+        let store = Store { conn: Mutex::new(conn), name };
+        store.init(seed)?;
+        Ok(store)
+    }
+
+    fn err(&self, source: rusqlite::Error) -> SandboxError {
+        SandboxError::Db { path: self.name.clone(), source }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic in one handler must not take the whole sandbox down with a poisoned lock.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn init(&self, seed: Seed) -> Result<(), SandboxError> {
+        let mut c = self.lock();
+        let tx = c.transaction().map_err(|e| self.err(e))?;
+        let mut ddl = String::from(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS requests (seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL,
+               service TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, query TEXT NOT NULL,
+               status INTEGER NOT NULL, body_sha256 TEXT NOT NULL, op TEXT NOT NULL, is_write INTEGER NOT NULL);",
+        );
+        for k in kinds() {
+            ddl.push_str(&format!(
+                "CREATE TABLE IF NOT EXISTS \"{k}\" (pos INTEGER PRIMARY KEY, doc TEXT NOT NULL);"
+            ));
+        }
+        tx.execute_batch(&ddl).map_err(|e| self.err(e))?;
+        let version: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key='schema_version'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match version {
+            None => {
+                tx.execute("INSERT INTO meta(key,value) VALUES('schema_version',?1)", params![SCHEMA_VERSION.to_string()])
+                    .map_err(|e| self.err(e))?;
+                write_world(&tx, None, &seed::world(seed)).map_err(|e| self.err(e))?;
+                tx.execute("INSERT OR REPLACE INTO meta(key,value) VALUES('seed',?1)", params![seed_name(seed)])
+                    .map_err(|e| self.err(e))?;
+            }
+            Some(v) if v == SCHEMA_VERSION.to_string() => {}
+            Some(v) => {
+                return Err(SandboxError::Corrupt(
+                    self.name.clone(),
+                    format!("schema version {v}, this vline knows {SCHEMA_VERSION}; run `vline sandbox reset`"),
+                ))
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Wipe everything (log, tokens, faults too) and load `seed`.
+    pub fn reset(&self, seed: Seed) -> Result<(), SandboxError> {
+        let mut c = self.lock();
+        let tx = c.transaction().map_err(|e| self.err(e))?;
+        tx.execute_batch("DELETE FROM tokens; DELETE FROM requests; DELETE FROM meta WHERE key IN ('faults','seed');")
+            .map_err(|e| self.err(e))?;
+        write_world(&tx, None, &seed::world(seed)).map_err(|e| self.err(e))?;
+        tx.execute("INSERT OR REPLACE INTO meta(key,value) VALUES('seed',?1)", params![seed_name(seed)])
+            .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    pub fn load(&self) -> Result<World, SandboxError> {
+        let c = self.lock();
+        read_world(&c).map_err(|e| SandboxError::Corrupt(self.name.clone(), e))
+    }
+
+    /// Run `f` on the state; save the result only when `f` says so (a failed call keeps nothing).
+    pub fn transact<R>(&self, f: impl FnOnce(&mut World) -> (R, bool)) -> Result<R, SandboxError> {
+        let mut c = self.lock();
+        let before = read_world(&c).map_err(|e| SandboxError::Corrupt(self.name.clone(), e))?;
+        let mut w = before.clone();
+        let (r, commit) = f(&mut w);
+        if commit && w != before {
+            let tx = c.transaction().map_err(|e| self.err(e))?;
+            write_world(&tx, Some(&before), &w).map_err(|e| self.err(e))?;
+            tx.commit().map_err(|e| self.err(e))?;
+        }
+        Ok(r)
+    }
+
+    pub fn faults(&self) -> Result<Faults, SandboxError> {
+        let c = self.lock();
+        let v: Option<String> = c
+            .query_row("SELECT value FROM meta WHERE key='faults'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(v.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+    }
+
+    /// Store faults; `expire_tokens_now` expires every token issued so far, at once.
+    pub fn set_faults(&self, f: &Faults) -> Result<(), SandboxError> {
+        let c = self.lock();
+        let s = serde_json::to_string(f).unwrap_or_else(|_| "{}".into());
+        c.execute("INSERT OR REPLACE INTO meta(key,value) VALUES('faults',?1)", params![s])
+            .map_err(|e| self.err(e))?;
+        if f.expire_tokens_now {
+            c.execute("UPDATE tokens SET expires_at = MIN(expires_at, ?1)", params![now_secs() - 1])
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    pub fn add_token(&self, token: &str, expires_at: i64) -> Result<(), SandboxError> {
+        let c = self.lock();
+        c.execute("INSERT OR REPLACE INTO tokens(token, expires_at) VALUES(?1, ?2)", params![token, expires_at])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// When the token expires (unix seconds), if it was ever issued.
+    pub fn token_expiry(&self, token: &str) -> Result<Option<i64>, SandboxError> {
+        let c = self.lock();
+        c.query_row("SELECT expires_at FROM tokens WHERE token=?1", params![token], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn log(&self, r: &LoggedRequest) -> Result<(), SandboxError> {
+        let c = self.lock();
+        c.execute(
+            "INSERT INTO requests(ts,service,method,path,query,status,body_sha256,op,is_write) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+            params![r.ts, r.service, r.method, r.path, r.query, r.status, r.body_sha256, r.op, r.is_write],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub fn requests(&self) -> Result<Vec<LoggedRequest>, SandboxError> {
+        let c = self.lock();
+        let mut st = c
+            .prepare("SELECT seq,ts,service,method,path,query,status,body_sha256,op,is_write FROM requests ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(LoggedRequest {
+                    seq: r.get(0)?,
+                    ts: r.get(1)?,
+                    service: r.get(2)?,
+                    method: r.get(3)?,
+                    path: r.get(4)?,
+                    query: r.get(5)?,
+                    status: r.get(6)?,
+                    body_sha256: r.get(7)?,
+                    op: r.get(8)?,
+                    is_write: r.get(9)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    pub fn counts(&self) -> Result<Counts, SandboxError> {
+        let w = self.load()?;
+        let requests: i64 = {
+            let c = self.lock();
+            c.query_row("SELECT COUNT(*) FROM requests", [], |r| r.get(0)).map_err(|e| self.err(e))?
+        };
+        Ok(Counts {
+            orgs: w.orgs.len() as u64,
+            accounts: w.accounts.len() as u64,
+            pool_numbers: w.pool.len() as u64,
+            zoom_numbers: w.numbers.len() as u64,
+            zoom_users: w.users.len() as u64,
+            phone_users: w.users.iter().filter(|u| u.phone).count() as u64,
+            requests: requests as u64,
+        })
+    }
+}
+
+fn seed_name(s: Seed) -> &'static str {
+    match s {
+        Seed::Demo => "demo",
+        Seed::Empty => "empty",
+    }
+}
+
+fn read_world(c: &Connection) -> Result<World, String> {
+    let mut obj = serde_json::Map::new();
+    let template = serde_json::to_value(World::default()).map_err(|e| e.to_string())?;
+    let Value::Object(t) = template else { return Err("bad world template".into()) };
+    for (k, default) in t {
+        let mut st = c
+            .prepare(&format!("SELECT doc FROM \"{k}\" ORDER BY pos"))
+            .map_err(|e| e.to_string())?;
+        let docs = st
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| e.to_string())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        let parsed = docs
+            .iter()
+            .map(|d| serde_json::from_str::<Value>(d).map_err(|e| format!("{k}: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let v = if default.is_array() {
+            Value::Array(parsed)
+        } else {
+            parsed.into_iter().next().unwrap_or(default)
+        };
+        obj.insert(k, v);
+    }
+    serde_json::from_value(Value::Object(obj)).map_err(|e| e.to_string())
+}
+
+fn write_world(tx: &rusqlite::Transaction<'_>, before: Option<&World>, w: &World) -> Result<(), rusqlite::Error> {
+    let to_map = |w: &World| match serde_json::to_value(w) {
+        Ok(Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    let new = to_map(w);
+    let old = before.map(to_map);
+    for (k, v) in new {
+        if old.as_ref().and_then(|o| o.get(&k)) == Some(&v) {
+            continue;
+        }
+        tx.execute(&format!("DELETE FROM \"{k}\""), [])?;
+        let items = match v {
+            Value::Array(a) => a,
+            other => vec![other],
+        };
+        let mut st = tx.prepare(&format!("INSERT INTO \"{k}\"(pos, doc) VALUES(?1, ?2)"))?;
+        for (i, item) in items.iter().enumerate() {
+            st.execute(params![i as i64, item.to_string()])?;
+        }
+    }
+    Ok(())
+}
