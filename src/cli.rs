@@ -76,6 +76,28 @@ pub enum Command {
     /// Show the resolved profile (secrets masked) or write an example config.
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// Interactive console: explore accounts and try operations; read-only until `:write on`.
+    ///
+    /// Tab completes modules, functions, variables and fields; a hint shows the signature of the
+    /// call being typed; `:help` lists the meta-commands. Ctrl-C stops the running call (or
+    /// clears the line), Ctrl-D leaves. History is kept in the data directory.
+    Repl(ReplArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplArgs {
+    /// Start with writes allowed (the same guardrails as `vline run`; irreversible ones ask).
+    #[arg(long)]
+    pub write: bool,
+    /// Hold every write in a plan instead of sending it (`:plan` prints it).
+    #[arg(long, conflicts_with = "write")]
+    pub dry_run: bool,
+    /// Stop after N writes in this session (default: the profile's max_changes).
+    #[arg(long, value_name = "N")]
+    pub max_changes: Option<u64>,
+    /// Allow maintenance-window procedures outside the window; the reason is journaled.
+    #[arg(long, value_name = "REASON")]
+    pub outside_window: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -43,12 +43,26 @@ pub enum ConfigError {
     #[error("unknown profile '{name}'; known profiles: {known}")]
     UnknownProfile { name: String, known: String },
     #[error("profile '{profile}': {field} is required for a real profile")]
-    Missing { profile: String, field: &'static str },
+    Missing {
+        profile: String,
+        field: &'static str,
+    },
     #[error("profile '{profile}': {field} = \"{url}\": {reason}")]
-    BadUrl { profile: String, field: &'static str, url: String, reason: String },
+    BadUrl {
+        profile: String,
+        field: &'static str,
+        url: String,
+        reason: String,
+    },
     #[error("profile '{profile}': environment variable {var} is not set (it holds the {what}; or put it in a secrets_file)")]
-    MissingSecret { profile: String, var: String, what: &'static str },
-    #[error("secrets file {path} is readable by other users (mode {mode:03o}); run: chmod 600 {path}")]
+    MissingSecret {
+        profile: String,
+        var: String,
+        what: &'static str,
+    },
+    #[error(
+        "secrets file {path} is readable by other users (mode {mode:03o}); run: chmod 600 {path}"
+    )]
     SecretsFileMode { path: PathBuf, mode: u32 },
     #[error("profile '{profile}': {message}")]
     Invalid { profile: String, message: String },
@@ -101,10 +115,15 @@ impl Default for Naming {
 impl Naming {
     /// `(first_name, last_name, email)` for a number.
     pub fn render(&self, n: &E164) -> (String, String, String) {
-        let base = |t: &str| t.replace("{digits}", n.digits()).replace("{e164}", n.as_str());
+        let base = |t: &str| {
+            t.replace("{digits}", n.digits())
+                .replace("{e164}", n.as_str())
+        };
         let first = base(&self.first_name);
         let last = base(&self.last_name).replace("{first_name}", &first);
-        let email = base(&self.email).replace("{first_name}", &first).replace("{last_name}", &last);
+        let email = base(&self.email)
+            .replace("{first_name}", &first)
+            .replace("{last_name}", &last);
         (first, last, email)
     }
 
@@ -122,7 +141,9 @@ impl Naming {
             }
         }
         if !crate::api::selector::is_email(&e) {
-            return Err(format!("naming.email gives '{e}', which is not an email address"));
+            return Err(format!(
+                "naming.email gives '{e}', which is not an email address"
+            ));
         }
         Ok(())
     }
@@ -264,7 +285,9 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 fn home_dir() -> PathBuf {
-    env_var("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."))
+    env_var("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// `$VLINE_HOME`, else `$XDG_DATA_HOME/vline`, else `~/.local/share/vline`.
@@ -279,7 +302,10 @@ fn data_dir_from(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     if let Some(x) = env("XDG_DATA_HOME") {
         return PathBuf::from(x).join("vline");
     }
-    env("HOME").map(PathBuf::from).unwrap_or_else(home_dir).join(".local/share/vline")
+    env("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(home_dir)
+        .join(".local/share/vline")
 }
 
 /// `--config`, else `$VLINE_HOME/config.toml` when VLINE_HOME is set and the file exists, else
@@ -301,7 +327,10 @@ fn config_path_from(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String
     if let Some(x) = env("XDG_CONFIG_HOME") {
         return PathBuf::from(x).join("vline/config.toml");
     }
-    env("HOME").map(PathBuf::from).unwrap_or_else(home_dir).join(".config/vline/config.toml")
+    env("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(home_dir)
+        .join(".config/vline/config.toml")
 }
 
 /// Where `vline config init` writes: `--config`, else `$VLINE_HOME/config.toml` when VLINE_HOME
@@ -319,7 +348,11 @@ fn one_line(s: &str) -> String {
     let mut lines = s.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("").to_string();
     // toml puts the reason on the last line, after a source excerpt.
-    match s.lines().map(str::trim).rfind(|l| !l.is_empty() && !l.starts_with('|') && !l.starts_with('^')) {
+    match s
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty() && !l.starts_with('|') && !l.starts_with('^'))
+    {
         Some(last) if last != first => format!("{first} {last}"),
         _ => first,
     }
@@ -332,21 +365,32 @@ impl Config {
         let path = config_path(explicit);
         if !path.exists() {
             if explicit.is_some() {
-                return Err(ConfigError::Read { path, message: "no such file".into() });
+                return Err(ConfigError::Read {
+                    path,
+                    message: "no such file".into(),
+                });
             }
             return Ok(Config::default());
         }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| ConfigError::Read { path: path.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
         Config::parse(&text, Some(path))
     }
 
     /// Parse config text (`path` only labels errors).
     pub fn parse(text: &str, path: Option<PathBuf>) -> Result<Config, ConfigError> {
         let label = path.clone().unwrap_or_else(|| PathBuf::from("config.toml"));
-        let raw: RawConfig = toml::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: label, message: one_line(&e.to_string()) })?;
-        Ok(Config { path, default_profile: raw.default_profile, profiles: raw.profiles })
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: label,
+            message: one_line(&e.to_string()),
+        })?;
+        Ok(Config {
+            path,
+            default_profile: raw.default_profile,
+            profiles: raw.profiles,
+        })
     }
 
     /// Profile names, the built-in sandbox included.
@@ -369,16 +413,24 @@ impl Config {
             Some(raw) => Profile::from_raw(&name, raw, self.path.clone()),
             None if name == SANDBOX => Profile::from_raw(
                 SANDBOX,
-                &RawProfile { kind: Some(ProfileKind::Sandbox), ..RawProfile::default() },
+                &RawProfile {
+                    kind: Some(ProfileKind::Sandbox),
+                    ..RawProfile::default()
+                },
                 None,
             ),
-            None => Err(ConfigError::UnknownProfile { name, known: self.profile_names().join(", ") }),
+            None => Err(ConfigError::UnknownProfile {
+                name,
+                known: self.profile_names().join(", "),
+            }),
         }
     }
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
-    let Some(host) = url.host_str() else { return false };
+    let Some(host) = url.host_str() else {
+        return false;
+    };
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     match bare.parse::<std::net::IpAddr>() {
         Ok(ip) => ip.is_loopback(),
@@ -398,25 +450,48 @@ fn check_url(profile: &str, field: &'static str, url: &str) -> Result<(), Config
     match parsed.scheme() {
         "https" => Ok(()),
         "http" if is_loopback(&parsed) => Ok(()),
-        "http" => Err(bad("real endpoints must use https (http is allowed only for 127.0.0.1, ::1 or localhost)")),
-        other => Err(bad(&format!("scheme '{other}' is not supported; use https"))),
+        "http" => Err(bad(
+            "real endpoints must use https (http is allowed only for 127.0.0.1, ::1 or localhost)",
+        )),
+        other => Err(bad(&format!(
+            "scheme '{other}' is not supported; use https"
+        ))),
     }
 }
 
 impl Profile {
-    fn from_raw(name: &str, raw: &RawProfile, source: Option<PathBuf>) -> Result<Profile, ConfigError> {
+    fn from_raw(
+        name: &str,
+        raw: &RawProfile,
+        source: Option<PathBuf>,
+    ) -> Result<Profile, ConfigError> {
         let kind = raw.kind.unwrap_or(ProfileKind::Real);
         let sandbox = kind == ProfileKind::Sandbox;
-        let invalid = |message: String| ConfigError::Invalid { profile: name.to_string(), message };
-        let req = |v: &Option<String>, field: &'static str, sandbox_default: &str| -> Result<String, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            profile: name.to_string(),
+            message,
+        };
+        let req = |v: &Option<String>,
+                   field: &'static str,
+                   sandbox_default: &str|
+         -> Result<String, ConfigError> {
             match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 Some(s) => Ok(s.to_string()),
                 None if sandbox => Ok(sandbox_default.to_string()),
-                None => Err(ConfigError::Missing { profile: name.to_string(), field }),
+                None => Err(ConfigError::Missing {
+                    profile: name.to_string(),
+                    field,
+                }),
             }
         };
         let url_or = |v: &Option<String>, default: &str| {
-            v.clone().unwrap_or_else(|| if sandbox { String::new() } else { default.to_string() })
+            v.clone().unwrap_or_else(|| {
+                if sandbox {
+                    String::new()
+                } else {
+                    default.to_string()
+                }
+            })
         };
         let zoom_plan = match &raw.zoom_plan {
             Some(p) => p.parse::<ZoomPlan>().map_err(invalid)?,
@@ -436,8 +511,16 @@ impl Profile {
             source,
             zoom_api_url: url_or(&raw.zoom_api_url, DEFAULT_ZOOM_API_URL),
             zoom_oauth_url: url_or(&raw.zoom_oauth_url, DEFAULT_ZOOM_OAUTH_URL),
-            zoom_account_id: req(&raw.zoom_account_id, "zoom_account_id", SANDBOX_ZOOM_ACCOUNT_ID)?,
-            zoom_client_id: req(&raw.zoom_client_id, "zoom_client_id", SANDBOX_ZOOM_CLIENT_ID)?,
+            zoom_account_id: req(
+                &raw.zoom_account_id,
+                "zoom_account_id",
+                SANDBOX_ZOOM_ACCOUNT_ID,
+            )?,
+            zoom_client_id: req(
+                &raw.zoom_client_id,
+                "zoom_client_id",
+                SANDBOX_ZOOM_CLIENT_ID,
+            )?,
             zoom_client_secret_env: raw
                 .zoom_client_secret_env
                 .clone()
@@ -445,14 +528,23 @@ impl Profile {
             movius_url: match &raw.movius_url {
                 Some(u) => u.clone(),
                 None if sandbox => String::new(),
-                None => return Err(ConfigError::Missing { profile: name.to_string(), field: "movius_url" }),
+                None => {
+                    return Err(ConfigError::Missing {
+                        profile: name.to_string(),
+                        field: "movius_url",
+                    })
+                }
             },
             movius_user: req(&raw.movius_user, "movius_user", SANDBOX_MOVIUS_USER)?,
             movius_password_env: raw
                 .movius_password_env
                 .clone()
                 .or_else(|| (!sandbox).then(|| DEFAULT_MOVIUS_PASSWORD_ENV.to_string())),
-            carrier_url: if sandbox { raw.carrier_url.clone() } else { None },
+            carrier_url: if sandbox {
+                raw.carrier_url.clone()
+            } else {
+                None
+            },
             secrets_file: raw.secrets_file.clone(),
             zoom_plan,
             movius_org: raw.movius_org.clone(),
@@ -462,7 +554,10 @@ impl Profile {
             http_timeout_secs,
         };
         if !sandbox && raw.carrier_url.is_some() {
-            return Err(invalid("carrier_url is only for sandbox profiles (vline never provisions real numbers)".into()));
+            return Err(invalid(
+                "carrier_url is only for sandbox profiles (vline never provisions real numbers)"
+                    .into(),
+            ));
         }
         p.check_urls()?;
         Ok(p)
@@ -484,7 +579,13 @@ impl Profile {
     }
 
     /// A sandbox profile with the URLs of a started sandbox.
-    pub fn with_sandbox_urls(mut self, zoom_api: &str, zoom_oauth: &str, movius: &str, carrier: &str) -> Profile {
+    pub fn with_sandbox_urls(
+        mut self,
+        zoom_api: &str,
+        zoom_oauth: &str,
+        movius: &str,
+        carrier: &str,
+    ) -> Profile {
         self.zoom_api_url = zoom_api.to_string();
         self.zoom_oauth_url = zoom_oauth.to_string();
         self.movius_url = movius.to_string();
@@ -512,7 +613,9 @@ impl Profile {
             SecretKind::MoviusPassword => self.movius_password_env.as_deref(),
         };
         let from_file = match &self.secrets_file {
-            Some(path) => read_secrets_file(path)?.remove(which.file_key()).map(|v| (v, path.clone())),
+            Some(path) => read_secrets_file(path)?
+                .remove(which.file_key())
+                .map(|v| (v, path.clone())),
             None => None,
         };
         if let Some(var) = var {
@@ -524,7 +627,10 @@ impl Profile {
             return Ok((Secret::new(v), SecretSource::File(path)));
         }
         if self.is_sandbox() {
-            return Ok((Secret::new(which.sandbox_value()), SecretSource::SandboxDemo));
+            return Ok((
+                Secret::new(which.sandbox_value()),
+                SecretSource::SandboxDemo,
+            ));
         }
         Err(ConfigError::MissingSecret {
             profile: self.name.clone(),
@@ -559,7 +665,8 @@ impl Profile {
         if self.zoom_api_url.is_empty() || self.movius_url.is_empty() {
             return Err(ConfigError::Invalid {
                 profile: self.name.clone(),
-                message: "no service URLs: the sandbox has not been started for this profile".into(),
+                message: "no service URLs: the sandbox has not been started for this profile"
+                    .into(),
             });
         }
         self.check_urls()?;
@@ -577,7 +684,10 @@ impl Profile {
                 client_secret: secrets.zoom_client_secret.clone(),
             },
             carrier: match (&self.carrier_url, self.is_sandbox()) {
-                (Some(u), true) => Some(BasicCredentials { base_url: u.clone(), ..movius.clone() }),
+                (Some(u), true) => Some(BasicCredentials {
+                    base_url: u.clone(),
+                    ..movius.clone()
+                }),
                 _ => None,
             },
             movius,
@@ -588,26 +698,35 @@ impl Profile {
 /// Read a secrets file (TOML: `zoom_client_secret = "…"`, `movius_password = "…"`), refusing it
 /// unless only its owner can read it.
 fn read_secrets_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| ConfigError::Read { path: path.to_path_buf(), message: e.to_string() })?;
+    let meta = std::fs::metadata(path).map_err(|e| ConfigError::Read {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(ConfigError::SecretsFileMode { path: path.to_path_buf(), mode });
+            return Err(ConfigError::SecretsFileMode {
+                path: path.to_path_buf(),
+                mode,
+            });
         }
     }
     #[cfg(not(unix))]
     let _ = meta;
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::Read { path: path.to_path_buf(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     // Parse errors may quote the line, which holds a secret: say where, not what.
     toml::from_str::<BTreeMap<String, String>>(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         message: format!(
             "not a TOML table of strings (zoom_client_secret = \"…\", movius_password = \"…\"){}",
-            e.span().map(|s| format!(" near byte {}", s.start)).unwrap_or_default()
+            e.span()
+                .map(|s| format!(" near byte {}", s.start))
+                .unwrap_or_default()
         ),
     })
 }
@@ -657,7 +776,12 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     const REAL: &str = r#"
@@ -678,11 +802,27 @@ movius_org = "org-1"
         let p = Config::default().profile(None).unwrap();
         assert_eq!((p.name.as_str(), p.kind), ("sandbox", ProfileKind::Sandbox));
         assert_eq!(p.zoom_client_id, "sandbox-client");
-        let (s, from) = p.resolve_secret_with(SecretKind::ZoomClientSecret, &env_of(&[("ZOOM_CLIENT_SECRET", "real!")])).unwrap();
+        let (s, from) = p
+            .resolve_secret_with(
+                SecretKind::ZoomClientSecret,
+                &env_of(&[("ZOOM_CLIENT_SECRET", "real!")]),
+            )
+            .unwrap();
         // An operator's real secret in the environment is not sent to the sandbox.
-        assert_eq!((s.expose(), from), ("sandbox-secret", SecretSource::SandboxDemo));
-        assert!(p.endpoints(&p.resolve_secrets().unwrap()).is_err(), "no URLs until the sandbox starts");
-        let p = p.with_sandbox_urls("http://127.0.0.1:9/zoom/v2", "http://127.0.0.1:9/zoom/oauth/token", "http://127.0.0.1:9/movius", "http://127.0.0.1:9/carrier");
+        assert_eq!(
+            (s.expose(), from),
+            ("sandbox-secret", SecretSource::SandboxDemo)
+        );
+        assert!(
+            p.endpoints(&p.resolve_secrets().unwrap()).is_err(),
+            "no URLs until the sandbox starts"
+        );
+        let p = p.with_sandbox_urls(
+            "http://127.0.0.1:9/zoom/v2",
+            "http://127.0.0.1:9/zoom/oauth/token",
+            "http://127.0.0.1:9/movius",
+            "http://127.0.0.1:9/carrier",
+        );
         let e = p.endpoints(&p.resolve_secrets().unwrap()).unwrap();
         assert_eq!(e.carrier.unwrap().base_url, "http://127.0.0.1:9/carrier");
     }
@@ -695,20 +835,34 @@ movius_org = "org-1"
         assert_eq!(p.zoom_plan, ZoomPlan::Pro);
         assert_eq!(p.max_changes, 50);
         assert_eq!(p.movius_password_env.as_deref(), Some("MOVIUS_PASSWORD"));
-        let err = p.resolve_secret_with(SecretKind::ZoomClientSecret, &env_of(&[])).unwrap_err().to_string();
+        let err = p
+            .resolve_secret_with(SecretKind::ZoomClientSecret, &env_of(&[]))
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             "profile 'prod': environment variable MY_ZOOM_SECRET is not set (it holds the Zoom OAuth client secret; or put it in a secrets_file)"
         );
-        let (s, from) = p.resolve_secret_with(SecretKind::ZoomClientSecret, &env_of(&[("MY_ZOOM_SECRET", "x")])).unwrap();
-        assert_eq!((s.expose(), from), ("x", SecretSource::Env("MY_ZOOM_SECRET".into())));
+        let (s, from) = p
+            .resolve_secret_with(
+                SecretKind::ZoomClientSecret,
+                &env_of(&[("MY_ZOOM_SECRET", "x")]),
+            )
+            .unwrap();
+        assert_eq!(
+            (s.expose(), from),
+            ("x", SecretSource::Env("MY_ZOOM_SECRET".into()))
+        );
     }
 
     #[test]
     fn unknown_profile_lists_known_ones() {
         let c = Config::parse(REAL, None).unwrap();
         let err = c.profile(Some("staging")).unwrap_err().to_string();
-        assert_eq!(err, "unknown profile 'staging'; known profiles: prod, sandbox");
+        assert_eq!(
+            err,
+            "unknown profile 'staging'; known profiles: prod, sandbox"
+        );
     }
 
     #[test]
@@ -728,21 +882,37 @@ movius_org = "org-1"
             assert_eq!(r.is_ok(), ok, "{url}: {r:?}");
         }
         let text = REAL.replace("https://mmp.example.com", "http://mmp.example.com");
-        let err = Config::parse(&text, None).unwrap().profile(None).unwrap_err().to_string();
+        let err = Config::parse(&text, None)
+            .unwrap()
+            .profile(None)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("profile 'prod': movius_url = \"http://mmp.example.com\": real endpoints must use https"), "{err}");
     }
 
     #[test]
     fn config_errors_are_one_line() {
-        let err = Config::parse("[profiles.x]\nbogus = 1\n", None).unwrap_err().to_string();
+        let err = Config::parse("[profiles.x]\nbogus = 1\n", None)
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains('\n') && err.contains("bogus"), "{err}");
-        let err = Config::parse(&REAL.replace("movius_url = \"https://mmp.example.com\"\n", ""), None)
+        let err = Config::parse(
+            &REAL.replace("movius_url = \"https://mmp.example.com\"\n", ""),
+            None,
+        )
+        .unwrap()
+        .profile(None)
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "profile 'prod': movius_url is required for a real profile"
+        );
+        let err = Config::parse(&REAL.replace("\"pro\"", "\"gold\""), None)
             .unwrap()
             .profile(None)
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "profile 'prod': movius_url is required for a real profile");
-        let err = Config::parse(&REAL.replace("\"pro\"", "\"gold\""), None).unwrap().profile(None).unwrap_err().to_string();
         assert!(err.contains("unknown Zoom plan 'gold'"), "{err}");
     }
 
@@ -751,26 +921,65 @@ movius_org = "org-1"
         let n = E164::parse("+1 312-617-3497").unwrap();
         assert_eq!(
             Naming::default().render(&n),
-            ("13126173497".into(), "JPMC".into(), "13126173497.JPMC@jpmc.movius.ai".into())
+            (
+                "13126173497".into(),
+                "JPMC".into(),
+                "13126173497.JPMC@jpmc.movius.ai".into()
+            )
         );
-        let custom = Naming { first_name: "u{digits}".into(), last_name: "Acme".into(), email: "{first_name}@acme.example".into() };
+        let custom = Naming {
+            first_name: "u{digits}".into(),
+            last_name: "Acme".into(),
+            email: "{first_name}@acme.example".into(),
+        };
         assert_eq!(custom.render(&n).2, "u13126173497@acme.example");
-        assert!(Naming { email: "{nope}@x.com".into(), ..Naming::default() }.validate().is_err());
-        assert!(Naming { email: "{first_name}".into(), ..Naming::default() }.validate().is_err());
+        assert!(Naming {
+            email: "{nope}@x.com".into(),
+            ..Naming::default()
+        }
+        .validate()
+        .is_err());
+        assert!(Naming {
+            email: "{first_name}".into(),
+            ..Naming::default()
+        }
+        .validate()
+        .is_err());
     }
 
     #[test]
     fn paths_follow_vline_home_then_xdg() {
-        assert_eq!(data_dir_from(&env_of(&[("VLINE_HOME", "/v"), ("XDG_DATA_HOME", "/x")])), PathBuf::from("/v"));
-        assert_eq!(data_dir_from(&env_of(&[("XDG_DATA_HOME", "/x")])), PathBuf::from("/x/vline"));
-        assert_eq!(data_dir_from(&env_of(&[("HOME", "/h")])), PathBuf::from("/h/.local/share/vline"));
+        assert_eq!(
+            data_dir_from(&env_of(&[("VLINE_HOME", "/v"), ("XDG_DATA_HOME", "/x")])),
+            PathBuf::from("/v")
+        );
+        assert_eq!(
+            data_dir_from(&env_of(&[("XDG_DATA_HOME", "/x")])),
+            PathBuf::from("/x/vline")
+        );
+        assert_eq!(
+            data_dir_from(&env_of(&[("HOME", "/h")])),
+            PathBuf::from("/h/.local/share/vline")
+        );
         // VLINE_HOME's config.toml only counts when it exists.
         assert_eq!(
-            config_path_from(None, &env_of(&[("VLINE_HOME", "/nonexistent-vline"), ("XDG_CONFIG_HOME", "/x")])),
+            config_path_from(
+                None,
+                &env_of(&[
+                    ("VLINE_HOME", "/nonexistent-vline"),
+                    ("XDG_CONFIG_HOME", "/x")
+                ])
+            ),
             PathBuf::from("/x/vline/config.toml")
         );
-        assert_eq!(config_path_from(Some(Path::new("/c.toml")), &env_of(&[])), PathBuf::from("/c.toml"));
-        assert_eq!(config_path_from(None, &env_of(&[("HOME", "/h")])), PathBuf::from("/h/.config/vline/config.toml"));
+        assert_eq!(
+            config_path_from(Some(Path::new("/c.toml")), &env_of(&[])),
+            PathBuf::from("/c.toml")
+        );
+        assert_eq!(
+            config_path_from(None, &env_of(&[("HOME", "/h")])),
+            PathBuf::from("/h/.config/vline/config.toml")
+        );
     }
 
     #[test]
@@ -778,17 +987,35 @@ movius_org = "org-1"
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("s.toml");
-        std::fs::write(&f, "zoom_client_secret = \"zs\"\nmovius_password = \"mp\"\n").unwrap();
+        std::fs::write(
+            &f,
+            "zoom_client_secret = \"zs\"\nmovius_password = \"mp\"\n",
+        )
+        .unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
         let text = format!("{REAL}secrets_file = \"{}\"\n", f.display());
         let p = Config::parse(&text, None).unwrap().profile(None).unwrap();
-        let err = p.resolve_secret_with(SecretKind::MoviusPassword, &env_of(&[])).unwrap_err().to_string();
-        assert_eq!(err, format!("secrets file {0} is readable by other users (mode 644); run: chmod 600 {0}", f.display()));
+        let err = p
+            .resolve_secret_with(SecretKind::MoviusPassword, &env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "secrets file {0} is readable by other users (mode 644); run: chmod 600 {0}",
+                f.display()
+            )
+        );
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let (s, from) = p.resolve_secret_with(SecretKind::MoviusPassword, &env_of(&[])).unwrap();
+        let (s, from) = p
+            .resolve_secret_with(SecretKind::MoviusPassword, &env_of(&[]))
+            .unwrap();
         assert_eq!((s.expose(), from), ("mp", SecretSource::File(f.clone())));
         std::fs::write(&f, "zoom_client_secret = hunter2\n").unwrap();
-        let err = p.resolve_secret_with(SecretKind::MoviusPassword, &env_of(&[])).unwrap_err().to_string();
+        let err = p
+            .resolve_secret_with(SecretKind::MoviusPassword, &env_of(&[]))
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("hunter2"), "{err}");
     }
 

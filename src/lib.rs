@@ -9,6 +9,7 @@ pub mod guard;
 pub mod journal;
 pub mod host;
 pub mod sandbox;
+pub mod repl;
 pub mod cli;
 pub mod cmd;
 pub mod config;

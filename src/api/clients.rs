@@ -32,7 +32,9 @@ impl Clients {
         opts: super::http::TransportOptions,
     ) -> Result<Clients, ConfigError> {
         let endpoints = profile.endpoints(secrets)?;
-        let t = Arc::new(Transport::new(endpoints, opts).map_err(|e| ConfigError::Transport(e.to_string()))?);
+        let t = Arc::new(
+            Transport::new(endpoints, opts).map_err(|e| ConfigError::Transport(e.to_string()))?,
+        );
         Ok(Clients {
             zoom: ZoomClient::new(t.clone()),
             movius: MoviusClient::new(t.clone()),

@@ -223,8 +223,8 @@ pub trait Paged: DeserializeOwned {
 /// Counters for benchmarks and `-v` summaries.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TransportStats {
-    /// Requests sent, per Zoom category (`light`, …) and per other service (`movius`, `carrier`),
-    /// retries and token fetches included.
+    /// Requests sent, per Zoom category (`light`, …), per other service (`movius`, `carrier`) and
+    /// `oauth` for token fetches; retries included.
     pub calls: BTreeMap<String, u64>,
     pub total_calls: u64,
     /// 429 answers seen.
@@ -269,10 +269,11 @@ struct AdaptiveState {
 }
 
 fn limiter_for(rate: u32) -> Arc<DefaultDirectRateLimiter> {
-    // One request per slot, slots 5% longer than 1/rate: no burst above the rate, and N+1
-    // requests never fit in one second even when network jitter bunches them up.
+    // One request per slot, slots 10% longer than 1/rate: no burst above the rate, and N+1
+    // requests never fit in one second even when scheduling or the network bunch them up by up
+    // to a tenth of a second. Bulk runs settle at ~90% of the plan's limit, never above it.
     let rate = rate.max(1);
-    let period = Duration::from_secs_f64(1.05 / f64::from(rate));
+    let period = Duration::from_secs_f64(1.1 / f64::from(rate));
     let quota = Quota::with_period(period)
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(NonZeroU32::MIN);
@@ -369,7 +370,10 @@ enum Attempt {
         body: Vec<u8>,
     },
     /// No answer. `sent` is false when the connection never opened (safe to repeat anything).
-    NoAnswer { sent: bool, timeout: bool },
+    NoAnswer {
+        sent: bool,
+        timeout: bool,
+    },
 }
 
 impl Transport {
@@ -413,7 +417,12 @@ impl Transport {
     /// A snapshot of the counters.
     pub fn stats(&self) -> TransportStats {
         TransportStats {
-            calls: self.counters.per_key.lock().map(|m| m.clone()).unwrap_or_default(),
+            calls: self
+                .counters
+                .per_key
+                .lock()
+                .map(|m| m.clone())
+                .unwrap_or_default(),
             total_calls: self.counters.total.load(Ordering::Relaxed),
             rate_limited: self.counters.rate_limited.load(Ordering::Relaxed),
             retries: self.counters.retries.load(Ordering::Relaxed),
@@ -423,7 +432,10 @@ impl Transport {
 
     /// The rate (requests per second) the limiter currently allows in a category.
     pub fn current_rate(&self, cat: RateCategory) -> u32 {
-        self.limiters.get(&cat).map(AdaptiveLimiter::rate).unwrap_or(0)
+        self.limiters
+            .get(&cat)
+            .map(AdaptiveLimiter::rate)
+            .unwrap_or(0)
     }
 
     fn block_on<F: Future<Output = Result<T, ApiError>>, T>(
@@ -452,7 +464,8 @@ impl Transport {
 
     /// Send a request whose answer body does not matter (204, or a status envelope).
     pub fn send_unit(&self, req: &Request) -> Result<(), ApiError> {
-        self.block_on(req, self.execute(req, req.idempotent)).map(|_| ())
+        self.block_on(req, self.execute(req, req.idempotent))
+            .map(|_| ())
     }
 
     /// Send a non-idempotent request, repeating it only where a read proves it did not happen.
@@ -601,8 +614,7 @@ impl Transport {
             let mut refreshed = false;
             let url = self.url(req)?;
             let result = loop {
-                let attempt = self.attempt(req, &url).await;
-                let outcome = match attempt {
+                let (outcome, used_token) = match self.attempt(req, &url).await {
                     Ok(a) => a,
                     Err(e) => break Err(e),
                 };
@@ -613,12 +625,20 @@ impl Transport {
                     {
                         // The token expired or was revoked early: fetch a new one, once.
                         refreshed = true;
-                        self.invalidate_token().await;
+                        self.invalidate_token(used_token.as_ref()).await;
                         self.counters.retries.fetch_add(1, Ordering::Relaxed);
                         retries += 1;
                     }
-                    Attempt::Status { status: 429, headers, body } => {
+                    Attempt::Status {
+                        status: 429,
+                        headers,
+                        body,
+                    } => {
                         self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+                        if is_daily_limit(&headers) {
+                            // Waiting would take until 00:00 UTC: say so now.
+                            break Err(error_from(req, 429, &body, true));
+                        }
                         if let Some(l) = req.category.and_then(|c| self.limiters.get(&c)) {
                             let rate = l.decrease();
                             tracing::debug!(category = ?req.category, rate, "429: lowered the client rate");
@@ -636,7 +656,10 @@ impl Transport {
                         n429 += 1;
                         retries += 1;
                         self.counters.retries.fetch_add(1, Ordering::Relaxed);
-                        tracing::debug!(wait_ms = wait.as_millis() as u64, "429: waiting before retrying");
+                        tracing::debug!(
+                            wait_ms = wait.as_millis() as u64,
+                            "429: waiting before retrying"
+                        );
                         tokio::time::sleep(wait).await;
                     }
                     Attempt::Status { status, body, .. } if status >= 500 => {
@@ -689,9 +712,13 @@ impl Transport {
         fut.instrument(span)
     }
 
-    /// One HTTP exchange: limiter, auth, send, read. `Err` only for errors that end the call
-    /// (no token).
-    async fn attempt(&self, req: &Request, url: &Url) -> Result<Attempt, ApiError> {
+    /// One HTTP exchange: limiter, auth, send, read; with the Zoom token it used. `Err` only for
+    /// errors that end the call (no token).
+    async fn attempt(
+        &self,
+        req: &Request,
+        url: &Url,
+    ) -> Result<(Attempt, Option<Secret>), ApiError> {
         let key = match (req.service, req.category) {
             (Service::Zoom, Some(cat)) => {
                 if self.opts.rate_limit {
@@ -704,10 +731,13 @@ impl Transport {
             (s, _) => s.as_str(),
         };
         let mut rb = self.http.request(req.method.clone(), url.clone());
+        let mut used = None;
         rb = match req.service {
             Service::Zoom => {
                 let token = self.bearer(req).await?;
-                rb.bearer_auth(token.expose())
+                let rb = rb.bearer_auth(token.expose());
+                used = Some(token);
+                rb
             }
             Service::Movius => {
                 let c = &self.endpoints.movius;
@@ -715,7 +745,11 @@ impl Transport {
             }
             Service::Carrier => match &self.endpoints.carrier {
                 Some(c) => rb.basic_auth(&c.user, Some(c.password.expose())),
-                None => return Err(req.local_error("the carrier API exists only in the sandbox profile")),
+                None => {
+                    return Err(
+                        req.local_error("the carrier API exists only in the sandbox profile")
+                    )
+                }
             },
         };
         if let Some(body) = &req.body {
@@ -723,11 +757,16 @@ impl Transport {
         }
         self.counters.count_call(key);
         tracing::trace!(method = %req.method, path = %url.path(), "sending");
-        Ok(read_answer(rb.send().await).await)
+        Ok((read_answer(rb.send().await).await, used))
     }
 
-    async fn invalidate_token(&self) {
-        *self.token.lock().await = None;
+    /// Forget the cached token if it is the one Zoom refused (another thread may already have
+    /// replaced it: then there is nothing to do).
+    async fn invalidate_token(&self, used: Option<&Secret>) {
+        let mut guard = self.token.lock().await;
+        if guard.as_ref().map(|t| &t.token) == used {
+            *guard = None;
+        }
     }
 
     /// The cached Zoom access token, fetched when missing or about to expire.
@@ -747,15 +786,16 @@ impl Transport {
     async fn fetch_token(&self, req: &Request) -> Result<CachedToken, ApiError> {
         let z = &self.endpoints.zoom;
         let op = "oauth_token";
-        let fail = |status: Option<u16>, code: Option<i64>, message: String, retryable: bool| ApiError {
-            service: Service::Zoom,
-            op: op.to_string(),
-            target: format!("account {} (for {})", z.account_id, req.op),
-            status,
-            code,
-            message,
-            retryable,
-        };
+        let fail =
+            |status: Option<u16>, code: Option<i64>, message: String, retryable: bool| ApiError {
+                service: Service::Zoom,
+                op: op.to_string(),
+                target: format!("account {} (for {})", z.account_id, req.op),
+                status,
+                code,
+                message,
+                retryable,
+            };
         let mut url = Url::parse(&z.oauth_url)
             .map_err(|e| fail(None, None, format!("bad zoom_oauth_url: {e}"), false))?;
         url.query_pairs_mut()
@@ -773,7 +813,12 @@ impl Transport {
                 Attempt::Ok(_, body) => {
                     // Never echo the body: it holds the token.
                     let t: TokenResponse = serde_json::from_slice(&body).map_err(|_| {
-                        fail(Some(200), None, "the OAuth token response was not understood".into(), false)
+                        fail(
+                            Some(200),
+                            None,
+                            "the OAuth token response was not understood".into(),
+                            false,
+                        )
                     })?;
                     let ttl = Duration::from_secs(t.expires_in);
                     let margin = Duration::from_secs(60).min(ttl / 2);
@@ -796,7 +841,12 @@ impl Transport {
                 }
                 Attempt::NoAnswer { .. } => {
                     if tries >= self.opts.max_retries {
-                        return Err(fail(None, None, "the OAuth server did not answer".into(), true));
+                        return Err(fail(
+                            None,
+                            None,
+                            "the OAuth server did not answer".into(),
+                            true,
+                        ));
                     }
                     true
                 }
@@ -844,7 +894,11 @@ async fn read_answer(sent: Result<reqwest::Response, reqwest::Error>) -> Attempt
     if (200..300).contains(&status) {
         Attempt::Ok(status, body)
     } else {
-        Attempt::Status { status, headers, body }
+        Attempt::Status {
+            status,
+            headers,
+            body,
+        }
     }
 }
 
@@ -853,6 +907,14 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     let secs: f64 = v.parse().ok()?;
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// Zoom's daily cap (`X-RateLimit-Type: Daily-limit`), as opposed to the per-second limit.
+fn is_daily_limit(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-ratelimit-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("daily"))
 }
 
 /// The service's code and message from an error body: Zoom `{code, message}`, Movius
@@ -866,10 +928,10 @@ fn service_message(body: &[u8], status: u16) -> (Option<i64>, String) {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
         return (None, reason);
     };
-    let code = v
-        .get("code")
-        .or_else(|| v.get("error_code"))
-        .and_then(|c| c.as_i64().or_else(|| c.as_str().and_then(|s| s.parse().ok())));
+    let code = v.get("code").or_else(|| v.get("error_code")).and_then(|c| {
+        c.as_i64()
+            .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
+    });
     let message = v
         .get("message")
         .or_else(|| v.get("reason"))
@@ -895,7 +957,11 @@ fn error_from(req: &Request, status: u16, body: &[u8], retryable: bool) -> ApiEr
 
 /// Decode a 2xx body. Movius may answer 200 with `status: "failure"`: that is an error too.
 fn decode<T: DeserializeOwned>(req: &Request, body: &[u8]) -> Result<T, ApiError> {
-    let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"null" } else { body };
+    let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        body
+    };
     if req.service != Service::Zoom {
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(text) {
             if v.get("status").and_then(|s| s.as_str()) == Some("failure") {
@@ -952,7 +1018,10 @@ impl<P: Paged> Iterator for Pages<'_, P> {
         };
         self.pages += 1;
         let next = page.next_page_token().to_string();
-        if next.is_empty() || self.token.as_deref() == Some(next.as_str()) || self.pages >= MAX_PAGES {
+        if next.is_empty()
+            || self.token.as_deref() == Some(next.as_str())
+            || self.pages >= MAX_PAGES
+        {
             self.done = true;
         } else {
             self.token = Some(next);
@@ -990,20 +1059,32 @@ mod tests {
     #[test]
     fn urls_encode_each_argument_as_one_segment() {
         let t = transport();
-        let req = Request::get(Service::Zoom, "/phone/users/{userId}/phone_numbers/{n}", "x")
-            .arg("userId", "a/b@x.com")
-            .arg("n", "+13126170001")
-            .query("type", "unassigned");
+        let req = Request::get(
+            Service::Zoom,
+            "/phone/users/{userId}/phone_numbers/{n}",
+            "x",
+        )
+        .arg("userId", "a/b@x.com")
+        .arg("n", "+13126170001")
+        .query("type", "unassigned");
         let url = t.url(&req).unwrap();
         assert_eq!(
             url.as_str(),
             "http://127.0.0.1:1/zoom/v2/phone/users/a%2Fb@x.com/phone_numbers/+13126170001?type=unassigned"
         );
-        let req = Request::endpoint(Service::Movius, &crate::api::movius::paths::ORG, "org").arg("org", "org-1");
-        assert_eq!(t.url(&req).unwrap().path(), "/movius/adk/services/mcpwebapi/organizations/org-1");
-        let err = t.url(&Request::get(Service::Carrier, "/ptns", "x")).unwrap_err();
+        let req = Request::endpoint(Service::Movius, &crate::api::movius::paths::ORG, "org")
+            .arg("org", "org-1");
+        assert_eq!(
+            t.url(&req).unwrap().path(),
+            "/movius/adk/services/mcpwebapi/organizations/org-1"
+        );
+        let err = t
+            .url(&Request::get(Service::Carrier, "/ptns", "x"))
+            .unwrap_err();
         assert!(err.message.contains("sandbox"), "{err}");
-        let err = t.url(&Request::get(Service::Zoom, "/users/{id}", "user").arg("id", "")).unwrap_err();
+        let err = t
+            .url(&Request::get(Service::Zoom, "/users/{id}", "user").arg("id", ""))
+            .unwrap_err();
         assert!(err.message.contains("id is empty"));
     }
 
@@ -1014,14 +1095,34 @@ mod tests {
             (Some(1001), "User does not exist".into())
         );
         assert_eq!(
-            service_message(br#"{"status":"failure","error_code":1003,"message":"not allowed"}"#, 400),
+            service_message(
+                br#"{"status":"failure","error_code":1003,"message":"not allowed"}"#,
+                400
+            ),
             (Some(1003), "not allowed".into())
         );
-        assert_eq!(service_message(b"<html>", 502), (None, "Bad Gateway".into()));
+        assert_eq!(
+            service_message(b"<html>", 502),
+            (None, "Bad Gateway".into())
+        );
         let req = Request::post(Service::Movius, "/x", "add_account").target("+13126170001");
-        let e = decode::<serde_json::Value>(&req, br#"{"status":"failure","error_code":1004,"message":"m"}"#).unwrap_err();
+        let e = decode::<serde_json::Value>(
+            &req,
+            br#"{"status":"failure","error_code":1004,"message":"m"}"#,
+        )
+        .unwrap_err();
         assert_eq!((e.code, e.status), (Some(1004), Some(200)));
         assert_eq!(decode::<()>(&req, b"").unwrap(), ());
+    }
+
+    #[test]
+    fn daily_cap_is_told_apart() {
+        let mut h = HeaderMap::new();
+        assert!(!is_daily_limit(&h));
+        h.insert("X-RateLimit-Type", "QPS".parse().unwrap());
+        assert!(!is_daily_limit(&h));
+        h.insert("X-RateLimit-Type", "Daily-limit".parse().unwrap());
+        assert!(is_daily_limit(&h));
     }
 
     #[test]
@@ -1030,7 +1131,10 @@ mod tests {
         assert_eq!(retry_after(&h), None);
         h.insert(RETRY_AFTER, "2".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
         assert_eq!(retry_after(&h), None);
     }
 
@@ -1061,9 +1165,14 @@ mod tests {
     #[test]
     fn refuses_to_block_inside_a_runtime() {
         let t = transport();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let err = rt
-            .block_on(async { t.send::<serde_json::Value>(&Request::get(Service::Movius, "/x", "orgs")) })
+            .block_on(async {
+                t.send::<serde_json::Value>(&Request::get(Service::Movius, "/x", "orgs"))
+            })
             .unwrap_err();
         assert!(err.message.contains("async runtime"), "{err}");
     }
@@ -1072,7 +1181,10 @@ mod tests {
     fn backoff_grows_and_is_capped() {
         let t = transport();
         let b1 = t.backoff(1);
-        assert!(b1 >= Duration::from_millis(250) && b1 <= Duration::from_millis(500), "{b1:?}");
+        assert!(
+            b1 >= Duration::from_millis(250) && b1 <= Duration::from_millis(500),
+            "{b1:?}"
+        );
         assert!(t.backoff(30) <= Duration::from_secs(8));
     }
 }

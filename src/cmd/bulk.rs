@@ -33,6 +33,8 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
         );
     }
 
+    let checked = Script::compile(&sess::compile_engine()?, src.clone(), header.clone()).map_err(|e| Usage(e.to_string()))?;
+
     let opened = sess::open(global)?;
     let journal = sess::journal()?;
     let policy = Policy {
@@ -55,7 +57,7 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
                 host: sess::hostname(),
                 profile: opened.profile.name.clone(),
                 script: a.script.clone(),
-                script_digest: String::new(),
+                script_digest: checked.digest.clone(),
                 params: json!({"csv": a.csv.display().to_string(), "rows": summary.rows}),
                 mode: if a.dry_run { "bulk dry-run".into() } else { "bulk".into() },
                 outside_window_reason: a.outside_window.clone(),
@@ -97,6 +99,7 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
     let mut session = Session::new(opened.clients.clone(), guard.clone(), Some(journal.clone()), &opened.profile.name, opened.sandbox.is_some());
     session.override_dir = override_dir;
     sess::configure_session(&mut session, &opened.profile);
+    session.numbers = Some(crate::host::index::NumberIndex::new());
     let session = Arc::new(session);
     session.set_run(run_id);
     sess::on_ctrl_c(session.cancel.clone());

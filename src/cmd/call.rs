@@ -36,63 +36,236 @@ struct OpSpec {
 const SEL: [&str; 3] = ["phone_number", "account_sid", "email"];
 
 const OPS: &[OpSpec] = &[
-    OpSpec { service: "zoom", name: "numbers", impact: R, keys: &["type", "phone_number", "site_id"] },
-    OpSpec { service: "zoom", name: "number", impact: R, keys: &["number", "id"] },
-    OpSpec { service: "zoom", name: "user", impact: R, keys: &["user"] },
-    OpSpec { service: "zoom", name: "users", impact: R, keys: &[] },
-    OpSpec { service: "zoom", name: "phone_user", impact: R, keys: &["user"] },
-    OpSpec { service: "zoom", name: "phone_users", impact: R, keys: &[] },
-    OpSpec { service: "zoom", name: "sites", impact: R, keys: &[] },
-    OpSpec { service: "zoom", name: "roles", impact: R, keys: &[] },
-    OpSpec { service: "zoom", name: "calling_plans", impact: R, keys: &[] },
-    OpSpec { service: "zoom", name: "peering_numbers", impact: R, keys: &[] },
-    OpSpec { service: "zoom", name: "internal_numbers", impact: R, keys: &["account"] },
-    OpSpec { service: "zoom", name: "call_history", impact: R, keys: &["from", "to"] },
-    OpSpec { service: "zoom", name: "assign_number", impact: W, keys: &["user", "number", "number_id"] },
-    OpSpec { service: "zoom", name: "unassign_number", impact: W, keys: &["user", "number", "number_id"] },
-    OpSpec { service: "zoom", name: "enable_phone", impact: W, keys: &["user", "site_id", "extension"] },
-    OpSpec { service: "zoom", name: "assign_calling_plan", impact: W, keys: &["user", "plan_type"] },
-    OpSpec { service: "zoom", name: "remove_calling_plan", impact: W, keys: &["user", "plan_type"] },
-    OpSpec { service: "zoom", name: "add_role_members", impact: W, keys: &["role_id", "members"] },
-    OpSpec { service: "zoom", name: "add_device", impact: W, keys: &["display_name", "mac_address", "type", "model"] },
-    OpSpec { service: "zoom", name: "assign_device", impact: W, keys: &["device_id", "extension_ids"] },
+    OpSpec {
+        service: "zoom",
+        name: "numbers",
+        impact: R,
+        keys: &["type", "phone_number", "site_id"],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "number",
+        impact: R,
+        keys: &["number", "id"],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "user",
+        impact: R,
+        keys: &["user"],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "users",
+        impact: R,
+        keys: &[],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "phone_user",
+        impact: R,
+        keys: &["user"],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "phone_users",
+        impact: R,
+        keys: &[],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "sites",
+        impact: R,
+        keys: &[],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "roles",
+        impact: R,
+        keys: &[],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "calling_plans",
+        impact: R,
+        keys: &[],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "peering_numbers",
+        impact: R,
+        keys: &[],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "internal_numbers",
+        impact: R,
+        keys: &["account"],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "call_history",
+        impact: R,
+        keys: &["from", "to"],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "assign_number",
+        impact: W,
+        keys: &["user", "number", "number_id"],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "unassign_number",
+        impact: W,
+        keys: &["user", "number", "number_id"],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "enable_phone",
+        impact: W,
+        keys: &["user", "site_id", "extension"],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "assign_calling_plan",
+        impact: W,
+        keys: &["user", "plan_type"],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "remove_calling_plan",
+        impact: W,
+        keys: &["user", "plan_type"],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "add_role_members",
+        impact: W,
+        keys: &["role_id", "members"],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "add_device",
+        impact: W,
+        keys: &["display_name", "mac_address", "type", "model"],
+    },
+    OpSpec {
+        service: "zoom",
+        name: "assign_device",
+        impact: W,
+        keys: &["device_id", "extension_ids"],
+    },
     OpSpec {
         service: "zoom",
         name: "add_internal_numbers",
         impact: W,
-        keys: &["account", "number", "display_number", "labels", "type", "country", "languages"],
+        keys: &[
+            "account",
+            "number",
+            "display_number",
+            "labels",
+            "type",
+            "country",
+            "languages",
+        ],
     },
     OpSpec {
         service: "zoom",
         name: "update_phone_user",
         impact: W,
-        keys: &["user", "extension_number", "site_id", "department", "cost_center"],
+        keys: &[
+            "user",
+            "extension_number",
+            "site_id",
+            "department",
+            "cost_center",
+        ],
     },
-    OpSpec { service: "movius", name: "org", impact: R, keys: &["org"] },
-    OpSpec { service: "movius", name: "orgs", impact: R, keys: &[] },
-    OpSpec { service: "movius", name: "account", impact: R, keys: &SEL },
-    OpSpec { service: "movius", name: "users", impact: R, keys: &["organization_id", "sub_org", "exclude_channel"] },
+    OpSpec {
+        service: "movius",
+        name: "org",
+        impact: R,
+        keys: &["org"],
+    },
+    OpSpec {
+        service: "movius",
+        name: "orgs",
+        impact: R,
+        keys: &[],
+    },
+    OpSpec {
+        service: "movius",
+        name: "account",
+        impact: R,
+        keys: &SEL,
+    },
+    OpSpec {
+        service: "movius",
+        name: "users",
+        impact: R,
+        keys: &["organization_id", "sub_org", "exclude_channel"],
+    },
     OpSpec {
         service: "movius",
         name: "cdrs",
         impact: R,
-        keys: &["organization_id", "sub_org", "exclude_channel", "from", "to"],
+        keys: &[
+            "organization_id",
+            "sub_org",
+            "exclude_channel",
+            "from",
+            "to",
+        ],
     },
-    OpSpec { service: "movius", name: "available_numbers", impact: R, keys: &["org"] },
-    OpSpec { service: "movius", name: "create_sub_org", impact: W, keys: &["parent", "name"] },
-    OpSpec { service: "movius", name: "add_allowed_email_domain", impact: W, keys: &["org", "domain"] },
-    OpSpec { service: "movius", name: "set_zoom_enabled", impact: W, keys: &["org", "on"] },
+    OpSpec {
+        service: "movius",
+        name: "available_numbers",
+        impact: R,
+        keys: &["org"],
+    },
+    OpSpec {
+        service: "movius",
+        name: "create_sub_org",
+        impact: W,
+        keys: &["parent", "name"],
+    },
+    OpSpec {
+        service: "movius",
+        name: "add_allowed_email_domain",
+        impact: W,
+        keys: &["org", "domain"],
+    },
+    OpSpec {
+        service: "movius",
+        name: "set_zoom_enabled",
+        impact: W,
+        keys: &["org", "on"],
+    },
     OpSpec {
         service: "movius",
         name: "add_account",
         impact: I,
-        keys: &["organization_id", "phone_number", "first_name", "last_name", "email", "enable_zoom"],
+        keys: &[
+            "organization_id",
+            "phone_number",
+            "first_name",
+            "last_name",
+            "email",
+            "enable_zoom",
+        ],
     },
     OpSpec {
         service: "movius",
         name: "modify_account",
         impact: W,
-        keys: &["phone_number", "account_sid", "email", "enable_zoom", "teams_calling"],
+        keys: &[
+            "phone_number",
+            "account_sid",
+            "email",
+            "enable_zoom",
+            "teams_calling",
+        ],
     },
     OpSpec {
         service: "movius",
@@ -100,21 +273,42 @@ const OPS: &[OpSpec] = &[
         impact: I,
         keys: &["organization_id", "phone_number", "account_sid", "email"],
     },
-    OpSpec { service: "carrier", name: "provision_ptn", impact: W, keys: &["number", "tags"] },
-    OpSpec { service: "carrier", name: "delete_ptn", impact: I, keys: &["number"] },
+    OpSpec {
+        service: "carrier",
+        name: "provision_ptn",
+        impact: W,
+        keys: &["number", "tags"],
+    },
+    OpSpec {
+        service: "carrier",
+        name: "delete_ptn",
+        impact: I,
+        keys: &["number"],
+    },
 ];
 
 fn ops_of(service: &str) -> String {
-    OPS.iter().filter(|o| o.service == service).map(|o| o.name).collect::<Vec<_>>().join(", ")
+    OPS.iter()
+        .filter(|o| o.service == service)
+        .map(|o| o.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn find_op(service: &str, op: &str) -> Result<&'static OpSpec, Usage> {
     if !OPS.iter().any(|o| o.service == service) {
-        return Err(Usage(format!("unknown service '{service}': use zoom, movius or carrier")));
+        return Err(Usage(format!(
+            "unknown service '{service}': use zoom, movius or carrier"
+        )));
     }
     OPS.iter()
         .find(|o| o.service == service && o.name == op)
-        .ok_or_else(|| Usage(format!("unknown {service} operation '{op}'; {service} has: {}", ops_of(service))))
+        .ok_or_else(|| {
+            Usage(format!(
+                "unknown {service} operation '{op}'; {service} has: {}",
+                ops_of(service)
+            ))
+        })
 }
 
 /// The `key=value` arguments of one op, checked against its keys.
@@ -133,7 +327,11 @@ impl Params {
             };
             let k = k.trim();
             if !spec.keys.contains(&k) {
-                let keys = if spec.keys.is_empty() { "none".to_string() } else { spec.keys.join(", ") };
+                let keys = if spec.keys.is_empty() {
+                    "none".to_string()
+                } else {
+                    spec.keys.join(", ")
+                };
                 return Err(Usage(format!("{op}: unknown key '{k}'; keys: {keys}")));
             }
             if map.insert(k.to_string(), v.trim().to_string()).is_some() {
@@ -144,15 +342,22 @@ impl Params {
     }
 
     fn get(&self, k: &str) -> Option<&str> {
-        self.map.get(k).map(String::as_str).filter(|v| !v.is_empty())
+        self.map
+            .get(k)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     fn req(&self, k: &str) -> Result<String, Usage> {
-        self.get(k).map(str::to_string).ok_or_else(|| Usage(format!("{}: {k}=… is required", self.op)))
+        self.get(k)
+            .map(str::to_string)
+            .ok_or_else(|| Usage(format!("{}: {k}=… is required", self.op)))
     }
 
     fn e164(&self, k: &str) -> Result<Option<E164>, Usage> {
-        self.get(k).map(|v| E164::parse(v).map_err(|e| Usage(format!("{}: {k}: {e}", self.op)))).transpose()
+        self.get(k)
+            .map(|v| E164::parse(v).map_err(|e| Usage(format!("{}: {k}: {e}", self.op))))
+            .transpose()
     }
 
     fn e164_list(&self, k: &str) -> Result<Vec<E164>, Usage> {
@@ -164,7 +369,13 @@ impl Params {
 
     fn list(&self, k: &str) -> Vec<String> {
         self.get(k)
-            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -173,20 +384,30 @@ impl Params {
             .map(|v| match v.to_ascii_lowercase().as_str() {
                 "true" | "yes" | "on" | "1" => Ok(true),
                 "false" | "no" | "off" | "0" => Ok(false),
-                _ => Err(Usage(format!("{}: {k}={v} is not a boolean (true or false)", self.op))),
+                _ => Err(Usage(format!(
+                    "{}: {k}={v} is not a boolean (true or false)",
+                    self.op
+                ))),
             })
             .transpose()
     }
 
     fn int(&self, k: &str) -> Result<Option<i64>, Usage> {
         self.get(k)
-            .map(|v| v.parse::<i64>().map_err(|_| Usage(format!("{}: {k}={v} is not a whole number", self.op))))
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| Usage(format!("{}: {k}={v} is not a whole number", self.op)))
+            })
             .transpose()
     }
 
     fn selector(&self) -> Result<Selector, Usage> {
-        Selector::from_parts(self.get("phone_number"), self.get("account_sid"), self.get("email"))
-            .map_err(|e| Usage(format!("{}: {e}", self.op)))
+        Selector::from_parts(
+            self.get("phone_number"),
+            self.get("account_sid"),
+            self.get("email"),
+        )
+        .map_err(|e| Usage(format!("{}: {e}", self.op)))
     }
 
     /// An org id from `key`, else the profile's `movius_org`.
@@ -194,15 +415,27 @@ impl Params {
         self.get(k)
             .map(str::to_string)
             .or_else(|| profile.movius_org.clone())
-            .ok_or_else(|| Usage(format!("{}: {k}=… is required (or set movius_org in the profile)", self.op)))
+            .ok_or_else(|| {
+                Usage(format!(
+                    "{}: {k}=… is required (or set movius_org in the profile)",
+                    self.op
+                ))
+            })
     }
 
     /// `number=` (E.164, comma-separated) and `number_id=` (Zoom ids) as number references.
     fn number_refs(&self) -> Result<Vec<NumberRef>, Usage> {
-        let mut refs: Vec<NumberRef> = self.e164_list("number")?.iter().map(NumberRef::by_number).collect();
+        let mut refs: Vec<NumberRef> = self
+            .e164_list("number")?
+            .iter()
+            .map(NumberRef::by_number)
+            .collect();
         refs.extend(self.list("number_id").iter().map(|id| NumberRef::by_id(id)));
         if refs.is_empty() {
-            return Err(Usage(format!("{}: number=… (E.164) or number_id=… is required", self.op)));
+            return Err(Usage(format!(
+                "{}: number=… (E.164) or number_id=… is required",
+                self.op
+            )));
         }
         Ok(refs)
     }
@@ -219,9 +452,14 @@ fn done(r: Result<(), ApiError>) -> Result<Value, ApiError> {
 }
 
 fn carrier(c: &Clients, op: &str) -> Result<crate::api::movius::CarrierClient, ApiError> {
-    c.carrier
-        .clone()
-        .ok_or_else(|| ApiError::local(crate::api::Service::Carrier, op, "", "the carrier API exists only in the sandbox profile"))
+    c.carrier.clone().ok_or_else(|| {
+        ApiError::local(
+            crate::api::Service::Carrier,
+            op,
+            "",
+            "the carrier API exists only in the sandbox profile",
+        )
+    })
 }
 
 /// Turn checked arguments into the one call to make.
@@ -231,7 +469,10 @@ fn plan(spec: &OpSpec, p: &Params, profile: &Profile) -> Result<Action, Usage> {
             let q = NumberQuery {
                 kind: p
                     .get("type")
-                    .map(|t| t.parse::<NumberType>().map_err(|e| Usage(format!("{}: type: {e}", p.op))))
+                    .map(|t| {
+                        t.parse::<NumberType>()
+                            .map_err(|e| Usage(format!("{}: type: {e}", p.op)))
+                    })
                     .transpose()?,
                 phone_number: p.e164("phone_number")?,
                 site_id: p.get("site_id").map(str::to_string),
@@ -242,7 +483,12 @@ fn plan(spec: &OpSpec, p: &Params, profile: &Profile) -> Result<Action, Usage> {
             let key = match (p.e164("number")?, p.get("id")) {
                 (Some(n), _) => n.to_string(),
                 (None, Some(id)) => id.to_string(),
-                (None, None) => return Err(Usage(format!("{}: number=… (E.164) or id=… is required", p.op))),
+                (None, None) => {
+                    return Err(Usage(format!(
+                        "{}: number=… (E.164) or id=… is required",
+                        p.op
+                    )))
+                }
             };
             Box::new(move |c| json(c.zoom.number(&key)))
         }
@@ -271,7 +517,11 @@ fn plan(spec: &OpSpec, p: &Params, profile: &Profile) -> Result<Action, Usage> {
         ("zoom", "assign_number") => {
             let (u, refs) = (p.req("user")?, p.number_refs()?);
             if refs.len() > crate::api::zoom::client::MAX_ASSIGN {
-                return Err(Usage(format!("{}: at most {} numbers per call", p.op, crate::api::zoom::client::MAX_ASSIGN)));
+                return Err(Usage(format!(
+                    "{}: at most {} numbers per call",
+                    p.op,
+                    crate::api::zoom::client::MAX_ASSIGN
+                )));
             }
             Box::new(move |c| json(c.zoom.assign_number(&u, &refs)))
         }
@@ -281,7 +531,11 @@ fn plan(spec: &OpSpec, p: &Params, profile: &Profile) -> Result<Action, Usage> {
             if refs.len() != 1 {
                 return Err(Usage(format!("{}: one number at a time", p.op)));
             }
-            let n = refs[0].number.clone().or_else(|| refs[0].id.clone()).unwrap_or_default();
+            let n = refs[0]
+                .number
+                .clone()
+                .or_else(|| refs[0].id.clone())
+                .unwrap_or_default();
             Box::new(move |c| done(c.zoom.unassign_number(&u, &n)))
         }
         ("zoom", "enable_phone") => {
@@ -292,12 +546,18 @@ fn plan(spec: &OpSpec, p: &Params, profile: &Profile) -> Result<Action, Usage> {
         }
         ("zoom", "assign_calling_plan") | ("zoom", "remove_calling_plan") => {
             let u = p.req("user")?;
-            let plan = p.int("plan_type")?.ok_or_else(|| Usage(format!("{}: plan_type=… is required", p.op)))?;
+            let plan = p
+                .int("plan_type")?
+                .ok_or_else(|| Usage(format!("{}: plan_type=… is required", p.op)))?;
             if spec.name == "assign_calling_plan" {
                 Box::new(move |c| done(c.zoom.assign_calling_plan(&u, plan)))
             } else {
-                eprintln!("warning: removing a calling plan also drops the user's direct number");
-                Box::new(move |c| done(c.zoom.remove_calling_plan(&u, plan)))
+                Box::new(move |c| {
+                    eprintln!(
+                        "warning: removing a calling plan also drops the user's direct number"
+                    );
+                    done(c.zoom.remove_calling_plan(&u, plan))
+                })
             }
         }
         ("zoom", "add_role_members") => {
@@ -307,14 +567,23 @@ fn plan(spec: &OpSpec, p: &Params, profile: &Profile) -> Result<Action, Usage> {
                 .into_iter()
                 .map(|m| {
                     if m.contains('@') {
-                        IdOrEmail { id: None, email: Some(m) }
+                        IdOrEmail {
+                            id: None,
+                            email: Some(m),
+                        }
                     } else {
-                        IdOrEmail { id: Some(m), email: None }
+                        IdOrEmail {
+                            id: Some(m),
+                            email: None,
+                        }
                     }
                 })
                 .collect();
             if members.is_empty() {
-                return Err(Usage(format!("{}: members=… (ids or emails, comma-separated) is required", p.op)));
+                return Err(Usage(format!(
+                    "{}: members=… (ids or emails, comma-separated) is required",
+                    p.op
+                )));
             }
             Box::new(move |c| done(c.zoom.add_role_members(&role, &members)))
         }
@@ -338,12 +607,17 @@ fn plan(spec: &OpSpec, p: &Params, profile: &Profile) -> Result<Action, Usage> {
         }
         ("zoom", "add_internal_numbers") => {
             let acct = p.get("account").unwrap_or("me").to_string();
-            let n = p.e164("number")?.ok_or_else(|| Usage(format!("{}: number=… is required", p.op)))?;
+            let n = p
+                .e164("number")?
+                .ok_or_else(|| Usage(format!("{}: number=… is required", p.op)))?;
             let row = InternalNumber {
                 id: None,
                 labels: p.get("labels").unwrap_or("vline").to_string(),
                 number: n.to_string(),
-                display_number: p.get("display_number").map(str::to_string).unwrap_or_else(|| n.to_string()),
+                display_number: p
+                    .get("display_number")
+                    .map(str::to_string)
+                    .unwrap_or_else(|| n.to_string()),
                 kind: p.int("type")?.unwrap_or(0),
                 country: p.get("country").unwrap_or("US").to_string(),
                 languages: p.get("languages").unwrap_or("en-US").to_string(),
@@ -404,15 +678,22 @@ fn plan(spec: &OpSpec, p: &Params, profile: &Profile) -> Result<Action, Usage> {
         }
         ("movius", "set_zoom_enabled") => {
             let org = p.org("org", profile)?;
-            let on = p.bool("on")?.ok_or_else(|| Usage(format!("{}: on=true|false is required", p.op)))?;
+            let on = p
+                .bool("on")?
+                .ok_or_else(|| Usage(format!("{}: on=true|false is required", p.op)))?;
             Box::new(move |c| json(c.movius.set_zoom_enabled(&org, on)))
         }
         ("movius", "add_account") => {
-            let n = p.e164("phone_number")?.ok_or_else(|| Usage(format!("{}: phone_number=… is required", p.op)))?;
+            let n = p
+                .e164("phone_number")?
+                .ok_or_else(|| Usage(format!("{}: phone_number=… is required", p.op)))?;
             let (first, last, email) = profile.naming.render(&n);
             let email = p.get("email").map(str::to_string).unwrap_or(email);
             if !crate::api::selector::is_email(&email) {
-                return Err(Usage(format!("{}: email '{email}' is not an email address", p.op)));
+                return Err(Usage(format!(
+                    "{}: email '{email}' is not an email address",
+                    p.op
+                )));
             }
             let a = AddAccount {
                 organization_id: p.org("organization_id", profile)?,
@@ -428,7 +709,10 @@ fn plan(spec: &OpSpec, p: &Params, profile: &Profile) -> Result<Action, Usage> {
             let sel = p.selector()?;
             let (z, t) = (p.bool("enable_zoom")?, p.bool("teams_calling")?);
             if z.is_none() && t.is_none() {
-                return Err(Usage(format!("{}: give enable_zoom=… and/or teams_calling=…", p.op)));
+                return Err(Usage(format!(
+                    "{}: give enable_zoom=… and/or teams_calling=…",
+                    p.op
+                )));
             }
             Box::new(move |c| json(c.movius.modify_account(&sel, z, t)))
         }
@@ -440,13 +724,18 @@ fn plan(spec: &OpSpec, p: &Params, profile: &Profile) -> Result<Action, Usage> {
         ("carrier", "provision_ptn") => {
             let numbers = p.e164_list("number")?;
             if numbers.is_empty() {
-                return Err(Usage(format!("{}: number=… (comma-separated E.164) is required", p.op)));
+                return Err(Usage(format!(
+                    "{}: number=… (comma-separated E.164) is required",
+                    p.op
+                )));
             }
             let tags = p.list("tags");
             Box::new(move |c| json(carrier(c, "provision_ptn")?.provision_ptn(&numbers, &tags)))
         }
         ("carrier", "delete_ptn") => {
-            let n = p.e164("number")?.ok_or_else(|| Usage(format!("{}: number=… is required", p.op)))?;
+            let n = p
+                .e164("number")?
+                .ok_or_else(|| Usage(format!("{}: number=… is required", p.op)))?;
             Box::new(move |c| done(carrier(c, "delete_ptn")?.delete_ptn(&n)))
         }
         (s, o) => return Err(Usage(format!("{s} {o} is not available from `vline call`"))),
@@ -465,7 +754,9 @@ pub(crate) fn open_clients(global: &Global) -> anyhow::Result<(Clients, Option<S
 }
 
 /// Same, for an already loaded profile; returns the profile with its URLs filled in.
-pub(crate) fn open_clients_for(profile: Profile) -> anyhow::Result<(Clients, Option<Sandbox>, Profile)> {
+pub(crate) fn open_clients_for(
+    profile: Profile,
+) -> anyhow::Result<(Clients, Option<Sandbox>, Profile)> {
     // Secrets first: a missing one is a usage error, before a sandbox starts or a call leaves.
     let secrets = profile.resolve_secrets().map_err(usage)?;
     let (profile, sandbox) = if profile.is_sandbox() {
@@ -475,8 +766,14 @@ pub(crate) fn open_clients_for(profile: Profile) -> anyhow::Result<(Clients, Opt
             plan: profile.zoom_plan,
             ..SandboxOptions::default()
         };
-        let sb = Sandbox::start(opts).with_context(|| format!("cannot start the sandbox on {}", state.display()))?;
-        let p = profile.with_sandbox_urls(&sb.zoom_api_url(), &sb.zoom_oauth_url(), &sb.movius_url(), &sb.carrier_url());
+        let sb = Sandbox::start(opts)
+            .with_context(|| format!("cannot start the sandbox on {}", state.display()))?;
+        let p = profile.with_sandbox_urls(
+            &sb.zoom_api_url(),
+            &sb.zoom_oauth_url(),
+            &sb.movius_url(),
+            &sb.carrier_url(),
+        );
         (p, Some(sb))
     } else {
         (profile, None)
@@ -486,6 +783,9 @@ pub(crate) fn open_clients_for(profile: Profile) -> anyhow::Result<(Clients, Opt
 }
 
 pub fn run(global: &Global, args: CallArgs) -> anyhow::Result<()> {
+    if args.op == "help" && OPS.iter().any(|o| o.service == args.service) {
+        return print_ops(&args.service, global.json);
+    }
     let spec = find_op(&args.service, &args.op)?;
     let params = Params::parse(spec, &args.params)?;
     let profile = load_profile(global)?;
@@ -499,7 +799,12 @@ pub fn run(global: &Global, args: CallArgs) -> anyhow::Result<()> {
     let action = plan(spec, &params, &profile)?;
     if spec.impact.changes_state() && !args.allow_write {
         return Err(Refused {
-            reason: format!("{} {} is a {} operation", spec.service, spec.name, spec.impact.as_str()),
+            reason: format!(
+                "{} {} is a {} operation",
+                spec.service,
+                spec.name,
+                spec.impact.as_str()
+            ),
             how_to_proceed: "re-run with --allow-write to send it".into(),
         }
         .into());
@@ -512,6 +817,31 @@ pub fn run(global: &Global, args: CallArgs) -> anyhow::Result<()> {
     }
     let value = result?;
     print_value(&value, global.json)
+}
+
+/// `vline call <service> help`: the operations, their impact and keys.
+fn print_ops(service: &str, as_json: bool) -> anyhow::Result<()> {
+    let ops: Vec<&OpSpec> = OPS.iter().filter(|o| o.service == service).collect();
+    if as_json {
+        let v: Vec<Value> = ops
+            .iter()
+            .map(|o| serde_json::json!({"op": o.name, "impact": o.impact.as_str(), "keys": o.keys}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(vec!["op", "impact", "keys (key=value)"]);
+    for o in ops {
+        t.add_row(vec![
+            o.name.to_string(),
+            o.impact.as_str().to_string(),
+            o.keys.join(" "),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
 }
 
 /// JSON for pipelines, else a table (arrays of objects) or key/value lines (one object).
@@ -543,11 +873,19 @@ fn print_value(v: &Value, as_json: bool) -> anyhow::Result<()> {
             } else {
                 t.set_header(cols.clone());
                 for r in rows {
-                    t.add_row(cols.iter().map(|c| r.get(c).map(cell).unwrap_or_default()).collect::<Vec<_>>());
+                    t.add_row(
+                        cols.iter()
+                            .map(|c| r.get(c).map(cell).unwrap_or_default())
+                            .collect::<Vec<_>>(),
+                    );
                 }
             }
             println!("{t}");
-            println!("{} row{}", rows.len(), if rows.len() == 1 { "" } else { "s" });
+            println!(
+                "{} row{}",
+                rows.len(),
+                if rows.len() == 1 { "" } else { "s" }
+            );
         }
         Value::Object(m) => {
             let width = m.keys().map(String::len).max().unwrap_or(0);
@@ -582,8 +920,17 @@ mod tests {
 
     fn parse(service: &str, op: &str, args: &[&str]) -> Result<Action, Usage> {
         let spec = find_op(service, op)?;
-        let p = Params::parse(spec, &args.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
-        plan(spec, &p, &crate::config::Config::default().profile(None).expect("sandbox profile"))
+        let p = Params::parse(
+            spec,
+            &args.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )?;
+        plan(
+            spec,
+            &p,
+            &crate::config::Config::default()
+                .profile(None)
+                .expect("sandbox profile"),
+        )
     }
 
     fn err(service: &str, op: &str, args: &[&str]) -> String {
@@ -602,21 +949,48 @@ mod tests {
 
     #[test]
     fn mistakes_are_one_line() {
-        assert_eq!(err("zoom", "numbrs", &[]), format!("unknown zoom operation 'numbrs'; zoom has: {}", ops_of("zoom")));
-        assert_eq!(err("teams", "x", &[]), "unknown service 'teams': use zoom, movius or carrier");
-        assert_eq!(err("zoom", "numbers", &["kind=all"]), "zoom numbers: unknown key 'kind'; keys: type, phone_number, site_id");
-        assert_eq!(err("zoom", "numbers", &["type"]), "zoom numbers: 'type' is not key=value");
-        assert!(err("zoom", "numbers", &["phone_number=+1 312 abc"]).starts_with("zoom numbers: phone_number: '+1 312 abc' contains 'a'"));
+        assert_eq!(
+            err("zoom", "numbrs", &[]),
+            format!(
+                "unknown zoom operation 'numbrs'; zoom has: {}",
+                ops_of("zoom")
+            )
+        );
+        assert_eq!(
+            err("teams", "x", &[]),
+            "unknown service 'teams': use zoom, movius or carrier"
+        );
+        assert_eq!(
+            err("zoom", "numbers", &["kind=all"]),
+            "zoom numbers: unknown key 'kind'; keys: type, phone_number, site_id"
+        );
+        assert_eq!(
+            err("zoom", "numbers", &["type"]),
+            "zoom numbers: 'type' is not key=value"
+        );
+        assert!(err("zoom", "numbers", &["phone_number=+1 312 abc"])
+            .starts_with("zoom numbers: phone_number: '+1 312 abc' contains 'a'"));
         assert!(err("movius", "account", &["phone_number=12345"]).contains("has 5 digits"));
-        assert_eq!(err("movius", "account", &[]), "movius account: an account selector needs phone_number, account_sid or email");
-        assert!(err("movius", "modify_account", &["phone_number=13126170001", "enable_zoom=maybe"]).contains("not a boolean"));
+        assert_eq!(
+            err("movius", "account", &[]),
+            "movius account: an account selector needs phone_number, account_sid or email"
+        );
+        assert!(err(
+            "movius",
+            "modify_account",
+            &["phone_number=13126170001", "enable_zoom=maybe"]
+        )
+        .contains("not a boolean"));
         assert!(err("zoom", "numbers", &["type=free"]).contains("unknown number type"));
         assert!(err("movius", "org", &[]).contains("movius_org"));
     }
 
     #[test]
     fn cells_read_like_the_portal() {
-        assert_eq!(cell(&serde_json::json!({"id": "x", "name": "Main"})), "Main");
+        assert_eq!(
+            cell(&serde_json::json!({"id": "x", "name": "Main"})),
+            "Main"
+        );
         assert_eq!(cell(&serde_json::json!(true)), "true");
         assert_eq!(cell(&Value::Null), "");
     }

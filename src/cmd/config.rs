@@ -31,7 +31,15 @@ fn show(global: &Global) -> anyhow::Result<()> {
         ("movius_password", SecretKind::MoviusPassword),
     ]
     .into_iter()
-    .map(|(name, kind)| (name, profile.resolve_secret(kind).map(|(_, from)| from.to_string()).map_err(|e| e.to_string())))
+    .map(|(name, kind)| {
+        (
+            name,
+            profile
+                .resolve_secret(kind)
+                .map(|(_, from)| from.to_string())
+                .map_err(|e| e.to_string()),
+        )
+    })
     .collect();
     if global.json {
         let mut v = serde_json::to_value(&profile)?;
@@ -49,23 +57,39 @@ fn show(global: &Global) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    let sandbox_url = |u: &str| if u.is_empty() { "(embedded sandbox, loopback port chosen at start)".to_string() } else { u.to_string() };
+    let sandbox_url = |u: &str| {
+        if u.is_empty() {
+            "(embedded sandbox, loopback port chosen at start)".to_string()
+        } else {
+            u.to_string()
+        }
+    };
     let mut rows: Vec<(String, String)> = vec![
         ("profile".into(), profile.name.clone()),
         ("kind".into(), profile.kind.to_string()),
         (
             "config file".into(),
-            profile.source.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none: built-in sandbox profile)".into()),
+            profile
+                .source
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(none: built-in sandbox profile)".into()),
         ),
         ("zoom_api_url".into(), sandbox_url(&profile.zoom_api_url)),
-        ("zoom_oauth_url".into(), sandbox_url(&profile.zoom_oauth_url)),
+        (
+            "zoom_oauth_url".into(),
+            sandbox_url(&profile.zoom_oauth_url),
+        ),
         ("zoom_account_id".into(), profile.zoom_account_id.clone()),
         ("zoom_client_id".into(), profile.zoom_client_id.clone()),
         ("movius_url".into(), sandbox_url(&profile.movius_url)),
         ("movius_user".into(), profile.movius_user.clone()),
     ];
     if profile.is_sandbox() {
-        rows.push(("carrier_url".into(), sandbox_url(profile.carrier_url.as_deref().unwrap_or(""))));
+        rows.push((
+            "carrier_url".into(),
+            sandbox_url(profile.carrier_url.as_deref().unwrap_or("")),
+        ));
     }
     for (name, r) in &secrets {
         rows.push((
@@ -78,10 +102,19 @@ fn show(global: &Global) -> anyhow::Result<()> {
     }
     rows.extend([
         ("zoom_plan".into(), profile.zoom_plan.to_string()),
-        ("movius_org".into(), profile.movius_org.clone().unwrap_or_else(|| "(none)".into())),
+        (
+            "movius_org".into(),
+            profile
+                .movius_org
+                .clone()
+                .unwrap_or_else(|| "(none)".into()),
+        ),
         (
             "naming".into(),
-            format!("first_name={} last_name={} email={}", profile.naming.first_name, profile.naming.last_name, profile.naming.email),
+            format!(
+                "first_name={} last_name={} email={}",
+                profile.naming.first_name, profile.naming.last_name, profile.naming.email
+            ),
         ),
         (
             "windows".into(),
@@ -91,13 +124,28 @@ fn show(global: &Global) -> anyhow::Result<()> {
                 profile
                     .windows
                     .iter()
-                    .map(|w| format!("{} {}-{} {}", if w.days.is_empty() { "daily".into() } else { w.days.join(",") }, w.start, w.end, w.tz))
+                    .map(|w| {
+                        format!(
+                            "{} {}-{} {}",
+                            if w.days.is_empty() {
+                                "daily".into()
+                            } else {
+                                w.days.join(",")
+                            },
+                            w.start,
+                            w.end,
+                            w.tz
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("; ")
             },
         ),
         ("max_changes".into(), profile.max_changes.to_string()),
-        ("http_timeout_secs".into(), profile.http_timeout_secs.to_string()),
+        (
+            "http_timeout_secs".into(),
+            profile.http_timeout_secs.to_string(),
+        ),
     ]);
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in rows {
@@ -114,11 +162,15 @@ fn init(global: &Global, force: bool) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    std::fs::write(&path, config::EXAMPLE_CONFIG).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, config::EXAMPLE_CONFIG)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     if global.json {
         println!("{}", serde_json::json!({"written": path}));
     } else {
-        println!("wrote {} (edit the `prod` profile, then `vline --profile prod config show`)", path.display());
+        println!(
+            "wrote {} (edit the `prod` profile, then `vline --profile prod config show`)",
+            path.display()
+        );
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::cli::{Cli, Global};
 use crate::host::catalog::{self, CATALOG};
 use crate::host::header::Header;
 use crate::host::script::Script;
-use crate::host::{bundle, engine};
+use crate::host::bundle;
 
 use super::Usage;
 
@@ -99,7 +99,7 @@ pub fn check(global: &Global, files: &[String]) -> anyhow::Result<()> {
     if files.is_empty() {
         return Err(Usage("name one or more scripts: vline check FILE…".into()).into());
     }
-    let engine = engine::build(None, engine::Limits::default());
+    let engine = super::session::compile_engine()?;
     let mut failed = Vec::new();
     let mut report = Vec::new();
     for f in files {

@@ -124,7 +124,11 @@ fn print_run(r: &RunSummary) {
     println!("operator  {}@{}", r.operator, r.host);
     println!("profile   {}", r.profile);
     println!("mode      {}", r.mode);
-    println!("script    {} (sha256 {})", r.script, r.script_digest);
+    if r.script_digest.is_empty() {
+        println!("script    {}", r.script);
+    } else {
+        println!("script    {} (sha256 {})", r.script, r.script_digest);
+    }
     println!("params    {}", r.params);
     if let Some(reason) = &r.outside_window_reason {
         println!("outside maintenance window: {reason}");

@@ -9,6 +9,7 @@ pub mod config;
 pub mod journal;
 pub mod bulk;
 pub mod doc;
+pub mod repl;
 pub mod run;
 pub mod sandbox;
 pub mod session;
@@ -43,6 +44,7 @@ pub fn dispatch(cli: Cli) -> ExitCode {
         Command::Journal(c) => journal::run(&cli.global, c),
         Command::Call(c) => call::run(&cli.global, c),
         Command::Config(c) => config::run(&cli.global, c),
+        Command::Repl(a) => repl::run(&cli.global, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -38,6 +38,9 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
         ))
     })?;
 
+    // Compile before anything opens, so a script with errors costs no call and no journal row.
+    let checked = Script::compile(&sess::compile_engine()?, src.clone(), header.clone()).map_err(|e| Usage(e.to_string()))?;
+
     let opened = sess::open(global)?;
     let policy = Policy {
         read_only: a.read_only,
@@ -56,7 +59,7 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
         host: sess::hostname(),
         profile: opened.profile.name.clone(),
         script: name.to_string(),
-        script_digest: String::new(),
+        script_digest: checked.digest.clone(),
         params: crate::guard::redact(&serde_json::to_value(&params).unwrap_or(Value::Null)),
         mode: mode.to_string(),
         outside_window_reason: a.outside_window.clone(),

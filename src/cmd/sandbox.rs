@@ -14,21 +14,28 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
     match cmd {
         SandboxCmd::Serve(s) => serve(s),
         SandboxCmd::Reset { seed, state } => {
-            let seed: Seed = seed.parse().map_err(|e: sandbox::SandboxError| Usage(e.to_string()))?;
+            let seed: Seed = seed
+                .parse()
+                .map_err(|e: sandbox::SandboxError| Usage(e.to_string()))?;
             let loc = location(state.as_deref());
-            sandbox::reset(&loc, seed).with_context(|| format!("resetting the sandbox state {loc}"))?;
+            sandbox::reset(&loc, seed)
+                .with_context(|| format!("resetting the sandbox state {loc}"))?;
             let counts = sandbox::status(&loc)?;
             if global.json {
                 println!("{}", serde_json::to_string_pretty(&counts)?);
             } else {
-                println!("sandbox state {loc} reset with the {} seed", if seed == Seed::Demo { "demo" } else { "empty" });
+                println!(
+                    "sandbox state {loc} reset with the {} seed",
+                    if seed == Seed::Demo { "demo" } else { "empty" }
+                );
                 print_counts(&counts);
             }
             Ok(())
         }
         SandboxCmd::Status { state } => {
             let loc = location(state.as_deref());
-            let counts = sandbox::status(&loc).with_context(|| format!("reading the sandbox state {loc}"))?;
+            let counts = sandbox::status(&loc)
+                .with_context(|| format!("reading the sandbox state {loc}"))?;
             if global.json {
                 println!("{}", serde_json::to_string_pretty(&counts)?);
             } else {
@@ -41,7 +48,11 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        SandboxCmd::Log { writes, last, state } => {
+        SandboxCmd::Log {
+            writes,
+            last,
+            state,
+        } => {
             let loc = location(state.as_deref());
             let mut log = sandbox::read_request_log(&loc)?;
             if writes {
@@ -60,7 +71,11 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
                 t.load_preset(comfy_table::presets::NOTHING);
                 t.set_header(["seq", "time", "op", "method", "path", "status", "write"]);
                 for r in &log {
-                    let path = if r.query.is_empty() { r.path.clone() } else { format!("{}?{}", r.path, r.query) };
+                    let path = if r.query.is_empty() {
+                        r.path.clone()
+                    } else {
+                        format!("{}?{}", r.path, r.query)
+                    };
                     t.add_row([
                         r.seq.to_string(),
                         r.ts.clone(),
@@ -68,7 +83,11 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
                         r.method.clone(),
                         path,
                         r.status.to_string(),
-                        if r.is_write { "w".into() } else { String::new() },
+                        if r.is_write {
+                            "w".into()
+                        } else {
+                            String::new()
+                        },
                     ]);
                 }
                 println!("{t}");
@@ -97,7 +116,10 @@ fn print_counts(c: &sandbox::Counts) {
 }
 
 fn serve(s: SandboxServe) -> anyhow::Result<()> {
-    let seed: Seed = s.seed.parse().map_err(|e: sandbox::SandboxError| Usage(e.to_string()))?;
+    let seed: Seed = s
+        .seed
+        .parse()
+        .map_err(|e: sandbox::SandboxError| Usage(e.to_string()))?;
     let plan: ZoomPlan = s.plan.parse().map_err(Usage)?;
     let state = location(s.state.as_deref());
     let opts = SandboxOptions {
@@ -119,8 +141,16 @@ fn serve(s: SandboxServe) -> anyhow::Result<()> {
         sandbox::ZOOM_CLIENT_SECRET,
         sandbox::ZOOM_ACCOUNT_ID
     );
-    println!("  Movius      {}  API user {}, password {}", sb.movius_url(), sandbox::MOVIUS_USER, sandbox::MOVIUS_PASSWORD);
-    println!("  Carrier     {}  (same API user as Movius)", sb.carrier_url());
+    println!(
+        "  Movius      {}  API user {}, password {}",
+        sb.movius_url(),
+        sandbox::MOVIUS_USER,
+        sandbox::MOVIUS_PASSWORD
+    );
+    println!(
+        "  Carrier     {}  (same API user as Movius)",
+        sb.carrier_url()
+    );
     println!("  Admin       {base}/_sandbox/status | requests | faults | reset");
     println!("These are the sandbox's fixed demo credentials. Ctrl-C stops it.");
     wait_for_stop_signal()?;
@@ -130,11 +160,14 @@ fn serve(s: SandboxServe) -> anyhow::Result<()> {
 }
 
 fn wait_for_stop_signal() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         #[cfg(unix)]
         {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
             tokio::select! {
                 r = tokio::signal::ctrl_c() => r?,
                 _ = term.recv() => {}
@@ -170,7 +203,10 @@ fn fault(global: &Global, cmd: SandboxFaultCmd) -> anyhow::Result<()> {
     } else if faults.is_empty() {
         println!("no faults in {loc}");
     } else {
-        println!("faults in {loc}:\n{}", serde_json::to_string_pretty(&faults)?);
+        println!(
+            "faults in {loc}:\n{}",
+            serde_json::to_string_pretty(&faults)?
+        );
     }
     Ok(())
 }
@@ -179,7 +215,10 @@ fn share(name: &str, v: Option<f64>) -> anyhow::Result<f64> {
     match v {
         None => Ok(0.0),
         Some(x) if (0.0..=1.0).contains(&x) => Ok(x),
-        Some(x) => Err(Usage(format!("{name} {x}: a share is between 0 and 1 (0.1 = 10% of requests)")).into()),
+        Some(x) => Err(Usage(format!(
+            "{name} {x}: a share is between 0 and 1 (0.1 = 10% of requests)"
+        ))
+        .into()),
     }
 }
 
@@ -197,34 +236,50 @@ fn parse_duration_ms(s: &str) -> Option<u64> {
 fn faults_from(set: &SandboxFaultSet) -> anyhow::Result<Faults> {
     let mut peering = Vec::new();
     for n in &set.peering_fail {
-        let e = crate::api::E164::parse(n).map_err(|e| Usage(format!("--peering-fail {n}: {e}")))?;
+        let e =
+            crate::api::E164::parse(n).map_err(|e| Usage(format!("--peering-fail {n}: {e}")))?;
         peering.push(e.to_string());
     }
     let mut latency = HashMap::new();
     if let Some(l) = &set.latency {
         for part in l.split(',').filter(|p| !p.trim().is_empty()) {
-            let (svc, d) = part
-                .split_once('=')
-                .ok_or_else(|| Usage(format!("--latency '{part}': write SERVICE=DURATION, e.g. zoom=200ms")))?;
+            let (svc, d) = part.split_once('=').ok_or_else(|| {
+                Usage(format!(
+                    "--latency '{part}': write SERVICE=DURATION, e.g. zoom=200ms"
+                ))
+            })?;
             let svc = svc.trim().to_ascii_lowercase();
             if !["zoom", "movius", "carrier"].contains(&svc.as_str()) {
-                return Err(Usage(format!("--latency: unknown service '{svc}' (zoom, movius or carrier)")).into());
+                return Err(Usage(format!(
+                    "--latency: unknown service '{svc}' (zoom, movius or carrier)"
+                ))
+                .into());
             }
-            let ms = parse_duration_ms(d).ok_or_else(|| Usage(format!("--latency '{part}': '{d}' is not a duration (200ms, 1s)")))?;
+            let ms = parse_duration_ms(d).ok_or_else(|| {
+                Usage(format!(
+                    "--latency '{part}': '{d}' is not a duration (200ms, 1s)"
+                ))
+            })?;
             latency.insert(svc, ms);
         }
     }
     let burst_429 = match &set.burst_429 {
         None => None,
         Some(b) => {
-            let bad = || Usage(format!("--burst-429 '{b}': write N:LEN, e.g. 10:3 (of every 10 Zoom requests the last 3 get 429)"));
+            let bad = || {
+                Usage(format!("--burst-429 '{b}': write N:LEN, e.g. 10:3 (of every 10 Zoom requests the last 3 get 429)"))
+            };
             let (n, len) = b.split_once(':').ok_or_else(bad)?;
             let every_n: u32 = n.trim().parse().map_err(|_| bad())?;
             let len: u32 = len.trim().parse().map_err(|_| bad())?;
             if every_n == 0 || len == 0 || len > every_n {
                 return Err(bad().into());
             }
-            Some(Burst429 { every_n, len, retry_after: !set.no_retry_after })
+            Some(Burst429 {
+                every_n,
+                len,
+                retry_after: !set.no_retry_after,
+            })
         }
     };
     Ok(Faults {

@@ -68,3 +68,31 @@ pub fn on_ctrl_c(flag: Arc<AtomicBool>) {
         }
     });
 }
+
+/// A session bound to nothing (its URLs lead nowhere), so that scripts compile against the real
+/// module signatures — `vline check` and the compile step before a run make no call.
+pub fn offline_session() -> anyhow::Result<Arc<Session>> {
+    let profile = crate::config::Config::default()
+        .profile(None)?
+        .with_sandbox_urls("http://127.0.0.1:9/zoom/v2", "http://127.0.0.1:9/zoom/oauth/token", "http://127.0.0.1:9/movius", "http://127.0.0.1:9/carrier");
+    let secrets = profile.resolve_secrets()?;
+    let clients = Clients::new(&profile, &secrets)?;
+    let guard = Arc::new(crate::guard::Guard::new(
+        crate::guard::Policy {
+            read_only: true,
+            dry_run: true,
+            assume_yes: false,
+            max_changes: Some(0),
+            outside_window: None,
+            windows: vec![],
+            interactive: false,
+        },
+        Box::new(crate::guard::TerminalPrompter),
+    ));
+    Ok(Arc::new(Session::new(clients, guard, None, "offline", true)))
+}
+
+/// An engine for compiling only.
+pub fn compile_engine() -> anyhow::Result<rhai::Engine> {
+    Ok(crate::host::engine::build(Some(&offline_session()?), crate::host::engine::Limits::default()))
+}

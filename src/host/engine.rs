@@ -47,7 +47,8 @@ pub fn build(session: Option<&Arc<Session>>, limits: Limits) -> Engine {
         .set_max_array_size(limits.max_array_size)
         .set_max_map_size(limits.max_map_size)
         .set_max_modules(64)
-        .set_fail_on_invalid_map_property(true);
+        .set_fail_on_invalid_map_property(true)
+        .set_strict_variables(true);
     // Script output is for the operator; stdout stays clean for the result (and `--json`).
     e.on_print(|s| {
         tracing::info!(target: "vline::script", "{s}");

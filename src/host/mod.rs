@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod catalog;
 pub mod engine;
 pub mod header;
+pub mod index;
 pub mod modules;
 pub mod script;
 pub mod session;

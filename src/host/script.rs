@@ -42,8 +42,10 @@ impl Script {
     /// Compile with the declared parameters in scope, so strict variables catch typos.
     pub fn compile(engine: &Engine, src: Source, header: Header) -> Result<Script, LoadError> {
         let mut scope = Scope::new();
+        // Declared as variables, not constants: the optimizer would fold a compile-time
+        // constant's placeholder value into the script.
         for p in &header.params {
-            scope.push_constant(p.name.clone(), Dynamic::UNIT);
+            scope.push(p.name.clone(), Dynamic::UNIT);
         }
         let mut ast = engine
             .compile_with_scope(&scope, &src.text)

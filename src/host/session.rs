@@ -38,6 +38,8 @@ pub struct Session {
     pub default_org: Option<String>,
     /// The profile's account naming convention: number → (first name, last name, email).
     pub naming: Naming,
+    /// Zoom's numbers, read once per bulk run (see `index`); `None` outside bulk runs.
+    pub numbers: Option<super::index::NumberIndex>,
 }
 
 /// Renders the account naming convention for a number.
@@ -74,6 +76,7 @@ impl Session {
             override_dir: None,
             default_org: None,
             naming: guide_naming(),
+            numbers: None,
         }
     }
 

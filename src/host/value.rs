@@ -33,7 +33,19 @@ pub fn render(v: &Value) -> String {
         Value::Array(items) if items.is_empty() => "(none)".to_string(),
         Value::Array(items) if items.iter().all(Value::is_object) => table(items),
         Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join("\n"),
-        Value::Object(_) => fields(v),
+        Value::Object(m) => {
+            // Lists of records inside a result (a procedure's steps) read better as their own tables.
+            let (lists, rest): (Vec<_>, Vec<_>) = m
+                .iter()
+                .partition(|(_, x)| matches!(x, Value::Array(a) if !a.is_empty() && a.iter().all(Value::is_object)));
+            let mut out = fields(&Value::Object(rest.into_iter().map(|(k, x)| (k.clone(), x.clone())).collect()));
+            for (k, x) in lists {
+                if let Value::Array(items) = x {
+                    out += &format!("\n{k}:\n{}", table(items));
+                }
+            }
+            out
+        }
         other => scalar(other),
     }
 }
@@ -78,8 +90,13 @@ fn new_table() -> Table {
     t
 }
 
+/// `COLUMNS` when set; otherwise 120 when output is not a terminal (comfy-table measures a
+/// terminal itself), so piped tables stay readable.
 fn terminal_width() -> Option<(u16, u16)> {
-    std::env::var("COLUMNS").ok()?.parse().ok().map(|w| (w, 0))
+    if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return Some((w, 0));
+    }
+    (!std::io::IsTerminal::is_terminal(&std::io::stdout())).then_some((120, 0))
 }
 
 /// An array of maps as one table; columns in first-seen order.

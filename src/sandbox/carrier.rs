@@ -14,9 +14,13 @@ use super::movius::{body_object, fail, match_template};
 use super::server::{Ctx, Reply, Req};
 
 pub fn op(req: &Req) -> (String, bool) {
-    if req.method == paths::CARRIER_PTNS.method && match_template(paths::CARRIER_PTNS.path, &req.path).is_some() {
+    if req.method == paths::CARRIER_PTNS.method
+        && match_template(paths::CARRIER_PTNS.path, &req.path).is_some()
+    {
         ("carrier.provision_ptns".into(), true)
-    } else if req.method == paths::CARRIER_PTN_DELETE.method && match_template(paths::CARRIER_PTN_DELETE.path, &req.path).is_some() {
+    } else if req.method == paths::CARRIER_PTN_DELETE.method
+        && match_template(paths::CARRIER_PTN_DELETE.path, &req.path).is_some()
+    {
         ("carrier.delete_ptn".into(), true)
     } else {
         ("carrier.unknown".into(), req.method != "GET")
@@ -24,7 +28,9 @@ pub fn op(req: &Req) -> (String, bool) {
 }
 
 pub fn handle(ctx: &Ctx, req: &Req) -> Reply {
-    if req.method == paths::CARRIER_PTNS.method && match_template(paths::CARRIER_PTNS.path, &req.path).is_some() {
+    if req.method == paths::CARRIER_PTNS.method
+        && match_template(paths::CARRIER_PTNS.path, &req.path).is_some()
+    {
         let m = match body_object(req) {
             Ok(m) => m,
             Err(r) => return r,
@@ -33,19 +39,34 @@ pub fn handle(ctx: &Ctx, req: &Req) -> Reply {
     }
     if req.method == paths::CARRIER_PTN_DELETE.method {
         if let Some(vars) = match_template(paths::CARRIER_PTN_DELETE.path, &req.path) {
-            let raw = vars.into_iter().find(|(k, _)| k == "number").map(|(_, v)| v).unwrap_or_default();
+            let raw = vars
+                .into_iter()
+                .find(|(k, _)| k == "number")
+                .map(|(_, v)| v)
+                .unwrap_or_default();
             let raw = super::server::decode(&raw);
             return ctx.with_world(|w| delete(w, &raw));
         }
     }
-    fail(codes::NOT_FOUND, &format!("No carrier API at {} {}.", req.method, req.path))
+    fail(
+        codes::NOT_FOUND,
+        &format!("No carrier API at {} {}.", req.method, req.path),
+    )
 }
 
 fn provision(w: &mut super::world::World, ptns: Option<&Value>) -> Reply {
     let Some(list) = ptns.and_then(Value::as_array).filter(|l| !l.is_empty()) else {
-        return fail(codes::INVALID_PARAMETER, "Missing required parameter: ptns (an array of {number, tags}).");
+        return fail(
+            codes::INVALID_PARAMETER,
+            "Missing required parameter: ptns (an array of {number, tags}).",
+        );
     };
-    let Some(root) = w.orgs.iter().find(|o| o.parent_id.is_none()).map(|o| o.organization_id.clone()) else {
+    let Some(root) = w
+        .orgs
+        .iter()
+        .find(|o| o.parent_id.is_none())
+        .map(|o| o.organization_id.clone())
+    else {
         return fail(codes::NOT_FOUND, "No root organization to provision into.");
     };
     let mut parsed = Vec::new();
@@ -53,19 +74,36 @@ fn provision(w: &mut super::world::World, ptns: Option<&Value>) -> Reply {
         let raw = match p.get("number") {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
-            _ => return fail(codes::INVALID_PARAMETER, &format!("ptns[{i}].number is required.")),
+            _ => {
+                return fail(
+                    codes::INVALID_PARAMETER,
+                    &format!("ptns[{i}].number is required."),
+                )
+            }
         };
         let e = match E164::parse(&raw) {
             Ok(e) => e,
             Err(e) => return fail(codes::INVALID_PARAMETER, &format!("ptns[{i}].number: {e}.")),
         };
         if let Some(a) = w.accounts.iter().find(|a| a.phone_number == e.digits()) {
-            return fail(codes::NUMBER_UNAVAILABLE, &format!("PTN {} is already in use by account {}.", e.digits(), a.account_sid));
+            return fail(
+                codes::NUMBER_UNAVAILABLE,
+                &format!(
+                    "PTN {} is already in use by account {}.",
+                    e.digits(),
+                    a.account_sid
+                ),
+            );
         }
         let tags: Vec<String> = p
             .get("tags")
             .and_then(Value::as_array)
-            .map(|t| t.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|t| {
+                t.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         parsed.push((e, tags));
     }
@@ -80,11 +118,21 @@ fn provision(w: &mut super::world::World, ptns: Option<&Value>) -> Reply {
                     }
                 }
             }
-            None => w.pool.push(PoolNumber { phone_number: e.digits().to_string(), organization_id: root.clone(), tags }),
+            None => w.pool.push(PoolNumber {
+                phone_number: e.digits().to_string(),
+                organization_id: root.clone(),
+                tags,
+            }),
         }
         provisioned.push(e.digits().to_string());
     }
-    Reply::ok(200, &PtnResult { status: "success".into(), provisioned })
+    Reply::ok(
+        200,
+        &PtnResult {
+            status: "success".into(),
+            provisioned,
+        },
+    )
 }
 
 fn delete(w: &mut super::world::World, raw: &str) -> Reply {
@@ -93,9 +141,14 @@ fn delete(w: &mut super::world::World, raw: &str) -> Reply {
         Err(e) => return fail(codes::INVALID_PARAMETER, &format!("number: {e}.")),
     };
     let in_pool = w.pool.iter().any(|p| p.phone_number == e.digits());
-    let account = w.account_by_number(e.digits()).map(|i| w.accounts.remove(i));
+    let account = w
+        .account_by_number(e.digits())
+        .map(|i| w.accounts.remove(i));
     if !in_pool && account.is_none() {
-        return fail(codes::NOT_FOUND, &format!("PTN {} is not known to Movius.", e.digits()));
+        return fail(
+            codes::NOT_FOUND,
+            &format!("PTN {} is not known to Movius.", e.digits()),
+        );
     }
     w.pool.retain(|p| p.phone_number != e.digits());
     let was_peered = w.numbers.iter().any(|n| n.number == e.as_str());

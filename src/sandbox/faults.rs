@@ -42,10 +42,11 @@ pub const TIMEOUT_SECS: u64 = 30;
 impl Faults {
     /// Whether this number's peering fails now.
     pub fn peering_fails(&self, e164: &str) -> bool {
-        self.peering_fail_numbers
-            .iter()
-            .any(|n| crate::api::E164::parse(n).map(|p| p.as_str() == e164).unwrap_or(false))
-            || roll(self.peering_fail_share)
+        self.peering_fail_numbers.iter().any(|n| {
+            crate::api::E164::parse(n)
+                .map(|p| p.as_str() == e164)
+                .unwrap_or(false)
+        }) || roll(self.peering_fail_share)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -75,14 +76,21 @@ mod tests {
 
     #[test]
     fn burst_is_the_tail_of_each_cycle() {
-        let b = Burst429 { every_n: 5, len: 2, retry_after: true };
+        let b = Burst429 {
+            every_n: 5,
+            len: 2,
+            retry_after: true,
+        };
         let hits: Vec<u64> = (1..=10).filter(|n| b.hits(*n)).collect();
         assert_eq!(hits, vec![4, 5, 9, 10]);
     }
 
     #[test]
     fn peering_fault_matches_any_number_form() {
-        let f = Faults { peering_fail_numbers: vec!["13126170100".into()], ..Faults::default() };
+        let f = Faults {
+            peering_fail_numbers: vec!["13126170100".into()],
+            ..Faults::default()
+        };
         assert!(f.peering_fails("+13126170100"));
         assert!(!f.peering_fails("+13126170101"));
     }

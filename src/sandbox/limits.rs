@@ -44,7 +44,11 @@ pub const CATEGORIES: &[(&str, RateCategory)] = &[
 
 /// The category of a Zoom operation (unknown operations count as light).
 pub fn category(op: &str) -> RateCategory {
-    CATEGORIES.iter().find(|(o, _)| *o == op).map(|(_, c)| *c).unwrap_or(Light)
+    CATEGORIES
+        .iter()
+        .find(|(o, _)| *o == op)
+        .map(|(_, c)| *c)
+        .unwrap_or(Light)
 }
 
 /// Which limit a decision is about (`X-RateLimit-Type`).
@@ -89,13 +93,21 @@ fn now() -> (u64, u32) {
 
 impl Limiter {
     pub fn new(plan: ZoomPlan) -> Limiter {
-        Limiter { plan, windows: Mutex::new(HashMap::new()), daily: Mutex::new((0, 0)) }
+        Limiter {
+            plan,
+            windows: Mutex::new(HashMap::new()),
+            daily: Mutex::new((0, 0)),
+        }
     }
 
     /// Count one request in `cat` and say whether it may pass.
     pub fn check(&self, cat: RateCategory) -> Decision {
         let (sec, _ms) = now();
-        let bucket = if cat == RateCategory::Intensive { RateCategory::Heavy } else { cat };
+        let bucket = if cat == RateCategory::Intensive {
+            RateCategory::Heavy
+        } else {
+            cat
+        };
         let limit = self.plan.per_second(cat);
         let heavy = matches!(cat, RateCategory::Heavy | RateCategory::Intensive);
         if heavy {
@@ -121,7 +133,13 @@ impl Limiter {
             *e = (sec, 0);
         }
         if e.1 >= limit {
-            return Decision { allowed: false, kind: LimitType::Qps, limit, remaining: 0, retry_after: 1 };
+            return Decision {
+                allowed: false,
+                kind: LimitType::Qps,
+                limit,
+                remaining: 0,
+                retry_after: 1,
+            };
         }
         e.1 += 1;
         let remaining = limit - e.1;
@@ -130,7 +148,13 @@ impl Limiter {
             let mut d = self.daily.lock().unwrap_or_else(|p| p.into_inner());
             d.1 += 1;
         }
-        Decision { allowed: true, kind: LimitType::Qps, limit, remaining, retry_after: 0 }
+        Decision {
+            allowed: true,
+            kind: LimitType::Qps,
+            limit,
+            remaining,
+            retry_after: 0,
+        }
     }
 }
 
@@ -151,7 +175,9 @@ mod tests {
         // Stay inside one second: retry if the window rolled over mid-loop.
         for _ in 0..3 {
             let start = now().0;
-            let allowed = (0..30).filter(|_| l.check(RateCategory::Heavy).allowed).count();
+            let allowed = (0..30)
+                .filter(|_| l.check(RateCategory::Heavy).allowed)
+                .count();
             if now().0 == start {
                 assert_eq!(allowed, 5);
                 return;

@@ -149,7 +149,9 @@ pub enum SandboxError {
     Corrupt(String, String),
     #[error("cannot create the sandbox data directory {0}: {1}")]
     Dir(String, std::io::Error),
-    #[error("cannot listen on 127.0.0.1:{port}: {source} (is another sandbox running? try --port 0)")]
+    #[error(
+        "cannot listen on 127.0.0.1:{port}: {source} (is another sandbox running? try --port 0)"
+    )]
     Bind {
         port: u16,
         #[source]
@@ -169,7 +171,9 @@ pub fn data_dir() -> PathBuf {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return PathBuf::from(x).join("vline");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     home.join(".local/share/vline")
 }
 
@@ -205,7 +209,12 @@ impl Sandbox {
             .map_err(|source| SandboxError::Bind { port, source })?
             .port();
         let (stop, thread) = server::spawn(listener, store.clone(), opts)?;
-        Ok(Sandbox { port, store, stop: Some(stop), thread: Some(thread) })
+        Ok(Sandbox {
+            port,
+            store,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
 
     pub fn port(&self) -> u16 {

@@ -6,11 +6,11 @@ use serde_json::Value;
 
 use crate::api::movius::paths::{self, Endpoint};
 use crate::api::movius::wire::{
-    codes, Account, AccountResponse, CdrListV2, DeleteResponse, Features, Org, OrgList, OrgResponse, PoolList, PoolNumber,
-    UserListV2,
+    codes, Account, AccountResponse, CdrListV2, DeleteResponse, Features, Org, OrgList,
+    OrgResponse, PoolList, PoolNumber, UserListV2,
 };
 use crate::api::selector::is_email;
-use crate::api::{E164, Selector};
+use crate::api::{Selector, E164};
 
 use super::faults::Faults;
 use super::server::{Ctx, Reply, Req, Svc};
@@ -42,8 +42,14 @@ fn bad(message: &str) -> Reply {
 pub fn check_basic(_svc: Svc, req: &Req) -> Result<(), Reply> {
     match super::zoom::basic_credentials(req) {
         Some((u, p)) if u == MOVIUS_USER && p == MOVIUS_PASSWORD => Ok(()),
-        Some(_) => Err(fail(codes::UNAUTHORIZED, "Authentication failed: wrong API user name or password.")),
-        None => Err(fail(codes::UNAUTHORIZED, "Authentication required: send the API user's name and password (HTTP Basic).")),
+        Some(_) => Err(fail(
+            codes::UNAUTHORIZED,
+            "Authentication failed: wrong API user name or password.",
+        )),
+        None => Err(fail(
+            codes::UNAUTHORIZED,
+            "Authentication required: send the API user's name and password (HTTP Basic).",
+        )),
     }
 }
 
@@ -57,7 +63,10 @@ pub fn match_template(tpl: &str, path: &str) -> Option<Vec<(String, String)>> {
     let mut vars = Vec::new();
     for (a, b) in t.iter().zip(p.iter()) {
         if a.starts_with('{') && a.ends_with('}') {
-            vars.push((a.trim_matches(|c| c == '{' || c == '}').to_string(), b.to_string()));
+            vars.push((
+                a.trim_matches(|c| c == '{' || c == '}').to_string(),
+                b.to_string(),
+            ));
         } else if a != b {
             return None;
         }
@@ -65,7 +74,10 @@ pub fn match_template(tpl: &str, path: &str) -> Option<Vec<(String, String)>> {
     Some(vars)
 }
 
-fn route(req: &Req, table: &[(&'static str, Endpoint)]) -> Option<(&'static str, Vec<(String, String)>)> {
+fn route(
+    req: &Req,
+    table: &[(&'static str, Endpoint)],
+) -> Option<(&'static str, Vec<(String, String)>)> {
     table.iter().find_map(|(name, ep)| {
         if ep.method != req.method {
             return None;
@@ -75,7 +87,11 @@ fn route(req: &Req, table: &[(&'static str, Endpoint)]) -> Option<(&'static str,
 }
 
 fn movius_table() -> Vec<(&'static str, Endpoint)> {
-    paths::ALL.iter().filter(|(n, _)| !n.starts_with("carrier_")).copied().collect()
+    paths::ALL
+        .iter()
+        .filter(|(n, _)| !n.starts_with("carrier_"))
+        .copied()
+        .collect()
 }
 
 fn op_name(name: &str) -> &'static str {
@@ -100,7 +116,13 @@ pub fn op(req: &Req) -> (String, bool) {
     match route(req, &movius_table()) {
         Some((name, _)) => {
             let op = op_name(name);
-            (format!("movius.{op}"), !matches!(op, "get" | "orgs" | "org" | "available_numbers" | "user_list_v2" | "cdr_v2"))
+            (
+                format!("movius.{op}"),
+                !matches!(
+                    op,
+                    "get" | "orgs" | "org" | "available_numbers" | "user_list_v2" | "cdr_v2"
+                ),
+            )
         }
         None => ("movius.unknown".into(), req.method != "GET"),
     }
@@ -151,18 +173,30 @@ fn required(m: &serde_json::Map<String, Value>, k: &str) -> Result<String, Reply
 }
 
 fn selector(m: &serde_json::Map<String, Value>) -> Result<Selector, Reply> {
-    Selector::from_parts(text(m, "phone_number").as_deref(), text(m, "account_sid").as_deref(), text(m, "email").as_deref())
-        .map_err(|e| bad(&format!("Invalid account selector: {e}.")))
+    Selector::from_parts(
+        text(m, "phone_number").as_deref(),
+        text(m, "account_sid").as_deref(),
+        text(m, "email").as_deref(),
+    )
+    .map_err(|e| bad(&format!("Invalid account selector: {e}.")))
 }
 
 fn find_account(w: &World, sel: &Selector) -> Result<usize, Reply> {
     let found = match sel {
         Selector::PhoneNumber(n) => w.accounts.iter().position(|a| a.phone_number == n.digits()),
         Selector::AccountSid(s) => w.accounts.iter().position(|a| a.account_sid == *s),
-        Selector::Email(e) => w.accounts.iter().position(|a| a.email.eq_ignore_ascii_case(e)),
+        Selector::Email(e) => w
+            .accounts
+            .iter()
+            .position(|a| a.email.eq_ignore_ascii_case(e)),
     };
     let (field, value) = sel.field();
-    found.ok_or_else(|| fail(codes::NOT_FOUND, &format!("No account with {field} {value}.")))
+    found.ok_or_else(|| {
+        fail(
+            codes::NOT_FOUND,
+            &format!("No account with {field} {value}."),
+        )
+    })
 }
 
 fn zoom_off_features() -> Features {
@@ -188,7 +222,10 @@ fn check_zoom_org(org: &Org) -> Result<(), Reply> {
 
 fn peer_or_fail(w: &mut World, e: &E164, faults: &Faults, what: &str) -> Result<(), Reply> {
     if faults.peering_fails(e.as_str()) {
-        return Err(fail(codes::PEERING_FAILED, &format!("Number {} could not be peered to Zoom; {what}.", e.digits())));
+        return Err(fail(
+            codes::PEERING_FAILED,
+            &format!("Number {} could not be peered to Zoom; {what}.", e.digits()),
+        ));
     }
     w.peer(e.as_str());
     Ok(())
@@ -198,7 +235,10 @@ fn domain_allowed(org: &Org, email: &str) -> bool {
     if org.allowed_email_domains.is_empty() {
         return true;
     }
-    let domain = email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
+    let domain = email
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .unwrap_or_default();
     org.allowed_email_domains.iter().any(|d| {
         let d = d.trim_start_matches('@').to_ascii_lowercase();
         domain == d || domain.ends_with(&format!(".{d}"))
@@ -216,9 +256,16 @@ macro_rules! tryr {
 
 pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
     let Some((name, vars)) = route(req, &movius_table()) else {
-        return fail(codes::NOT_FOUND, &format!("No Movius API at {} {}.", req.method, req.path));
+        return fail(
+            codes::NOT_FOUND,
+            &format!("No Movius API at {} {}.", req.method, req.path),
+        );
     };
-    let org_var = vars.iter().find(|(k, _)| k == "org").map(|(_, v)| v.clone()).unwrap_or_default();
+    let org_var = vars
+        .iter()
+        .find(|(k, _)| k == "org")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
     match name {
         "account_add" => {
             let m = tryr!(body_object(req));
@@ -237,12 +284,32 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
             ctx.with_world(|w| {
                 let sel = tryr!(selector(&m));
                 let i = tryr!(find_account(w, &sel));
-                Reply::ok(200, &AccountResponse { status: "success".into(), account: w.accounts[i].clone() })
+                Reply::ok(
+                    200,
+                    &AccountResponse {
+                        status: "success".into(),
+                        account: w.accounts[i].clone(),
+                    },
+                )
             })
         }
-        "orgs" => ctx.with_world(|w| Reply::ok(200, &OrgList { status: "success".into(), organizations: w.orgs.clone() })),
+        "orgs" => ctx.with_world(|w| {
+            Reply::ok(
+                200,
+                &OrgList {
+                    status: "success".into(),
+                    organizations: w.orgs.clone(),
+                },
+            )
+        }),
         "org" => ctx.with_world(|w| match w.org(&org_var) {
-            Some(o) => Reply::ok(200, &OrgResponse { status: "success".into(), organization: o.clone() }),
+            Some(o) => Reply::ok(
+                200,
+                &OrgResponse {
+                    status: "success".into(),
+                    organization: o.clone(),
+                },
+            ),
             None => fail(codes::NOT_FOUND, &format!("No organization {org_var}.")),
         }),
         "sub_org_create" => {
@@ -261,14 +328,30 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
             if w.org(&org_var).is_none() {
                 return fail(codes::NOT_FOUND, &format!("No organization {org_var}."));
             }
-            let root = w.root_of(&org_var).map(|o| o.organization_id.clone()).unwrap_or_default();
-            let numbers: Vec<PoolNumber> =
-                w.pool.iter().filter(|p| p.organization_id == org_var || p.organization_id == root).cloned().collect();
-            Reply::ok(200, &PoolList { status: "success".into(), numbers })
+            let root = w
+                .root_of(&org_var)
+                .map(|o| o.organization_id.clone())
+                .unwrap_or_default();
+            let numbers: Vec<PoolNumber> = w
+                .pool
+                .iter()
+                .filter(|p| p.organization_id == org_var || p.organization_id == root)
+                .cloned()
+                .collect();
+            Reply::ok(
+                200,
+                &PoolList {
+                    status: "success".into(),
+                    numbers,
+                },
+            )
         }),
         "user_list_v2" => ctx.with_world(|w| user_list(w, req)),
         "cdr_v2" => ctx.with_world(|w| cdr_list(w, req)),
-        _ => fail(codes::NOT_FOUND, &format!("No Movius API at {} {}.", req.method, req.path)),
+        _ => fail(
+            codes::NOT_FOUND,
+            &format!("No Movius API at {} {}.", req.method, req.path),
+        ),
     }
 }
 
@@ -299,26 +382,59 @@ fn add(w: &mut World, m: &serde_json::Map<String, Value>, faults: &Faults) -> Re
         ));
     }
     if let Some(i) = w.account_by_number(number.digits()) {
-        return fail(codes::DUPLICATE, &format!("Number {} already belongs to account {}.", number.digits(), w.accounts[i].account_sid));
+        return fail(
+            codes::DUPLICATE,
+            &format!(
+                "Number {} already belongs to account {}.",
+                number.digits(),
+                w.accounts[i].account_sid
+            ),
+        );
     }
-    if let Some(a) = w.accounts.iter().find(|a| a.email.eq_ignore_ascii_case(&email)) {
-        return fail(codes::DUPLICATE, &format!("Email {email} is already used by account {}.", a.account_sid));
-    }
-    let root = w.root_of(&org_id).map(|o| o.organization_id.clone()).unwrap_or_default();
-    let Some(pi) = w
-        .pool
+    if let Some(a) = w
+        .accounts
         .iter()
-        .position(|p| p.phone_number == number.digits() && (p.organization_id == org_id || p.organization_id == root))
-    else {
+        .find(|a| a.email.eq_ignore_ascii_case(&email))
+    {
+        return fail(
+            codes::DUPLICATE,
+            &format!(
+                "Email {email} is already used by account {}.",
+                a.account_sid
+            ),
+        );
+    }
+    let root = w
+        .root_of(&org_id)
+        .map(|o| o.organization_id.clone())
+        .unwrap_or_default();
+    let Some(pi) = w.pool.iter().position(|p| {
+        p.phone_number == number.digits()
+            && (p.organization_id == org_id || p.organization_id == root)
+    }) else {
         return fail(
             codes::NUMBER_UNAVAILABLE,
-            &format!("Number {} is not in the available pool of {org_id} or its root org {root}.", number.digits()),
+            &format!(
+                "Number {} is not in the available pool of {org_id} or its root org {root}.",
+                number.digits()
+            ),
         );
     };
-    let mut features = Features { call_recording: false, message_logging: true, voicemail: true, opt_in: false, out_of_office: false };
+    let mut features = Features {
+        call_recording: false,
+        message_logging: true,
+        voicemail: true,
+        opt_in: false,
+        out_of_office: false,
+    };
     if enable_zoom {
         tryr!(check_zoom_org(&org));
-        tryr!(peer_or_fail(w, &number, faults, "the account was not created"));
+        tryr!(peer_or_fail(
+            w,
+            &number,
+            faults,
+            "the account was not created"
+        ));
         features = zoom_off_features();
     }
     w.pool.remove(pi);
@@ -333,11 +449,21 @@ fn add(w: &mut World, m: &serde_json::Map<String, Value>, faults: &Faults) -> Re
         teams_calling: teams,
         app_version: "4.16.0".into(),
         features,
-        channel: if enable_zoom { "zoom".into() } else { "multiline".into() },
+        channel: if enable_zoom {
+            "zoom".into()
+        } else {
+            "multiline".into()
+        },
         created_at: now_rfc3339(),
     };
     w.accounts.push(account.clone());
-    Reply::ok(200, &AccountResponse { status: "success".into(), account })
+    Reply::ok(
+        200,
+        &AccountResponse {
+            status: "success".into(),
+            account,
+        },
+    )
 }
 
 fn modify(w: &mut World, m: &serde_json::Map<String, Value>, faults: &Faults) -> Reply {
@@ -385,7 +511,13 @@ fn modify(w: &mut World, m: &serde_json::Map<String, Value>, faults: &Faults) ->
             }
         }
     }
-    Reply::ok(200, &AccountResponse { status: "success".into(), account: w.accounts[i].clone() })
+    Reply::ok(
+        200,
+        &AccountResponse {
+            status: "success".into(),
+            account: w.accounts[i].clone(),
+        },
+    )
 }
 
 fn delete(w: &mut World, m: &serde_json::Map<String, Value>) -> Reply {
@@ -397,7 +529,10 @@ fn delete(w: &mut World, m: &serde_json::Map<String, Value>) -> Reply {
             return fail(codes::NOT_FOUND, &format!("No organization {org}."));
         }
         if !w.org_tree(&org).contains(&acct.organization_id) {
-            return fail(codes::NOT_FOUND, &format!("Account {} is not in organization {org}.", acct.account_sid));
+            return fail(
+                codes::NOT_FOUND,
+                &format!("Account {} is not in organization {org}.", acct.account_sid),
+            );
         }
     }
     let e164 = format!("+{}", acct.phone_number);
@@ -412,8 +547,19 @@ fn delete(w: &mut World, m: &serde_json::Map<String, Value>) -> Reply {
     }
     w.accounts.remove(i);
     // The number stays reserved to the org it served.
-    w.pool.push(PoolNumber { phone_number: acct.phone_number.clone(), organization_id: acct.organization_id.clone(), tags: vec![] });
-    Reply::ok(200, &DeleteResponse { status: "success".into(), account_sid: acct.account_sid, phone_number: acct.phone_number })
+    w.pool.push(PoolNumber {
+        phone_number: acct.phone_number.clone(),
+        organization_id: acct.organization_id.clone(),
+        tags: vec![],
+    });
+    Reply::ok(
+        200,
+        &DeleteResponse {
+            status: "success".into(),
+            account_sid: acct.account_sid,
+            phone_number: acct.phone_number,
+        },
+    )
 }
 
 fn slug(s: &str) -> String {
@@ -433,8 +579,14 @@ fn create_sub_org(w: &mut World, parent: &str, m: &serde_json::Map<String, Value
     if w.org(parent).is_none() {
         return fail(codes::NOT_FOUND, &format!("No organization {parent}."));
     }
-    if w.orgs.iter().any(|o| o.parent_id.as_deref() == Some(parent) && o.name.eq_ignore_ascii_case(&name)) {
-        return fail(codes::DUPLICATE, &format!("{parent} already has a sub-organization named '{name}'."));
+    if w.orgs
+        .iter()
+        .any(|o| o.parent_id.as_deref() == Some(parent) && o.name.eq_ignore_ascii_case(&name))
+    {
+        return fail(
+            codes::DUPLICATE,
+            &format!("{parent} already has a sub-organization named '{name}'."),
+        );
     }
     let base = format!("org-{}", slug(&name));
     let mut id = base.clone();
@@ -453,23 +605,41 @@ fn create_sub_org(w: &mut World, parent: &str, m: &serde_json::Map<String, Value
         zoom_org_level: false,
     };
     w.orgs.push(org.clone());
-    Reply::ok(200, &OrgResponse { status: "success".into(), organization: org })
+    Reply::ok(
+        200,
+        &OrgResponse {
+            status: "success".into(),
+            organization: org,
+        },
+    )
 }
 
 fn add_domain(w: &mut World, org: &str, m: &serde_json::Map<String, Value>) -> Reply {
     let raw = tryr!(required(m, "domain"));
     let d = raw.trim_start_matches('@').to_ascii_lowercase();
     if d.is_empty() || !d.contains('.') || d.contains(char::is_whitespace) || d.contains('@') {
-        return bad(&format!("'{raw}' is not an email domain (e.g. @movius.ai)."));
+        return bad(&format!(
+            "'{raw}' is not an email domain (e.g. @movius.ai)."
+        ));
     }
     let Some(o) = w.org_mut(org) else {
         return fail(codes::NOT_FOUND, &format!("No organization {org}."));
     };
     let d = format!("@{d}");
-    if !o.allowed_email_domains.iter().any(|x| x.eq_ignore_ascii_case(&d)) {
+    if !o
+        .allowed_email_domains
+        .iter()
+        .any(|x| x.eq_ignore_ascii_case(&d))
+    {
         o.allowed_email_domains.push(d);
     }
-    Reply::ok(200, &OrgResponse { status: "success".into(), organization: o.clone() })
+    Reply::ok(
+        200,
+        &OrgResponse {
+            status: "success".into(),
+            organization: o.clone(),
+        },
+    )
 }
 
 fn zoom_feature(w: &mut World, org: &str, m: &serde_json::Map<String, Value>) -> Reply {
@@ -490,7 +660,13 @@ fn zoom_feature(w: &mut World, org: &str, m: &serde_json::Map<String, Value>) ->
         return tryr!(check_zoom_org(&o).map(|_| Reply::empty(500)));
     }
     o.enable_zoom = enable;
-    Reply::ok(200, &OrgResponse { status: "success".into(), organization: o.clone() })
+    Reply::ok(
+        200,
+        &OrgResponse {
+            status: "success".into(),
+            organization: o.clone(),
+        },
+    )
 }
 
 struct ListQuery {
@@ -501,7 +677,9 @@ struct ListQuery {
 }
 
 fn list_query(w: &World, req: &Req) -> Result<ListQuery, Reply> {
-    let org = req.q("organization_id").ok_or_else(|| bad("Missing required parameter: organization_id."))?;
+    let org = req
+        .q("organization_id")
+        .ok_or_else(|| bad("Missing required parameter: organization_id."))?;
     if w.org(org).is_none() {
         return Err(fail(codes::NOT_FOUND, &format!("No organization {org}.")));
     }
@@ -514,22 +692,44 @@ fn list_query(w: &World, req: &Req) -> Result<ListQuery, Reply> {
     let exclude_zoom = match req.q("exclude_channel") {
         None => false,
         Some(c) if c.eq_ignore_ascii_case("zoom") => true,
-        Some(c) => return Err(bad(&format!("exclude_channel '{c}' is not supported; use zoom."))),
+        Some(c) => {
+            return Err(bad(&format!(
+                "exclude_channel '{c}' is not supported; use zoom."
+            )))
+        }
     };
     let num = |k: &str, d: u32| -> Result<u32, Reply> {
         match req.q(k) {
             None => Ok(d),
-            Some(s) => s.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| bad(&format!("{k} must be a positive integer, got '{s}'."))),
+            Some(s) => s
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| bad(&format!("{k} must be a positive integer, got '{s}'."))),
         }
     };
     let page = num("page", 1)?;
     let page_size = num("page_size", 100)?.min(1000);
-    let orgs = if sub { w.org_tree(org) } else { vec![org.to_string()] };
-    Ok(ListQuery { orgs, exclude_zoom, page, page_size })
+    let orgs = if sub {
+        w.org_tree(org)
+    } else {
+        vec![org.to_string()]
+    };
+    Ok(ListQuery {
+        orgs,
+        exclude_zoom,
+        page,
+        page_size,
+    })
 }
 
 fn page_of<T: Clone>(items: &[T], page: u32, size: u32) -> Vec<T> {
-    items.iter().skip(((page - 1) as usize) * size as usize).take(size as usize).cloned().collect()
+    items
+        .iter()
+        .skip(((page - 1) as usize) * size as usize)
+        .take(size as usize)
+        .cloned()
+        .collect()
 }
 
 fn user_list(w: &mut World, req: &Req) -> Reply {
@@ -542,25 +742,48 @@ fn user_list(w: &mut World, req: &Req) -> Reply {
         .collect();
     Reply::ok(
         200,
-        &UserListV2 { status: "success".into(), total: all.len() as u64, page: q.page, page_size: q.page_size, users: page_of(&all, q.page, q.page_size) },
+        &UserListV2 {
+            status: "success".into(),
+            total: all.len() as u64,
+            page: q.page,
+            page_size: q.page_size,
+            users: page_of(&all, q.page, q.page_size),
+        },
     )
 }
 
 fn cdr_list(w: &mut World, req: &Req) -> Reply {
     let q = tryr!(list_query(w, req));
     let from = req.q("from").unwrap_or("").to_string();
-    let to = req.q("to").map(|t| format!("{t}\u{ffff}")).unwrap_or_else(|| "\u{ffff}".into());
-    let zoom_numbers: Vec<&str> = w.accounts.iter().filter(|a| a.enable_zoom).map(|a| a.phone_number.as_str()).collect();
+    let to = req
+        .q("to")
+        .map(|t| format!("{t}\u{ffff}"))
+        .unwrap_or_else(|| "\u{ffff}".into());
+    let zoom_numbers: Vec<&str> = w
+        .accounts
+        .iter()
+        .filter(|a| a.enable_zoom)
+        .map(|a| a.phone_number.as_str())
+        .collect();
     let all: Vec<_> = w
         .cdrs
         .iter()
         .filter(|c| q.orgs.contains(&c.organization_id))
-        .filter(|c| !(q.exclude_zoom && (c.channel == "zoom" || zoom_numbers.contains(&c.phone_number.as_str()))))
+        .filter(|c| {
+            !(q.exclude_zoom
+                && (c.channel == "zoom" || zoom_numbers.contains(&c.phone_number.as_str())))
+        })
         .filter(|c| c.start_time >= from && c.start_time <= to)
         .cloned()
         .collect();
     Reply::ok(
         200,
-        &CdrListV2 { status: "success".into(), total: all.len() as u64, page: q.page, page_size: q.page_size, cdrs: page_of(&all, q.page, q.page_size) },
+        &CdrListV2 {
+            status: "success".into(),
+            total: all.len() as u64,
+            page: q.page,
+            page_size: q.page_size,
+            cdrs: page_of(&all, q.page, q.page_size),
+        },
     )
 }

@@ -38,7 +38,10 @@ pub fn redact_query(q: &str) -> String {
         .map(|p| {
             let key = p.split('=').next().unwrap_or("");
             let k = key.to_ascii_lowercase();
-            if k.contains("secret") || k.contains("password") || k.contains("token") && k != "next_page_token" {
+            if k.contains("secret")
+                || k.contains("password")
+                || k.contains("token") && k != "next_page_token"
+            {
                 format!("{key}=<redacted>")
             } else {
                 p.to_string()

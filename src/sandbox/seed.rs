@@ -8,7 +8,14 @@ use super::Seed;
 
 const CREATED: &str = "2026-01-15T09:00:00Z";
 
-fn org(id: &str, name: &str, parent: Option<&str>, allow: bool, enable: bool, domains: &[&str]) -> Org {
+fn org(
+    id: &str,
+    name: &str,
+    parent: Option<&str>,
+    allow: bool,
+    enable: bool,
+    domains: &[&str],
+) -> Org {
     Org {
         organization_id: id.into(),
         name: name.into(),
@@ -21,11 +28,27 @@ fn org(id: &str, name: &str, parent: Option<&str>, allow: bool, enable: bool, do
 }
 
 fn features(on: bool) -> Features {
-    Features { call_recording: on, message_logging: on, voicemail: on, opt_in: on, out_of_office: on }
+    Features {
+        call_recording: on,
+        message_logging: on,
+        voicemail: on,
+        opt_in: on,
+        out_of_office: on,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn account(org: &str, digits: &str, first: &str, last: &str, email: &str, zoom: bool, teams: bool, app: &str, feat: Features) -> Account {
+fn account(
+    org: &str,
+    digits: &str,
+    first: &str,
+    last: &str,
+    email: &str,
+    zoom: bool,
+    teams: bool,
+    app: &str,
+    feat: Features,
+) -> Account {
     Account {
         account_sid: account_sid(digits),
         organization_id: org.into(),
@@ -37,7 +60,11 @@ fn account(org: &str, digits: &str, first: &str, last: &str, email: &str, zoom: 
         teams_calling: teams,
         app_version: app.into(),
         features: feat,
-        channel: if zoom { "zoom".into() } else { "multiline".into() },
+        channel: if zoom {
+            "zoom".into()
+        } else {
+            "multiline".into()
+        },
         created_at: CREATED.into(),
     }
 }
@@ -62,19 +89,56 @@ fn user(id: &str, first: &str, last: &str, ext: Option<i64>) -> ZUser {
 /// The state for a seed.
 pub fn world(seed: Seed) -> World {
     let mut w = World {
-        orgs: vec![org("org-jpmc", "JPMC", None, true, true, &["@jpmc.example"])],
+        orgs: vec![org(
+            "org-jpmc",
+            "JPMC",
+            None,
+            true,
+            true,
+            &["@jpmc.example"],
+        )],
         sites: vec![
-            Site { id: "site-chicago".into(), name: "Chicago".into(), site_code: Some(312) },
-            Site { id: "site-newyork".into(), name: "New York".into(), site_code: Some(212) },
+            Site {
+                id: "site-chicago".into(),
+                name: "Chicago".into(),
+                site_code: Some(312),
+            },
+            Site {
+                id: "site-newyork".into(),
+                name: "New York".into(),
+                site_code: Some(212),
+            },
         ],
         plans: vec![
-            Plan { kind: 200, name: "US/CA Unlimited Calling Plan".into(), subscribed: 10 },
-            Plan { kind: 100, name: "US/CA Metered Calling Plan".into(), subscribed: 5 },
-            Plan { kind: 300, name: "International Toll Free".into(), subscribed: 2 },
+            Plan {
+                kind: 200,
+                name: "US/CA Unlimited Calling Plan".into(),
+                subscribed: 10,
+            },
+            Plan {
+                kind: 100,
+                name: "US/CA Metered Calling Plan".into(),
+                subscribed: 5,
+            },
+            Plan {
+                kind: 300,
+                name: "International Toll Free".into(),
+                subscribed: 2,
+            },
         ],
         roles: vec![
-            RoleRow { id: "role-admin".into(), name: "Admin".into(), description: "Zoom Phone administrators".into(), members: vec![] },
-            RoleRow { id: "role-phone-user".into(), name: "Phone User".into(), description: "Zoom Phone users".into(), members: vec![] },
+            RoleRow {
+                id: "role-admin".into(),
+                name: "Admin".into(),
+                description: "Zoom Phone administrators".into(),
+                members: vec![],
+            },
+            RoleRow {
+                id: "role-phone-user".into(),
+                name: "Phone User".into(),
+                description: "Zoom Phone users".into(),
+                members: vec![],
+            },
         ],
         ..World::default()
     };
@@ -83,10 +147,38 @@ pub fn world(seed: Seed) -> World {
     }
 
     let zoom_domains = ["@movius.ai", "@jpmc.movius.ai"];
-    w.orgs.push(org("org-zoom", "JPMC Zoom Phone", Some("org-jpmc"), true, true, &zoom_domains));
-    w.orgs.push(org("org-trading", "JPMC Trading", Some("org-jpmc"), true, false, &["@jpmc.example", "@movius.ai"]));
-    w.orgs.push(org("org-retail", "JPMC Retail", Some("org-jpmc"), false, false, &["@jpmc.example", "@movius.ai"]));
-    let mut legacy = org("org-legacy", "JPMC Legacy Zoom", Some("org-jpmc"), true, true, &["@jpmc.example", "@movius.ai"]);
+    w.orgs.push(org(
+        "org-zoom",
+        "JPMC Zoom Phone",
+        Some("org-jpmc"),
+        true,
+        true,
+        &zoom_domains,
+    ));
+    w.orgs.push(org(
+        "org-trading",
+        "JPMC Trading",
+        Some("org-jpmc"),
+        true,
+        false,
+        &["@jpmc.example", "@movius.ai"],
+    ));
+    w.orgs.push(org(
+        "org-retail",
+        "JPMC Retail",
+        Some("org-jpmc"),
+        false,
+        false,
+        &["@jpmc.example", "@movius.ai"],
+    ));
+    let mut legacy = org(
+        "org-legacy",
+        "JPMC Legacy Zoom",
+        Some("org-jpmc"),
+        true,
+        true,
+        &["@jpmc.example", "@movius.ai"],
+    );
     legacy.zoom_org_level = true;
     w.orgs.push(legacy);
 
@@ -110,14 +202,29 @@ pub fn world(seed: Seed) -> World {
     if let Some(f) = w.users.iter_mut().find(|u| u.id == "user-frank") {
         f.kind = 1;
     }
-    w.roles[1].members = vec!["user-alice".into(), "user-bob".into(), "user-carol".into(), "user-dave".into()];
+    w.roles[1].members = vec![
+        "user-alice".into(),
+        "user-bob".into(),
+        "user-carol".into(),
+        "user-dave".into(),
+    ];
     w.roles[0].members = vec!["user-alice".into()];
 
     // org-zoom: Zoom-enabled and peered; 001 and 002 assigned to alice and bob.
     for i in 1..=5 {
         let d = format!("1312617000{i}");
         let email = format!("{d}.jpmc@jpmc.movius.ai");
-        w.accounts.push(account("org-zoom", &d, &d, "JPMC", &email, true, false, "4.16.0", features(false)));
+        w.accounts.push(account(
+            "org-zoom",
+            &d,
+            &d,
+            "JPMC",
+            &email,
+            true,
+            false,
+            "4.16.0",
+            features(false),
+        ));
         let e = format!("+{d}");
         w.peer(&e);
     }
@@ -129,7 +236,11 @@ pub fn world(seed: Seed) -> World {
     }
 
     // org-trading: MultiLine accounts on several app versions, features on.
-    let trading = [("13126170201", "4.15.1", true), ("13126170202", "4.14.3", false), ("13126170203", "4.16.0", true)];
+    let trading = [
+        ("13126170201", "4.15.1", true),
+        ("13126170202", "4.14.3", false),
+        ("13126170203", "4.16.0", true),
+    ];
     for (n, (d, app, on)) in trading.iter().enumerate() {
         let first = format!("Trader{}", n + 1);
         let email = format!("trader{}@jpmc.example", n + 1);
@@ -137,15 +248,39 @@ pub fn world(seed: Seed) -> World {
         if !on {
             f.voicemail = true;
         }
-        w.accounts.push(account("org-trading", d, &first, "JPMC", &email, false, false, app, f));
+        w.accounts.push(account(
+            "org-trading",
+            d,
+            &first,
+            "JPMC",
+            &email,
+            false,
+            false,
+            app,
+            f,
+        ));
     }
 
     // org-legacy: Zoom at org level (the old model): numbers peered, user-level flag off.
-    let legacy = [("13126170301", "4.15.0"), ("13126170302", "4.15.2"), ("13126170303", "4.15.3")];
+    let legacy = [
+        ("13126170301", "4.15.0"),
+        ("13126170302", "4.15.2"),
+        ("13126170303", "4.15.3"),
+    ];
     for (n, (d, app)) in legacy.iter().enumerate() {
         let first = format!("Legacy{}", n + 1);
         let email = format!("legacy{}@jpmc.example", n + 1);
-        w.accounts.push(account("org-legacy", d, &first, "JPMC", &email, false, true, app, features(true)));
+        w.accounts.push(account(
+            "org-legacy",
+            d,
+            &first,
+            "JPMC",
+            &email,
+            false,
+            true,
+            app,
+            features(true),
+        ));
         w.peer(&format!("+{d}"));
     }
     if let Some(n) = w.numbers.iter_mut().find(|n| n.number == "+13126170301") {
@@ -154,17 +289,33 @@ pub fn world(seed: Seed) -> World {
     }
 
     // Zoom-native numbers.
-    let native = [("+13125550100", Some("user-dave"), "site-chicago"), ("+13125550101", None, "site-chicago"), ("+12125550102", None, "site-newyork"), ("+18885550103", None, "site-newyork")];
+    let native = [
+        ("+13125550100", Some("user-dave"), "site-chicago"),
+        ("+13125550101", None, "site-chicago"),
+        ("+12125550102", None, "site-newyork"),
+        ("+18885550103", None, "site-newyork"),
+    ];
     for (num, who, site) in native {
         w.numbers.push(ZNumber {
             id: number_id(num),
             number: num.into(),
             source: "internal".into(),
-            carrier: Some(Carrier { code: 1, name: "Zoom".into() }),
+            carrier: Some(Carrier {
+                code: 1,
+                name: "Zoom".into(),
+            }),
             site_id: Some(site.into()),
             assignee: who.map(Into::into),
-            number_type: if num.starts_with("+1888") { "tollfree".into() } else { "toll".into() },
-            location: if site == "site-chicago" { "Chicago, IL".into() } else { "New York, NY".into() },
+            number_type: if num.starts_with("+1888") {
+                "tollfree".into()
+            } else {
+                "toll".into()
+            },
+            location: if site == "site-chicago" {
+                "Chicago, IL".into()
+            } else {
+                "New York, NY".into()
+            },
         });
     }
     w.sync_peering();
@@ -208,7 +359,12 @@ pub fn world(seed: Seed) -> World {
     .iter()
     .enumerate()
     {
-        let org = w.accounts.iter().find(|a| a.phone_number == *d).map(|a| a.organization_id.clone()).unwrap_or_default();
+        let org = w
+            .accounts
+            .iter()
+            .find(|a| a.phone_number == *d)
+            .map(|a| a.organization_id.clone())
+            .unwrap_or_default();
         w.cdrs.push(Cdr {
             cdr_id: format!("cdr-{:04}", i + 1),
             account_sid: account_sid(d),

@@ -58,7 +58,9 @@ impl Svc {
     pub fn error(self, status: u16, code: i64, message: &str) -> Reply {
         match self {
             Svc::Zoom => Reply::zoom_err(status, code, message),
-            Svc::ZoomOauth => Reply::json(status, json!({"reason": message, "error": "server_error"})),
+            Svc::ZoomOauth => {
+                Reply::json(status, json!({"reason": message, "error": "server_error"}))
+            }
             Svc::Movius | Svc::Carrier => Reply::movius_err(status, code, message),
         }
     }
@@ -91,7 +93,11 @@ impl Req {
         self.query
             .iter()
             .filter(|(k, _)| k == name || k == &format!("{name}[]"))
-            .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_string()).collect::<Vec<_>>())
+            .flat_map(|(_, v)| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .collect::<Vec<_>>()
+            })
             .filter(|s| !s.is_empty())
             .collect()
     }
@@ -103,7 +109,8 @@ impl Req {
         if self.body.iter().all(|b| b.is_ascii_whitespace()) {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(&self.body).map_err(|e| format!("request body is not valid JSON: {e}"))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| format!("request body is not valid JSON: {e}"))
     }
 }
 
@@ -117,22 +124,36 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(status: u16, body: Value) -> Reply {
-        Reply { status, body: Some(body), headers: Vec::new() }
+        Reply {
+            status,
+            body: Some(body),
+            headers: Vec::new(),
+        }
     }
     pub fn ok<T: serde::Serialize>(status: u16, body: &T) -> Reply {
         match serde_json::to_value(body) {
             Ok(v) => Reply::json(status, v),
-            Err(e) => Reply::json(500, json!({"code": 500, "message": format!("sandbox bug: {e}")})),
+            Err(e) => Reply::json(
+                500,
+                json!({"code": 500, "message": format!("sandbox bug: {e}")}),
+            ),
         }
     }
     pub fn empty(status: u16) -> Reply {
-        Reply { status, body: None, headers: Vec::new() }
+        Reply {
+            status,
+            body: None,
+            headers: Vec::new(),
+        }
     }
     pub fn zoom_err(status: u16, code: i64, message: &str) -> Reply {
         Reply::json(status, json!({"code": code, "message": message}))
     }
     pub fn movius_err(status: u16, code: i64, message: &str) -> Reply {
-        Reply::json(status, json!({"status": "failure", "error_code": code, "message": message}))
+        Reply::json(
+            status,
+            json!({"status": "failure", "error_code": code, "message": message}),
+        )
     }
     pub fn header(mut self, k: &str, v: impl Into<String>) -> Reply {
         self.headers.push((k.to_string(), v.into()));
@@ -153,12 +174,23 @@ pub struct Page<T> {
 }
 
 impl Ctx {
-    pub fn paginate<T>(&self, req: &Req, key: &str, items: Vec<T>, default: u32, max: u32) -> Result<Page<T>, Reply> {
+    pub fn paginate<T>(
+        &self,
+        req: &Req,
+        key: &str,
+        items: Vec<T>,
+        default: u32,
+        max: u32,
+    ) -> Result<Page<T>, Reply> {
         let page_size = match req.q("page_size") {
             None => default,
             Some(s) => match s.parse::<u32>() {
                 Ok(0) | Err(_) => {
-                    return Err(Reply::zoom_err(400, 300, &format!("Invalid field: page_size '{s}' must be a positive integer.")))
+                    return Err(Reply::zoom_err(
+                        400,
+                        300,
+                        &format!("Invalid field: page_size '{s}' must be a positive integer."),
+                    ))
                 }
                 Ok(n) => n.min(max),
             },
@@ -185,13 +217,29 @@ impl Ctx {
         let next = if end < total {
             let token = random_token(32);
             let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
-            pages.insert(token.clone(), PageToken { key: key.to_string(), offset: end, created: Instant::now() });
+            pages.insert(
+                token.clone(),
+                PageToken {
+                    key: key.to_string(),
+                    offset: end,
+                    created: Instant::now(),
+                },
+            );
             token
         } else {
             String::new()
         };
-        let items: Vec<T> = items.into_iter().skip(offset).take(end.saturating_sub(offset)).collect();
-        Ok(Page { items, next_page_token: next, page_size, total_records: total as u64 })
+        let items: Vec<T> = items
+            .into_iter()
+            .skip(offset)
+            .take(end.saturating_sub(offset))
+            .collect();
+        Ok(Page {
+            items,
+            next_page_token: next,
+            page_size,
+            total_records: total as u64,
+        })
     }
 
     /// Run a handler on the state: saved only when it answers with a success.
@@ -202,7 +250,10 @@ impl Ctx {
             (r, ok)
         }) {
             Ok(r) => r,
-            Err(e) => Reply::json(500, json!({"code": 500, "message": format!("sandbox state error: {e}")})),
+            Err(e) => Reply::json(
+                500,
+                json!({"code": 500, "message": format!("sandbox state error: {e}")}),
+            ),
         }
     }
 
@@ -216,7 +267,9 @@ pub fn random_token(len: usize) -> String {
     use rand::Rng;
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    (0..len).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
+    (0..len)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect()
 }
 
 /// Percent-decode a path segment (`%2B13126170001` → `+13126170001`).
@@ -243,7 +296,13 @@ pub fn spawn(
     listener: std::net::TcpListener,
     store: Arc<Store>,
     opts: SandboxOptions,
-) -> Result<(tokio::sync::oneshot::Sender<()>, std::thread::JoinHandle<()>), SandboxError> {
+) -> Result<
+    (
+        tokio::sync::oneshot::Sender<()>,
+        std::thread::JoinHandle<()>,
+    ),
+    SandboxError,
+> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -282,7 +341,8 @@ pub fn spawn(
 }
 
 fn to_response(r: Reply) -> Response {
-    let mut b = Response::builder().status(StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    let mut b = Response::builder()
+        .status(StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     let body = match &r.body {
         Some(v) => {
             b = b.header("content-type", "application/json");
@@ -295,12 +355,16 @@ fn to_response(r: Reply) -> Response {
             b = b.header(k.as_str(), v);
         }
     }
-    b.body(body).unwrap_or_else(|_| Response::new(Body::empty()))
+    b.body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
 async fn handle(State(ctx): State<Arc<Ctx>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, 16 * 1024 * 1024).await.map(|b| b.to_vec()).unwrap_or_default();
+    let body = axum::body::to_bytes(body, 16 * 1024 * 1024)
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
     let full_path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or("").to_string();
     let query = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
@@ -319,8 +383,20 @@ async fn handle(State(ctx): State<Arc<Ctx>>, request: Request) -> Response {
     } else {
         (None, full_path.clone())
     };
-    let segs: Vec<String> = rest.split('/').filter(|s| !s.is_empty()).map(decode).collect();
-    let req = Req { method, path: rest, segs, query, raw_query, headers: parts.headers, body };
+    let segs: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode)
+        .collect();
+    let req = Req {
+        method,
+        path: rest,
+        segs,
+        query,
+        raw_query,
+        headers: parts.headers,
+        body,
+    };
 
     let Some(svc) = svc else {
         return to_response(admin(&ctx, &req, &full_path));
@@ -354,8 +430,17 @@ async fn handle(State(ctx): State<Arc<Ctx>>, request: Request) -> Response {
 
 async fn serve(ctx: &Ctx, svc: Svc, op: &str, req: &Req) -> Reply {
     let faults = ctx.faults();
-    let service_key = if svc == Svc::ZoomOauth { "zoom" } else { svc.as_str() };
-    if let Some(ms) = faults.latency_ms.get(service_key).copied().filter(|ms| *ms > 0) {
+    let service_key = if svc == Svc::ZoomOauth {
+        "zoom"
+    } else {
+        svc.as_str()
+    };
+    if let Some(ms) = faults
+        .latency_ms
+        .get(service_key)
+        .copied()
+        .filter(|ms| *ms > 0)
+    {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     if roll(faults.timeout_share) {
@@ -363,7 +448,11 @@ async fn serve(ctx: &Ctx, svc: Svc, op: &str, req: &Req) -> Reply {
         return svc.error(504, 504, "Gateway timeout (sandbox fault: timeout)");
     }
     if roll(faults.http_5xx_share) {
-        return svc.error(503, 503, "Service temporarily unavailable (sandbox fault: 5xx)");
+        return svc.error(
+            503,
+            503,
+            "Service temporarily unavailable (sandbox fault: 5xx)",
+        );
     }
     match svc {
         Svc::ZoomOauth => zoom::oauth(ctx, req),
@@ -384,13 +473,26 @@ async fn serve(ctx: &Ctx, svc: Svc, op: &str, req: &Req) -> Reply {
             let cat = limits::category(op);
             let n = ctx.zoom_seq.fetch_add(1, Ordering::SeqCst) + 1;
             if let Some(b) = faults.burst_429.filter(|b| b.hits(n)) {
-                let r = too_many(cat, limits::LimitType::Qps, ctx.opts.plan.per_second(cat), 1);
-                return if b.retry_after && !faults.omit_retry_after { r.header("Retry-After", "1") } else { r };
+                let r = too_many(
+                    cat,
+                    limits::LimitType::Qps,
+                    ctx.opts.plan.per_second(cat),
+                    1,
+                );
+                return if b.retry_after && !faults.omit_retry_after {
+                    r.header("Retry-After", "1")
+                } else {
+                    r
+                };
             }
             let d = ctx.limiter.check(cat);
             if !d.allowed && ctx.opts.enforce_rate_limits {
                 let r = too_many(cat, d.kind, d.limit, d.retry_after);
-                return if faults.omit_retry_after { r } else { r.header("Retry-After", d.retry_after.to_string()) };
+                return if faults.omit_retry_after {
+                    r
+                } else {
+                    r.header("Retry-After", d.retry_after.to_string())
+                };
             }
             zoom::handle(ctx, req, &faults)
                 .header("X-RateLimit-Category", cat.header_value())
@@ -401,7 +503,12 @@ async fn serve(ctx: &Ctx, svc: Svc, op: &str, req: &Req) -> Reply {
     }
 }
 
-fn too_many(cat: crate::api::RateCategory, kind: limits::LimitType, limit: u32, _retry: u64) -> Reply {
+fn too_many(
+    cat: crate::api::RateCategory,
+    kind: limits::LimitType,
+    limit: u32,
+    _retry: u64,
+) -> Reply {
     let message = match kind {
         limits::LimitType::Qps => "You have reached the maximum per-second rate limit for this API. Try again later.",
         limits::LimitType::Daily => "You have reached the maximum daily rate limit for this API. Refer to the response header for details on when you can make another request.",
@@ -441,13 +548,15 @@ fn admin(ctx: &Ctx, req: &Req, full_path: &str) -> Reply {
             Err(e) => Reply::json(500, json!({"error": e.to_string()})),
         },
         ("GET", "/_sandbox/faults") => Reply::ok(200, &ctx.faults()),
-        ("PUT", "/_sandbox/faults") | ("POST", "/_sandbox/faults") => match serde_json::from_slice::<Faults>(&req.body) {
-            Ok(f) => match ctx.store.set_faults(&f) {
-                Ok(()) => Reply::ok(200, &f),
-                Err(e) => Reply::json(500, json!({"error": e.to_string()})),
-            },
-            Err(e) => Reply::json(400, json!({"error": format!("faults: {e}")})),
-        },
+        ("PUT", "/_sandbox/faults") | ("POST", "/_sandbox/faults") => {
+            match serde_json::from_slice::<Faults>(&req.body) {
+                Ok(f) => match ctx.store.set_faults(&f) {
+                    Ok(()) => Reply::ok(200, &f),
+                    Err(e) => Reply::json(500, json!({"error": e.to_string()})),
+                },
+                Err(e) => Reply::json(400, json!({"error": format!("faults: {e}")})),
+            }
+        }
         ("DELETE", "/_sandbox/faults") => match ctx.store.set_faults(&Faults::default()) {
             Ok(()) => Reply::empty(204),
             Err(e) => Reply::json(500, json!({"error": e.to_string()})),
@@ -470,9 +579,33 @@ fn admin(ctx: &Ctx, req: &Req, full_path: &str) -> Reply {
                 Err(e) => Reply::json(400, json!({"error": e.to_string()})),
             }
         }
+        ("POST", p) if p.starts_with("/_sandbox/orgs/") && p.ends_with("/allow_zoom") => {
+            // What Movius SRE/CS does on request; customers cannot (the Movius API answers 1010).
+            let org = p
+                .trim_start_matches("/_sandbox/orgs/")
+                .trim_end_matches("/allow_zoom")
+                .to_string();
+            let allow = req
+                .json()
+                .ok()
+                .and_then(|v| v.get("allow_zoom").and_then(Value::as_bool));
+            let Some(allow) = allow else {
+                return Reply::json(
+                    400,
+                    json!({"error": "body must be {\"allow_zoom\": true|false}"}),
+                );
+            };
+            ctx.with_world(|w| match w.org_mut(&org) {
+                Some(o) => {
+                    o.allow_zoom = allow;
+                    Reply::ok(200, o)
+                }
+                None => Reply::json(404, json!({"error": format!("no organization {org}")})),
+            })
+        }
         _ => Reply::json(
             404,
-            json!({"error": format!("no such path {full_path}: the sandbox serves /zoom/v2, /zoom/oauth/token, /movius, /carrier and /_sandbox/{{status,requests,faults,reset}}")}),
+            json!({"error": format!("no such path {full_path}: the sandbox serves /zoom/v2, /zoom/oauth/token, /movius, /carrier and /_sandbox/{{status,requests,faults,reset,orgs/ORG/allow_zoom}}")}),
         ),
     }
 }

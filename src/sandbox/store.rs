@@ -16,6 +16,9 @@ const SCHEMA_VERSION: i64 = 1;
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// The state as last read, with the generation it was read at: parsing every row at every
+    /// request would make large states slow. Another process that writes bumps the generation.
+    cache: Mutex<Option<(i64, World)>>,
     name: String,
 }
 
@@ -34,14 +37,20 @@ pub fn now_secs() -> i64 {
 }
 
 pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now().round(jiff::Unit::Millisecond).map(|t| t.to_string()).unwrap_or_default()
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Millisecond)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 impl Store {
     /// Open (and create, seeding with `seed`, when new) the state.
     pub fn open(loc: &StateLocation, seed: Seed) -> Result<Store, SandboxError> {
         let name = loc.to_string();
-        let db = |source| SandboxError::Db { path: name.clone(), source };
+        let db = |source| SandboxError::Db {
+            path: name.clone(),
+            source,
+        };
         let conn = match loc {
             StateLocation::Memory => Connection::open_in_memory().map_err(db)?,
             StateLocation::File(p) => {
@@ -50,19 +59,27 @@ impl Store {
                         .map_err(|e| SandboxError::Dir(dir.display().to_string(), e))?;
                 }
                 let c = Connection::open(p).map_err(db)?;
-                c.busy_timeout(std::time::Duration::from_secs(10)).map_err(db)?;
+                c.busy_timeout(std::time::Duration::from_secs(10))
+                    .map_err(db)?;
                 c.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
                 c.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
                 c
             }
         };
-        let store = Store { conn: Mutex::new(conn), name };
+        let store = Store {
+            conn: Mutex::new(conn),
+            cache: Mutex::new(None),
+            name,
+        };
         store.init(seed)?;
         Ok(store)
     }
 
     fn err(&self, source: rusqlite::Error) -> SandboxError {
-        SandboxError::Db { path: self.name.clone(), source }
+        SandboxError::Db {
+            path: self.name.clone(),
+            source,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -87,7 +104,11 @@ impl Store {
         }
         tx.execute_batch(&ddl).map_err(|e| self.err(e))?;
         let version: Option<String> = tx
-            .query_row("SELECT value FROM meta WHERE key='schema_version'", [], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM meta WHERE key='schema_version'",
+                [],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| self.err(e))?;
         match version {
@@ -95,6 +116,7 @@ impl Store {
                 tx.execute("INSERT INTO meta(key,value) VALUES('schema_version',?1)", params![SCHEMA_VERSION.to_string()])
                     .map_err(|e| self.err(e))?;
                 write_world(&tx, None, &seed::world(seed)).map_err(|e| self.err(e))?;
+                bump_generation(&tx).map_err(|e| self.err(e))?;
                 tx.execute("INSERT OR REPLACE INTO meta(key,value) VALUES('seed',?1)", params![seed_name(seed)])
                     .map_err(|e| self.err(e))?;
             }
@@ -116,26 +138,48 @@ impl Store {
         tx.execute_batch("DELETE FROM tokens; DELETE FROM requests; DELETE FROM meta WHERE key IN ('faults','seed');")
             .map_err(|e| self.err(e))?;
         write_world(&tx, None, &seed::world(seed)).map_err(|e| self.err(e))?;
-        tx.execute("INSERT OR REPLACE INTO meta(key,value) VALUES('seed',?1)", params![seed_name(seed)])
-            .map_err(|e| self.err(e))?;
+        bump_generation(&tx).map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta(key,value) VALUES('seed',?1)",
+            params![seed_name(seed)],
+        )
+        .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
 
     pub fn load(&self) -> Result<World, SandboxError> {
         let c = self.lock();
-        read_world(&c).map_err(|e| SandboxError::Corrupt(self.name.clone(), e))
+        self.cached_world(&c)
+    }
+
+    fn cached_world(&self, c: &Connection) -> Result<World, SandboxError> {
+        let gen = generation(c).map_err(|e| self.err(e))?;
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((g, w)) = cache.as_ref() {
+            if *g == gen {
+                return Ok(w.clone());
+            }
+        }
+        let w = read_world(c).map_err(|e| SandboxError::Corrupt(self.name.clone(), e))?;
+        *cache = Some((gen, w.clone()));
+        Ok(w)
     }
 
     /// Run `f` on the state; save the result only when `f` says so (a failed call keeps nothing).
     pub fn transact<R>(&self, f: impl FnOnce(&mut World) -> (R, bool)) -> Result<R, SandboxError> {
         let mut c = self.lock();
-        let before = read_world(&c).map_err(|e| SandboxError::Corrupt(self.name.clone(), e))?;
+        // IMMEDIATE: another process on the same file cannot write between our read and write.
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let before = self.cached_world(&tx)?;
         let mut w = before.clone();
         let (r, commit) = f(&mut w);
         if commit && w != before {
-            let tx = c.transaction().map_err(|e| self.err(e))?;
             write_world(&tx, Some(&before), &w).map_err(|e| self.err(e))?;
+            let gen = bump_generation(&tx).map_err(|e| self.err(e))?;
             tx.commit().map_err(|e| self.err(e))?;
+            *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((gen, w));
         }
         Ok(r)
     }
@@ -143,38 +187,54 @@ impl Store {
     pub fn faults(&self) -> Result<Faults, SandboxError> {
         let c = self.lock();
         let v: Option<String> = c
-            .query_row("SELECT value FROM meta WHERE key='faults'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key='faults'", [], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(|e| self.err(e))?;
-        Ok(v.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+        Ok(v.and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default())
     }
 
     /// Store faults; `expire_tokens_now` expires every token issued so far, at once.
     pub fn set_faults(&self, f: &Faults) -> Result<(), SandboxError> {
         let c = self.lock();
         let s = serde_json::to_string(f).unwrap_or_else(|_| "{}".into());
-        c.execute("INSERT OR REPLACE INTO meta(key,value) VALUES('faults',?1)", params![s])
-            .map_err(|e| self.err(e))?;
+        c.execute(
+            "INSERT OR REPLACE INTO meta(key,value) VALUES('faults',?1)",
+            params![s],
+        )
+        .map_err(|e| self.err(e))?;
         if f.expire_tokens_now {
-            c.execute("UPDATE tokens SET expires_at = MIN(expires_at, ?1)", params![now_secs() - 1])
-                .map_err(|e| self.err(e))?;
+            c.execute(
+                "UPDATE tokens SET expires_at = MIN(expires_at, ?1)",
+                params![now_secs() - 1],
+            )
+            .map_err(|e| self.err(e))?;
         }
         Ok(())
     }
 
     pub fn add_token(&self, token: &str, expires_at: i64) -> Result<(), SandboxError> {
         let c = self.lock();
-        c.execute("INSERT OR REPLACE INTO tokens(token, expires_at) VALUES(?1, ?2)", params![token, expires_at])
-            .map_err(|e| self.err(e))?;
+        c.execute(
+            "INSERT OR REPLACE INTO tokens(token, expires_at) VALUES(?1, ?2)",
+            params![token, expires_at],
+        )
+        .map_err(|e| self.err(e))?;
         Ok(())
     }
 
     /// When the token expires (unix seconds), if it was ever issued.
     pub fn token_expiry(&self, token: &str) -> Result<Option<i64>, SandboxError> {
         let c = self.lock();
-        c.query_row("SELECT expires_at FROM tokens WHERE token=?1", params![token], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.err(e))
+        c.query_row(
+            "SELECT expires_at FROM tokens WHERE token=?1",
+            params![token],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| self.err(e))
     }
 
     pub fn log(&self, r: &LoggedRequest) -> Result<(), SandboxError> {
@@ -215,7 +275,8 @@ impl Store {
         let w = self.load()?;
         let requests: i64 = {
             let c = self.lock();
-            c.query_row("SELECT COUNT(*) FROM requests", [], |r| r.get(0)).map_err(|e| self.err(e))?
+            c.query_row("SELECT COUNT(*) FROM requests", [], |r| r.get(0))
+                .map_err(|e| self.err(e))?
         };
         Ok(Counts {
             orgs: w.orgs.len() as u64,
@@ -239,7 +300,9 @@ fn seed_name(s: Seed) -> &'static str {
 fn read_world(c: &Connection) -> Result<World, String> {
     let mut obj = serde_json::Map::new();
     let template = serde_json::to_value(World::default()).map_err(|e| e.to_string())?;
-    let Value::Object(t) = template else { return Err("bad world template".into()) };
+    let Value::Object(t) = template else {
+        return Err("bad world template".into());
+    };
     for (k, default) in t {
         let mut st = c
             .prepare(&format!("SELECT doc FROM \"{k}\" ORDER BY pos"))
@@ -263,26 +326,145 @@ fn read_world(c: &Connection) -> Result<World, String> {
     serde_json::from_value(Value::Object(obj)).map_err(|e| e.to_string())
 }
 
-fn write_world(tx: &rusqlite::Transaction<'_>, before: Option<&World>, w: &World) -> Result<(), rusqlite::Error> {
+fn generation(c: &Connection) -> Result<i64, rusqlite::Error> {
+    let v: Option<String> = c
+        .query_row("SELECT value FROM meta WHERE key='generation'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(v.and_then(|s| s.parse().ok()).unwrap_or(0))
+}
+
+fn bump_generation(c: &Connection) -> Result<i64, rusqlite::Error> {
+    let next = generation(c)? + 1;
+    c.execute(
+        "INSERT OR REPLACE INTO meta(key,value) VALUES('generation',?1)",
+        params![next.to_string()],
+    )?;
+    Ok(next)
+}
+
+/// Write the tables that changed, touching as few rows as it can: changed rows are updated,
+/// appended rows inserted; after a removal the tail from the first difference is rewritten.
+fn write_world(
+    tx: &rusqlite::Transaction<'_>,
+    before: Option<&World>,
+    w: &World,
+) -> Result<(), rusqlite::Error> {
     let to_map = |w: &World| match serde_json::to_value(w) {
         Ok(Value::Object(m)) => m,
         _ => serde_json::Map::new(),
     };
+    let as_items = |v: Value| match v {
+        Value::Array(a) => a,
+        other => vec![other],
+    };
     let new = to_map(w);
-    let old = before.map(to_map);
+    let mut old = before.map(to_map);
     for (k, v) in new {
-        if old.as_ref().and_then(|o| o.get(&k)) == Some(&v) {
+        let prev = old.as_mut().and_then(|o| o.remove(&k));
+        if prev.as_ref() == Some(&v) {
             continue;
         }
-        tx.execute(&format!("DELETE FROM \"{k}\""), [])?;
-        let items = match v {
-            Value::Array(a) => a,
-            other => vec![other],
+        let items = as_items(v);
+        let Some(prev) = prev.map(as_items) else {
+            tx.execute(&format!("DELETE FROM \"{k}\""), [])?;
+            let mut st = tx.prepare(&format!("INSERT INTO \"{k}\"(pos, doc) VALUES(?1, ?2)"))?;
+            for (i, item) in items.iter().enumerate() {
+                st.execute(params![i as i64, item.to_string()])?;
+            }
+            continue;
         };
-        let mut st = tx.prepare(&format!("INSERT INTO \"{k}\"(pos, doc) VALUES(?1, ?2)"))?;
-        for (i, item) in items.iter().enumerate() {
-            st.execute(params![i as i64, item.to_string()])?;
+        let mut upd = tx.prepare(&format!("UPDATE \"{k}\" SET doc=?2 WHERE pos=?1"))?;
+        let mut ins = tx.prepare(&format!("INSERT INTO \"{k}\"(pos, doc) VALUES(?1, ?2)"))?;
+        if items.len() >= prev.len() {
+            for (i, item) in items.iter().enumerate() {
+                match prev.get(i) {
+                    Some(p) if p == item => {}
+                    Some(_) => {
+                        upd.execute(params![i as i64, item.to_string()])?;
+                    }
+                    None => {
+                        ins.execute(params![i as i64, item.to_string()])?;
+                    }
+                }
+            }
+        } else {
+            let first = items
+                .iter()
+                .zip(prev.iter())
+                .take_while(|(a, b)| a == b)
+                .count();
+            tx.execute(
+                &format!("DELETE FROM \"{k}\" WHERE pos >= ?1"),
+                params![first as i64],
+            )?;
+            for (i, item) in items.iter().enumerate().skip(first) {
+                ins.execute(params![i as i64, item.to_string()])?;
+            }
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh(store: &Store) -> World {
+        let c = store.lock();
+        read_world(&c).unwrap()
+    }
+
+    #[test]
+    fn partial_writes_leave_the_same_state_as_a_full_read() {
+        let store = Store::open(&StateLocation::Memory, Seed::Demo).unwrap();
+        // Change a row in the middle, append, then remove from the middle.
+        store
+            .transact(|w| {
+                w.accounts[3].teams_calling = true;
+                let mut extra = w.accounts[0].clone();
+                extra.phone_number = "19999999999".into();
+                w.accounts.push(extra);
+                ((), true)
+            })
+            .unwrap();
+        assert_eq!(fresh(&store), store.load().unwrap());
+        store
+            .transact(|w| {
+                w.accounts.remove(2);
+                w.pool.truncate(3);
+                ((), true)
+            })
+            .unwrap();
+        let w = fresh(&store);
+        assert_eq!(w, store.load().unwrap());
+        assert_eq!(w.pool.len(), 3);
+        assert_eq!(w.accounts.last().unwrap().phone_number, "19999999999");
+        // A refused change is not written.
+        store
+            .transact(|w| {
+                w.accounts.clear();
+                ((), false)
+            })
+            .unwrap();
+        assert_eq!(fresh(&store).accounts.len(), w.accounts.len());
+    }
+
+    #[test]
+    fn a_second_process_sees_writes_through_the_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let loc = StateLocation::File(dir.path().join("s.sqlite"));
+        let a = Store::open(&loc, Seed::Demo).unwrap();
+        let b = Store::open(&loc, Seed::Demo).unwrap();
+        assert_eq!(b.load().unwrap().accounts.len(), 11);
+        a.transact(|w| {
+            w.accounts.pop();
+            ((), true)
+        })
+        .unwrap();
+        assert_eq!(b.load().unwrap().accounts.len(), 10);
+        b.reset(Seed::Empty).unwrap();
+        assert!(a.load().unwrap().accounts.is_empty());
+    }
 }

@@ -33,7 +33,9 @@ pub struct ZUser {
 
 impl ZUser {
     pub fn name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name).trim().to_string()
+        format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_string()
     }
     pub fn extension_id(&self) -> String {
         format!("ext-{}", self.id)
@@ -137,7 +139,8 @@ impl World {
         while i < out.len() {
             let cur = out[i].clone();
             for o in &self.orgs {
-                if o.parent_id.as_deref() == Some(cur.as_str()) && !out.contains(&o.organization_id) {
+                if o.parent_id.as_deref() == Some(cur.as_str()) && !out.contains(&o.organization_id)
+                {
                     out.push(o.organization_id.clone());
                 }
             }
@@ -178,7 +181,10 @@ impl World {
                 id: number_id(e164),
                 number: e164.to_string(),
                 source: "external".into(),
-                carrier: Some(Carrier { code: MOVIUS_CARRIER_CODE, name: MOVIUS_CARRIER_NAME.into() }),
+                carrier: Some(Carrier {
+                    code: MOVIUS_CARRIER_CODE,
+                    name: MOVIUS_CARRIER_NAME.into(),
+                }),
                 site_id: None,
                 assignee: None,
                 number_type: "toll".into(),
@@ -228,7 +234,12 @@ impl World {
     }
 
     pub fn next_extension(&self) -> i64 {
-        let max = self.users.iter().filter_map(|u| u.extension).max().unwrap_or(1000);
+        let max = self
+            .users
+            .iter()
+            .filter_map(|u| u.extension)
+            .max()
+            .unwrap_or(1000);
         max.max(1000) + 1
     }
 }

@@ -4,9 +4,10 @@
 use serde_json::{json, Value};
 
 use crate::api::zoom::wire::{
-    Assignee, CallLogPage, CallingPlan, CallingPlanList, Device, DevicePage, IdName, InternalNumber, InternalNumbers, NumberRef,
-    PeeringNumber, PeeringNumberPage, PeeringResult, PhoneNumber, PhoneNumberPage, PhoneUser, PhoneUserPage, Role, RoleList,
-    SitePage, TokenResponse, Unprocessed, User, UserCallingPlan, UserPage,
+    Assignee, CallLogPage, CallingPlan, CallingPlanList, Device, DevicePage, IdName,
+    InternalNumber, InternalNumbers, NumberRef, PeeringNumber, PeeringNumberPage, PeeringResult,
+    PhoneNumber, PhoneNumberPage, PhoneUser, PhoneUserPage, Role, RoleList, SitePage,
+    TokenResponse, Unprocessed, User, UserCallingPlan, UserPage,
 };
 use crate::api::E164;
 
@@ -68,8 +69,12 @@ pub fn op(req: &Req) -> (String, bool) {
 pub fn basic_credentials(req: &Req) -> Option<(String, String)> {
     use base64::Engine;
     let h = req.headers.get("authorization")?.to_str().ok()?;
-    let b64 = h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic "))?;
-    let raw = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+    let b64 = h
+        .strip_prefix("Basic ")
+        .or_else(|| h.strip_prefix("basic "))?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
     let s = String::from_utf8(raw).ok()?;
     let (u, p) = s.split_once(':')?;
     Some((u.to_string(), p.to_string()))
@@ -77,17 +82,24 @@ pub fn basic_credentials(req: &Req) -> Option<(String, String)> {
 
 /// `POST /zoom/oauth/token?grant_type=account_credentials&account_id=…` with HTTP Basic.
 pub fn oauth(ctx: &Ctx, req: &Req) -> Reply {
-    let oauth_err = |status: u16, reason: &str, error: &str| Reply::json(status, json!({"reason": reason, "error": error}));
+    let oauth_err = |status: u16, reason: &str, error: &str| {
+        Reply::json(status, json!({"reason": reason, "error": error}))
+    };
     if req.method != "POST" {
         return oauth_err(405, "Method not allowed: use POST", "invalid_request");
     }
     // Zoom takes the parameters in the query or as a form body.
     let form: Vec<(String, String)> = String::from_utf8_lossy(&req.body)
         .split('&')
-        .filter_map(|p| p.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .filter_map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
         .collect();
     let param = |k: &str| {
-        req.q(k).map(str::to_string).or_else(|| form.iter().find(|(fk, _)| fk == k).map(|(_, v)| v.clone()))
+        req.q(k)
+            .map(str::to_string)
+            .or_else(|| form.iter().find(|(fk, _)| fk == k).map(|(_, v)| v.clone()))
     };
     match basic_credentials(req) {
         Some((id, secret)) if id == ZOOM_CLIENT_ID && secret == ZOOM_CLIENT_SECRET => {}
@@ -95,7 +107,9 @@ pub fn oauth(ctx: &Ctx, req: &Req) -> Reply {
     }
     match param("grant_type").as_deref() {
         Some("account_credentials") => {}
-        Some(_) | None => return oauth_err(400, "Unsupported grant type", "unsupported_grant_type"),
+        Some(_) | None => {
+            return oauth_err(400, "Unsupported grant type", "unsupported_grant_type")
+        }
     }
     match param("account_id").as_deref() {
         Some(a) if a == ZOOM_ACCOUNT_ID => {}
@@ -123,7 +137,10 @@ pub fn check_bearer(ctx: &Ctx, req: &Req) -> Result<(), Reply> {
         .headers
         .get("authorization")
         .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
         .map(str::trim);
     let Some(token) = token.filter(|t| !t.is_empty()) else {
         return Err(err(401, 124, "Invalid access token."));
@@ -166,7 +183,11 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
             match w {
                 Ok(w) => match w.number_idx(id) {
                     Some(i) => Reply::ok(200, &number_json(&w, &w.numbers[i])),
-                    None => err(400, 400, &format!("Phone number does not exist, phonenumberId:{id}")),
+                    None => err(
+                        400,
+                        400,
+                        &format!("Phone number does not exist, phonenumberId:{id}"),
+                    ),
                 },
                 Err(e) => err(500, 500, &e.to_string()),
             }
@@ -175,12 +196,27 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
             let v = body!(req);
             ctx.with_world(|w| assign_numbers(w, u, &v))
         }
-        ("DELETE", ["phone", "users", u, "phone_numbers", n]) => ctx.with_world(|w| unassign_number(w, u, n)),
+        ("DELETE", ["phone", "users", u, "phone_numbers", n]) => {
+            ctx.with_world(|w| unassign_number(w, u, n))
+        }
         ("GET", ["users"]) => read(ctx, |w| {
             let status = req.q("status").unwrap_or("active");
-            let users: Vec<User> = w.users.iter().filter(|u| u.status == status).map(user_json).collect();
+            let users: Vec<User> = w
+                .users
+                .iter()
+                .filter(|u| u.status == status)
+                .map(user_json)
+                .collect();
             let p = ctx.paginate(req, &list_key("users", req), users, 30, 300)?;
-            Ok(Reply::ok(200, &UserPage { next_page_token: p.next_page_token, page_size: p.page_size, total_records: p.total_records, users: p.items }))
+            Ok(Reply::ok(
+                200,
+                &UserPage {
+                    next_page_token: p.next_page_token,
+                    page_size: p.page_size,
+                    total_records: p.total_records,
+                    users: p.items,
+                },
+            ))
         }),
         ("GET", ["users", u]) => read(ctx, |w| match w.user(u) {
             Some(x) => Ok(Reply::ok(200, &user_json(x))),
@@ -196,35 +232,62 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 .users
                 .iter()
                 .filter(|u| u.phone && site.is_none_or(|s| u.site_id.as_deref() == Some(s)))
-                .map(|u| phone_user_json(w, u))
+                .map(|u| phone_user_json(w, u, false))
                 .collect();
             let p = ctx.paginate(req, &list_key("phone_users", req), users, 30, 100)?;
-            Ok(Reply::ok(200, &PhoneUserPage { next_page_token: p.next_page_token, page_size: p.page_size, total_records: p.total_records, users: p.items }))
+            Ok(Reply::ok(
+                200,
+                &PhoneUserPage {
+                    next_page_token: p.next_page_token,
+                    page_size: p.page_size,
+                    total_records: p.total_records,
+                    users: p.items,
+                },
+            ))
         }),
-        ("GET", ["phone", "users", u]) => read(ctx, |w| match w.user(u) {
-            Some(x) if x.phone => Ok(Reply::ok(200, &phone_user_json(w, x))),
+        ("GET", ["phone", "users", u]) => {
+            read(ctx, |w| {
+                match w.user(u) {
+            Some(x) if x.phone => Ok(Reply::ok(200, &phone_user_json(w, x, true))),
             Some(x) => Ok(err(404, 1001, &format!("User does not exist: {u}. ({} is a Zoom user without a Zoom Phone license.)", x.email))),
             None => Ok(no_user(u)),
-        }),
+        }
+            })
+        }
         ("PATCH", ["phone", "users", u]) => {
             let v = body!(req);
             ctx.with_world(|w| update_phone_user(w, u, &v))
         }
         ("GET", ["phone", "sites"]) => read(ctx, |w| {
             let p = ctx.paginate(req, &list_key("sites", req), w.sites.clone(), 30, 300)?;
-            Ok(Reply::ok(200, &SitePage { next_page_token: p.next_page_token, page_size: p.page_size, total_records: p.total_records, sites: p.items }))
+            Ok(Reply::ok(
+                200,
+                &SitePage {
+                    next_page_token: p.next_page_token,
+                    page_size: p.page_size,
+                    total_records: p.total_records,
+                    sites: p.items,
+                },
+            ))
         }),
         ("GET", ["phone", "calling_plans"]) => read(ctx, |w| Ok(Reply::ok(200, &calling_plans(w)))),
         ("POST", ["phone", "users", u, "calling_plans"]) => {
             let v = body!(req);
             ctx.with_world(|w| assign_plans(w, u, &v))
         }
-        ("DELETE", ["phone", "users", u, "calling_plans", t]) => ctx.with_world(|w| unassign_plan(w, u, t)),
+        ("DELETE", ["phone", "users", u, "calling_plans", t]) => {
+            ctx.with_world(|w| unassign_plan(w, u, t))
+        }
         ("GET", ["phone", "roles"]) => read(ctx, |w| {
             let roles = w
                 .roles
                 .iter()
-                .map(|r| Role { id: r.id.clone(), name: r.name.clone(), total_members: r.members.len() as i64, description: Some(r.description.clone()) })
+                .map(|r| Role {
+                    id: r.id.clone(),
+                    name: r.name.clone(),
+                    total_members: r.members.len() as i64,
+                    description: Some(r.description.clone()),
+                })
                 .collect();
             Ok(Reply::ok(200, &RoleList { roles }))
         }),
@@ -238,8 +301,17 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 .filter_map(|m| w.user(m))
                 .map(|u| json!({"id": u.id, "name": u.name(), "email": u.email, "extension_number": u.extension}))
                 .collect();
-            let p = ctx.paginate(req, &list_key(&format!("role_members/{r}"), req), members, 30, 300)?;
-            Ok(Reply::json(200, json!({"next_page_token": p.next_page_token, "page_size": p.page_size, "total_records": p.total_records, "members": p.items})))
+            let p = ctx.paginate(
+                req,
+                &list_key(&format!("role_members/{r}"), req),
+                members,
+                30,
+                300,
+            )?;
+            Ok(Reply::json(
+                200,
+                json!({"next_page_token": p.next_page_token, "page_size": p.page_size, "total_records": p.total_records, "members": p.items}),
+            ))
         }),
         ("POST", ["phone", "roles", r, "members"]) => {
             let v = body!(req);
@@ -247,7 +319,15 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
         }
         ("GET", ["phone", "devices"]) => read(ctx, |w| {
             let p = ctx.paginate(req, &list_key("devices", req), w.devices.clone(), 30, 300)?;
-            Ok(Reply::ok(200, &DevicePage { next_page_token: p.next_page_token, page_size: p.page_size, total_records: p.total_records, devices: p.items }))
+            Ok(Reply::ok(
+                200,
+                &DevicePage {
+                    next_page_token: p.next_page_token,
+                    page_size: p.page_size,
+                    total_records: p.total_records,
+                    devices: p.items,
+                },
+            ))
         }),
         ("POST", ["phone", "devices"]) => {
             let v = body!(req);
@@ -262,11 +342,22 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
             let items: Vec<PeeringNumber> = w
                 .peering
                 .iter()
-                .filter(|p| filter.as_ref().is_none_or(|f| digits(&p.phone_number).contains(f.as_str())))
+                .filter(|p| {
+                    filter
+                        .as_ref()
+                        .is_none_or(|f| digits(&p.phone_number).contains(f.as_str()))
+                })
                 .cloned()
                 .collect();
             let p = ctx.paginate(req, &list_key("peering", req), items, 30, 200)?;
-            Ok(Reply::ok(200, &PeeringNumberPage { next_page_token: p.next_page_token, total_records: p.total_records, numbers: p.items }))
+            Ok(Reply::ok(
+                200,
+                &PeeringNumberPage {
+                    next_page_token: p.next_page_token,
+                    total_records: p.total_records,
+                    numbers: p.items,
+                },
+            ))
         }),
         ("POST", ["phone", "peering", "numbers"]) => {
             let v = body!(req);
@@ -278,8 +369,21 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 return r;
             }
             read(ctx, |w| {
-                let p = ctx.paginate(req, &list_key("internal_numbers", req), w.internal_numbers.clone(), 30, 300)?;
-                Ok(Reply::ok(200, &InternalNumbers { internal_numbers: p.items, next_page_token: p.next_page_token, total_records: Some(p.total_records) }))
+                let p = ctx.paginate(
+                    req,
+                    &list_key("internal_numbers", req),
+                    w.internal_numbers.clone(),
+                    30,
+                    300,
+                )?;
+                Ok(Reply::ok(
+                    200,
+                    &InternalNumbers {
+                        internal_numbers: p.items,
+                        next_page_token: p.next_page_token,
+                        total_records: Some(p.total_records),
+                    },
+                ))
             })
         }
         ("POST", ["accounts", a, "sip_trunk", "internal_numbers"]) => {
@@ -293,17 +397,26 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
             if let Some(r) = check_account(a) {
                 return r;
             }
-            ctx.with_world(|w| match w.internal_numbers.iter().position(|n| n.id.as_deref() == Some(*id)) {
-                Some(i) => {
-                    w.internal_numbers.remove(i);
-                    Reply::empty(204)
+            ctx.with_world(|w| {
+                match w
+                    .internal_numbers
+                    .iter()
+                    .position(|n| n.id.as_deref() == Some(*id))
+                {
+                    Some(i) => {
+                        w.internal_numbers.remove(i);
+                        Reply::empty(204)
+                    }
+                    None => err(404, 300, &format!("Internal number does not exist: {id}.")),
                 }
-                None => err(404, 300, &format!("Internal number does not exist: {id}.")),
             })
         }
         ("GET", ["phone", "call_history"]) => read(ctx, |w| {
             let from = req.q("from").unwrap_or("");
-            let to = req.q("to").map(|t| format!("{t}\u{ffff}")).unwrap_or_else(|| "\u{ffff}".into());
+            let to = req
+                .q("to")
+                .map(|t| format!("{t}\u{ffff}"))
+                .unwrap_or_else(|| "\u{ffff}".into());
             let logs: Vec<_> = w
                 .call_logs
                 .iter()
@@ -311,7 +424,14 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 .cloned()
                 .collect();
             let p = ctx.paginate(req, &list_key("call_history", req), logs, 30, 300)?;
-            Ok(Reply::ok(200, &CallLogPage { next_page_token: p.next_page_token, total_records: p.total_records, call_logs: p.items }))
+            Ok(Reply::ok(
+                200,
+                &CallLogPage {
+                    next_page_token: p.next_page_token,
+                    total_records: p.total_records,
+                    call_logs: p.items,
+                },
+            ))
         }),
         ("GET", ["phone", "reports", "call_charges"]) => read(ctx, |w| {
             let charges: Vec<Value> = w
@@ -325,10 +445,17 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 })
                 .collect();
             let p = ctx.paginate(req, &list_key("call_charges", req), charges, 30, 300)?;
-            Ok(Reply::json(200, json!({"from": req.q("from").unwrap_or(""), "to": req.q("to").unwrap_or(""), "currency": "USD",
-                "next_page_token": p.next_page_token, "page_size": p.page_size, "total_records": p.total_records, "call_charges": p.items})))
+            Ok(Reply::json(
+                200,
+                json!({"from": req.q("from").unwrap_or(""), "to": req.q("to").unwrap_or(""), "currency": "USD",
+                "next_page_token": p.next_page_token, "page_size": p.page_size, "total_records": p.total_records, "call_charges": p.items}),
+            ))
         }),
-        _ => err(404, 404, &format!("No API found for {} /v2{}.", req.method, req.path)),
+        _ => err(
+            404,
+            404,
+            &format!("No API found for {} /v2{}.", req.method, req.path),
+        ),
     }
 }
 
@@ -365,16 +492,23 @@ fn user_json(u: &ZUser) -> User {
 }
 
 fn site_ref(w: &World, id: &str) -> IdName {
-    IdName { id: id.to_string(), name: w.sites.iter().find(|s| s.id == id).map(|s| s.name.clone()) }
+    IdName {
+        id: id.to_string(),
+        name: w.sites.iter().find(|s| s.id == id).map(|s| s.name.clone()),
+    }
 }
 
 pub fn number_json(w: &World, n: &ZNumber) -> PhoneNumber {
-    let assignee = n.assignee.as_deref().and_then(|id| w.user(id)).map(|u| Assignee {
-        id: u.id.clone(),
-        name: Some(u.name()),
-        extension_number: u.extension,
-        kind: "user".into(),
-    });
+    let assignee = n
+        .assignee
+        .as_deref()
+        .and_then(|id| w.user(id))
+        .map(|u| Assignee {
+            id: u.id.clone(),
+            name: Some(u.name()),
+            extension_number: u.extension,
+            kind: "user".into(),
+        });
     PhoneNumber {
         id: n.id.clone(),
         number: n.number.clone(),
@@ -390,27 +524,44 @@ pub fn number_json(w: &World, n: &ZNumber) -> PhoneNumber {
     }
 }
 
-fn phone_user_json(w: &World, u: &ZUser) -> PhoneUser {
+/// A phone user as Zoom shows it: the list carries `name` and `site`, the detail `site_id`.
+fn phone_user_json(w: &World, u: &ZUser, detail: bool) -> PhoneUser {
     PhoneUser {
         id: u.id.clone(),
         email: u.email.clone(),
-        name: Some(u.name()),
+        name: (!detail).then(|| u.name()),
         extension_number: u.extension,
         extension_id: Some(u.extension_id()),
         phone_user_id: Some(u.id.clone()),
-        site: u.site_id.as_deref().map(|s| site_ref(w, s)),
-        site_id: u.site_id.clone(),
+        site: u
+            .site_id
+            .as_deref()
+            .filter(|_| !detail)
+            .map(|s| site_ref(w, s)),
+        site_id: u.site_id.clone().filter(|_| detail),
         status: "activate".into(),
         calling_plans: u
             .calling_plans
             .iter()
-            .map(|t| UserCallingPlan { kind: *t, name: w.plans.iter().find(|p| p.kind == *t).map(|p| p.name.clone()), billing_account_id: None })
+            .map(|t| UserCallingPlan {
+                kind: *t,
+                name: w
+                    .plans
+                    .iter()
+                    .find(|p| p.kind == *t)
+                    .map(|p| p.name.clone())
+                    .filter(|_| !detail),
+                billing_account_id: None,
+            })
             .collect(),
         phone_numbers: w
             .numbers
             .iter()
             .filter(|n| n.assignee.as_deref() == Some(u.id.as_str()))
-            .map(|n| NumberRef { id: Some(n.id.clone()), number: Some(n.number.clone()) })
+            .map(|n| NumberRef {
+                id: Some(n.id.clone()),
+                number: Some(n.number.clone()),
+            })
             .collect(),
         department: u.department.clone(),
         cost_center: u.cost_center.clone(),
@@ -420,9 +571,15 @@ fn phone_user_json(w: &World, u: &ZUser) -> PhoneUser {
 fn list_numbers(ctx: &Ctx, req: &Req) -> Reply {
     let kind = req.q("type").unwrap_or("all");
     if !["assigned", "unassigned", "all", "byoc"].contains(&kind) {
-        return invalid(&format!("Invalid field: type '{kind}'; use assigned, unassigned, all or byoc."));
+        return invalid(&format!(
+            "Invalid field: type '{kind}'; use assigned, unassigned, all or byoc."
+        ));
     }
-    let number_filter = if ctx.opts.published_spec_mode { None } else { req.q("phone_number").map(digits) };
+    let number_filter = if ctx.opts.published_spec_mode {
+        None
+    } else {
+        req.q("phone_number").map(digits)
+    };
     let ext_type = req.q("extension_type");
     let number_type = req.q("number_type");
     let site = req.q("site_id");
@@ -439,11 +596,23 @@ fn list_numbers(ctx: &Ctx, req: &Req) -> Reply {
             .filter(|n| ext_type.is_none_or(|t| t == "user" && n.assignee.is_some()))
             .filter(|n| number_type.is_none_or(|t| n.number_type == t))
             .filter(|n| site.is_none_or(|s| n.site_id.as_deref() == Some(s)))
-            .filter(|n| number_filter.as_ref().is_none_or(|f| digits(&n.number).contains(f.as_str())))
+            .filter(|n| {
+                number_filter
+                    .as_ref()
+                    .is_none_or(|f| digits(&n.number).contains(f.as_str()))
+            })
             .map(|n| number_json(w, n))
             .collect();
         let p = ctx.paginate(req, &list_key("numbers", req), items, 30, 100)?;
-        Ok(Reply::ok(200, &PhoneNumberPage { next_page_token: p.next_page_token, page_size: p.page_size, total_records: p.total_records, phone_numbers: p.items }))
+        Ok(Reply::ok(
+            200,
+            &PhoneNumberPage {
+                next_page_token: p.next_page_token,
+                page_size: p.page_size,
+                total_records: p.total_records,
+                phone_numbers: p.items,
+            },
+        ))
     })
 }
 
@@ -464,13 +633,18 @@ fn assign_numbers(w: &mut World, u: &str, v: &Value) -> Reply {
         Err(r) => return r,
     };
     let Some(list) = v.get("phone_numbers").and_then(Value::as_array) else {
-        return invalid("Validation Failed: phone_numbers is required (an array of {id} or {number}).");
+        return invalid(
+            "Validation Failed: phone_numbers is required (an array of {id} or {number}).",
+        );
     };
     if list.is_empty() {
         return invalid("Validation Failed: phone_numbers must not be empty.");
     }
     if list.len() > 10 {
-        return invalid(&format!("Validation Failed: at most 10 phone numbers can be assigned per request, got {}.", list.len()));
+        return invalid(&format!(
+            "Validation Failed: at most 10 phone numbers can be assigned per request, got {}.",
+            list.len()
+        ));
     }
     let uid = w.users[ui].id.clone();
     let mut idxs = Vec::new();
@@ -487,8 +661,14 @@ fn assign_numbers(w: &mut World, u: &str, v: &Value) -> Reply {
             return invalid(&format!("Phone number does not exist: {key}."));
         };
         if let Some(other) = w.numbers[i].assignee.as_deref().filter(|a| *a != uid) {
-            let who = w.user(other).map(|x| x.email.clone()).unwrap_or_else(|| other.to_string());
-            return invalid(&format!("Phone number {} is already assigned to another user ({who}).", w.numbers[i].number));
+            let who = w
+                .user(other)
+                .map(|x| x.email.clone())
+                .unwrap_or_else(|| other.to_string());
+            return invalid(&format!(
+                "Phone number {} is already assigned to another user ({who}).",
+                w.numbers[i].number
+            ));
         }
         idxs.push(i);
     }
@@ -500,19 +680,27 @@ fn assign_numbers(w: &mut World, u: &str, v: &Value) -> Reply {
         if n.site_id.is_none() {
             n.site_id = site.clone();
         }
-        out.push(NumberRef { id: Some(n.id.clone()), number: Some(n.number.clone()) });
+        out.push(NumberRef {
+            id: Some(n.id.clone()),
+            number: Some(n.number.clone()),
+        });
     }
     w.sync_peering();
     Reply::ok(201, &json!({ "phone_numbers": out }))
 }
 
 fn unassign_number(w: &mut World, u: &str, n: &str) -> Reply {
-    let Some(ui) = w.user_idx(u) else { return no_user(u) };
+    let Some(ui) = w.user_idx(u) else {
+        return no_user(u);
+    };
     let Some(ni) = w.number_idx(n) else {
         return err(404, 300, &format!("Phone number does not exist: {n}."));
     };
     if w.numbers[ni].assignee.as_deref() != Some(w.users[ui].id.as_str()) {
-        return invalid(&format!("Phone number {} is not assigned to user {}.", w.numbers[ni].number, w.users[ui].email));
+        return invalid(&format!(
+            "Phone number {} is not assigned to user {}.",
+            w.numbers[ni].number, w.users[ui].email
+        ));
     }
     w.numbers[ni].assignee = None;
     w.sync_peering();
@@ -520,10 +708,16 @@ fn unassign_number(w: &mut World, u: &str, n: &str) -> Reply {
 }
 
 fn user_settings(w: &mut World, u: &str, v: &Value) -> Reply {
-    let Some(ui) = w.user_idx(u) else { return no_user(u) };
+    let Some(ui) = w.user_idx(u) else {
+        return no_user(u);
+    };
     let Some(feature) = v.get("feature") else {
         // Other settings are accepted and ignored: the sandbox models only the Phone licence.
-        return if v.is_object() { Reply::empty(204) } else { invalid("Validation Failed: request body must be a JSON object.") };
+        return if v.is_object() {
+            Reply::empty(204)
+        } else {
+            invalid("Validation Failed: request body must be a JSON object.")
+        };
     };
     let Some(on) = feature.get("zoom_phone").and_then(Value::as_bool) else {
         return Reply::empty(204);
@@ -545,7 +739,11 @@ fn user_settings(w: &mut World, u: &str, v: &Value) -> Reply {
         user.phone = false;
         user.extension = None;
         user.calling_plans.clear();
-        for n in w.numbers.iter_mut().filter(|n| n.assignee.as_deref() == Some(uid.as_str())) {
+        for n in w
+            .numbers
+            .iter_mut()
+            .filter(|n| n.assignee.as_deref() == Some(uid.as_str()))
+        {
             n.assignee = None;
         }
         w.sync_peering();
@@ -563,11 +761,22 @@ fn update_phone_user(w: &mut World, u: &str, v: &Value) -> Reply {
         return invalid("Validation Failed: request body must be a JSON object.");
     }
     if let Some(e) = v.get("extension_number").filter(|e| !e.is_null()) {
-        let Some(ext) = e.as_i64().or_else(|| e.as_str().and_then(|s| s.parse().ok())).filter(|x| *x > 0) else {
+        let Some(ext) = e
+            .as_i64()
+            .or_else(|| e.as_str().and_then(|s| s.parse().ok()))
+            .filter(|x| *x > 0)
+        else {
             return invalid("Validation Failed: extension_number must be a positive integer.");
         };
-        if let Some(other) = w.users.iter().find(|o| o.extension == Some(ext) && o.id != w.users[ui].id) {
-            return invalid(&format!("Extension number {ext} is already used by {}.", other.email));
+        if let Some(other) = w
+            .users
+            .iter()
+            .find(|o| o.extension == Some(ext) && o.id != w.users[ui].id)
+        {
+            return invalid(&format!(
+                "Extension number {ext} is already used by {}.",
+                other.email
+            ));
         }
         w.users[ui].extension = Some(ext);
     }
@@ -592,8 +801,18 @@ fn calling_plans(w: &World) -> CallingPlanList {
             .plans
             .iter()
             .map(|p| {
-                let assigned = w.users.iter().filter(|u| u.calling_plans.contains(&p.kind)).count() as i64;
-                CallingPlan { kind: p.kind, name: p.name.clone(), subscribed: p.subscribed, assigned, available: (p.subscribed - assigned).max(0) }
+                let assigned = w
+                    .users
+                    .iter()
+                    .filter(|u| u.calling_plans.contains(&p.kind))
+                    .count() as i64;
+                CallingPlan {
+                    kind: p.kind,
+                    name: p.name.clone(),
+                    subscribed: p.subscribed,
+                    assigned,
+                    available: (p.subscribed - assigned).max(0),
+                }
             })
             .collect(),
     }
@@ -604,17 +823,26 @@ fn assign_plans(w: &mut World, u: &str, v: &Value) -> Reply {
         Ok(i) => i,
         Err(r) => return r,
     };
-    let Some(list) = v.get("calling_plans").and_then(Value::as_array).filter(|l| !l.is_empty()) else {
+    let Some(list) = v
+        .get("calling_plans")
+        .and_then(Value::as_array)
+        .filter(|l| !l.is_empty())
+    else {
         return invalid("Validation Failed: calling_plans is required (an array of {type}).");
     };
     let plans = calling_plans(w);
     let mut add = Vec::new();
     for p in list {
-        let Some(t) = p.get("type").and_then(|t| t.as_i64().or_else(|| t.as_str().and_then(|s| s.parse().ok()))) else {
+        let Some(t) = p.get("type").and_then(|t| {
+            t.as_i64()
+                .or_else(|| t.as_str().and_then(|s| s.parse().ok()))
+        }) else {
             return invalid("Validation Failed: each calling plan needs a numeric type.");
         };
         let Some(plan) = plans.calling_plans.iter().find(|x| x.kind == t) else {
-            return invalid(&format!("Invalid field: calling plan type {t} is not subscribed by this account."));
+            return invalid(&format!(
+                "Invalid field: calling plan type {t} is not subscribed by this account."
+            ));
         };
         if w.users[ui].calling_plans.contains(&t) {
             continue;
@@ -632,17 +860,30 @@ fn assign_plans(w: &mut World, u: &str, v: &Value) -> Reply {
 }
 
 fn unassign_plan(w: &mut World, u: &str, t: &str) -> Reply {
-    let Some(ui) = w.user_idx(u) else { return no_user(u) };
+    let Some(ui) = w.user_idx(u) else {
+        return no_user(u);
+    };
     let Ok(t) = t.parse::<i64>() else {
-        return err(400, 400, &format!("Invalid field: calling plan type '{t}'."));
+        return err(
+            400,
+            400,
+            &format!("Invalid field: calling plan type '{t}'."),
+        );
     };
     if !w.users[ui].calling_plans.contains(&t) {
-        return invalid(&format!("User {} does not hold calling plan type {t}.", w.users[ui].email));
+        return invalid(&format!(
+            "User {} does not hold calling plan type {t}.",
+            w.users[ui].email
+        ));
     }
     w.users[ui].calling_plans.retain(|x| *x != t);
     // Zoom drops the user's direct numbers with the plan.
     let uid = w.users[ui].id.clone();
-    for n in w.numbers.iter_mut().filter(|n| n.assignee.as_deref() == Some(uid.as_str())) {
+    for n in w
+        .numbers
+        .iter_mut()
+        .filter(|n| n.assignee.as_deref() == Some(uid.as_str()))
+    {
         n.assignee = None;
     }
     w.sync_peering();
@@ -653,20 +894,32 @@ fn add_role_members(w: &mut World, r: &str, v: &Value) -> Reply {
     let Some(ri) = w.roles.iter().position(|x| x.id == r) else {
         return err(404, 300, &format!("Role does not exist: {r}."));
     };
-    let Some(list) = v.get("members").and_then(Value::as_array).filter(|l| !l.is_empty()) else {
+    let Some(list) = v
+        .get("members")
+        .and_then(Value::as_array)
+        .filter(|l| !l.is_empty())
+    else {
         return invalid("Validation Failed: members is required (an array of {id} or {email}).");
     };
     let mut ids = Vec::new();
     let mut bad = Vec::new();
     for m in list {
-        let key = m.get("id").and_then(Value::as_str).or_else(|| m.get("email").and_then(Value::as_str)).unwrap_or("");
+        let key = m
+            .get("id")
+            .and_then(Value::as_str)
+            .or_else(|| m.get("email").and_then(Value::as_str))
+            .unwrap_or("");
         match w.user(key) {
             Some(u) => ids.push(u.id.clone()),
             None => bad.push(key.to_string()),
         }
     }
     if !bad.is_empty() {
-        return err(400, 400, &format!("There are invalid user ids: {}", bad.join(",")));
+        return err(
+            400,
+            400,
+            &format!("There are invalid user ids: {}", bad.join(",")),
+        );
     }
     for id in ids {
         if !w.roles[ri].members.contains(&id) {
@@ -677,22 +930,44 @@ fn add_role_members(w: &mut World, r: &str, v: &Value) -> Reply {
 }
 
 fn normalize_mac(m: &str) -> Option<String> {
-    let s: String = m.chars().filter(|c| !matches!(c, ':' | '-' | '.')).collect::<String>().to_ascii_lowercase();
+    let s: String = m
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | '.'))
+        .collect::<String>()
+        .to_ascii_lowercase();
     (s.len() == 12 && s.chars().all(|c| c.is_ascii_hexdigit())).then_some(s)
 }
 
 fn add_device(w: &mut World, v: &Value) -> Reply {
-    let get = |k: &str| v.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
-    let Some(name) = get("display_name") else { return invalid("Validation Failed: display_name is required.") };
-    let Some(mac) = get("mac_address") else { return invalid("Validation Failed: mac_address is required.") };
-    let Some(kind) = get("type") else { return invalid("Validation Failed: type is required (e.g. polycom, yealink).") };
-    let Some(mac) = normalize_mac(mac) else { return err(400, 400, "The MAC Address is invalid.") };
+    let get = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let Some(name) = get("display_name") else {
+        return invalid("Validation Failed: display_name is required.");
+    };
+    let Some(mac) = get("mac_address") else {
+        return invalid("Validation Failed: mac_address is required.");
+    };
+    let Some(kind) = get("type") else {
+        return invalid("Validation Failed: type is required (e.g. polycom, yealink).");
+    };
+    let Some(mac) = normalize_mac(mac) else {
+        return err(400, 400, "The MAC Address is invalid.");
+    };
     if w.devices.iter().any(|d| d.mac_address == mac) {
         return err(400, 400, "The MAC Address already exists in the system.");
     }
     let assignee = match get("assigned_to") {
         Some(u) => match w.user(u) {
-            Some(x) => Some(Assignee { id: x.id.clone(), name: Some(x.name()), extension_number: x.extension, kind: "user".into() }),
+            Some(x) => Some(Assignee {
+                id: x.id.clone(),
+                name: Some(x.name()),
+                extension_number: x.extension,
+                kind: "user".into(),
+            }),
             None => return err(404, 1001, &format!("User not found: {u}")),
         },
         None => None,
@@ -715,18 +990,36 @@ fn assign_device(w: &mut World, d: &str, v: &Value) -> Reply {
     let Some(di) = w.devices.iter().position(|x| x.id == d) else {
         return err(404, 1001, &format!("Device does not exist: {d}."));
     };
-    let Some(list) = v.get("assigned_to").and_then(Value::as_array).filter(|l| !l.is_empty()) else {
+    let Some(list) = v
+        .get("assigned_to")
+        .and_then(Value::as_array)
+        .filter(|l| !l.is_empty())
+    else {
         return invalid("Validation Failed: assigned_to is required (extension ids).");
     };
     let mut first = None;
     for e in list {
         let key = e.as_str().unwrap_or("");
-        let user = w.users.iter().find(|u| u.extension_id() == key || u.id == key || u.email.eq_ignore_ascii_case(key));
+        let user = w
+            .users
+            .iter()
+            .find(|u| u.extension_id() == key || u.id == key || u.email.eq_ignore_ascii_case(key));
         match user {
             Some(u) if u.phone => {
-                first.get_or_insert_with(|| Assignee { id: u.id.clone(), name: Some(u.name()), extension_number: u.extension, kind: "user".into() });
+                first.get_or_insert_with(|| Assignee {
+                    id: u.id.clone(),
+                    name: Some(u.name()),
+                    extension_number: u.extension,
+                    kind: "user".into(),
+                });
             }
-            _ => return err(404, 1001, &format!("User extension Id or common area extension Id not found: {key}.")),
+            _ => {
+                return err(
+                    404,
+                    1001,
+                    &format!("User extension Id or common area extension Id not found: {key}."),
+                )
+            }
         }
     }
     w.devices[di].assignee = first;
@@ -739,37 +1032,67 @@ fn add_peering(w: &mut World, v: &Value, faults: &Faults) -> Reply {
     if code != Some(MOVIUS_CARRIER_CODE) {
         return err(400, 404, "Unknown carrier.");
     }
-    let Some(list) = v.get("phone_numbers").and_then(Value::as_array).filter(|l| !l.is_empty()) else {
+    let Some(list) = v
+        .get("phone_numbers")
+        .and_then(Value::as_array)
+        .filter(|l| !l.is_empty())
+    else {
         return invalid("Validation Failed: phone_numbers is required.");
     };
     if list.len() > 200 {
-        return invalid("Validation Failed. Batch adding phone numbers is limited to 200 per request.");
+        return invalid(
+            "Validation Failed. Batch adding phone numbers is limited to 200 per request.",
+        );
     }
     let mut unprocessed = Vec::new();
     for item in list {
-        let raw = item.get("phone_number").and_then(Value::as_str).unwrap_or("");
+        let raw = item
+            .get("phone_number")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let e = match E164::parse(raw) {
             Ok(e) => e,
             Err(e) => {
-                unprocessed.push(Unprocessed { phone_number: raw.to_string(), failure_reason: format!("Invalid phone number: {e}") });
+                unprocessed.push(Unprocessed {
+                    phone_number: raw.to_string(),
+                    failure_reason: format!("Invalid phone number: {e}"),
+                });
                 continue;
             }
         };
         if faults.peering_fails(e.as_str()) {
-            unprocessed.push(Unprocessed { phone_number: e.to_string(), failure_reason: "Peering failed (sandbox fault).".into() });
+            unprocessed.push(Unprocessed {
+                phone_number: e.to_string(),
+                failure_reason: "Peering failed (sandbox fault).".into(),
+            });
             continue;
         }
         w.peer(e.as_str());
         if let Some(p) = w.peering.iter_mut().find(|p| p.phone_number == e.as_str()) {
-            if let Some(t) = item.get("sip_trunk_name").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+            if let Some(t) = item
+                .get("sip_trunk_name")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+            {
                 p.sip_trunk_name = t.to_string();
             }
-            p.billing_reference_id = item.get("billing_reference_id").and_then(Value::as_str).map(str::to_string);
-            p.service_info = item.get("service_info").and_then(Value::as_str).map(str::to_string);
+            p.billing_reference_id = item
+                .get("billing_reference_id")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            p.service_info = item
+                .get("service_info")
+                .and_then(Value::as_str)
+                .map(str::to_string);
         }
     }
     w.sync_peering();
-    Reply::ok(201, &PeeringResult { unprocessed_numbers: unprocessed })
+    Reply::ok(
+        201,
+        &PeeringResult {
+            unprocessed_numbers: unprocessed,
+        },
+    )
 }
 
 fn delete_peering(w: &mut World, req: &Req) -> Reply {
@@ -778,46 +1101,100 @@ fn delete_peering(w: &mut World, req: &Req) -> Reply {
         return invalid("Validation Failed: phone_numbers is required.");
     }
     if list.len() > 200 {
-        return invalid("Validation Failed. Batch deleting phone numbers is limited to 200 per request.");
+        return invalid(
+            "Validation Failed. Batch deleting phone numbers is limited to 200 per request.",
+        );
     }
     let mut unprocessed = Vec::new();
     for raw in list {
         let Ok(e) = E164::parse(&raw) else {
-            unprocessed.push(Unprocessed { phone_number: raw, failure_reason: "Invalid phone number.".into() });
+            unprocessed.push(Unprocessed {
+                phone_number: raw,
+                failure_reason: "Invalid phone number.".into(),
+            });
             continue;
         };
         if !w.peering.iter().any(|p| p.phone_number == e.as_str()) {
-            unprocessed.push(Unprocessed { phone_number: e.to_string(), failure_reason: "Phone number is not peered.".into() });
+            unprocessed.push(Unprocessed {
+                phone_number: e.to_string(),
+                failure_reason: "Phone number is not peered.".into(),
+            });
             continue;
         }
         if let Err(holder) = w.unpeer(e.as_str(), false) {
-            unprocessed.push(Unprocessed { phone_number: e.to_string(), failure_reason: format!("Phone number is assigned to {holder}; unassign it first.") });
+            unprocessed.push(Unprocessed {
+                phone_number: e.to_string(),
+                failure_reason: format!("Phone number is assigned to {holder}; unassign it first."),
+            });
         }
     }
-    Reply::ok(200, &PeeringResult { unprocessed_numbers: unprocessed })
+    Reply::ok(
+        200,
+        &PeeringResult {
+            unprocessed_numbers: unprocessed,
+        },
+    )
 }
 
 fn add_internal_numbers(w: &mut World, v: &Value) -> Reply {
-    let Some(list) = v.get("internal_numbers").and_then(Value::as_array).filter(|l| !l.is_empty()) else {
+    let Some(list) = v
+        .get("internal_numbers")
+        .and_then(Value::as_array)
+        .filter(|l| !l.is_empty())
+    else {
         return invalid("Validation Failed: internal_numbers is required.");
     };
     let mut new = Vec::new();
     for (i, item) in list.iter().enumerate() {
-        let field = |k: &str| item.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
-        let need = |k: &str| field(k).map(str::to_string).ok_or_else(|| invalid(&format!("Validation Failed: internal_numbers[{i}].{k} is required.")));
-        let labels = match need("labels") { Ok(x) => x, Err(r) => return r };
-        let raw_number = match need("number") { Ok(x) => x, Err(r) => return r };
-        let display_number = match need("display_number") { Ok(x) => x, Err(r) => return r };
-        let country = match need("country") { Ok(x) => x, Err(r) => return r };
-        let languages = match need("languages") { Ok(x) => x, Err(r) => return r };
+        let field = |k: &str| {
+            item.get(k)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let need = |k: &str| {
+            field(k).map(str::to_string).ok_or_else(|| {
+                invalid(&format!(
+                    "Validation Failed: internal_numbers[{i}].{k} is required."
+                ))
+            })
+        };
+        let labels = match need("labels") {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let raw_number = match need("number") {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let display_number = match need("display_number") {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let country = match need("country") {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let languages = match need("languages") {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
         if !raw_number.starts_with('+') {
             return invalid(&format!("Validation Failed: internal_numbers[{i}].number '{raw_number}' must be in E.164 format (+ and country code)."));
         }
         let number = match E164::parse(&raw_number) {
             Ok(e) => e,
-            Err(e) => return invalid(&format!("Validation Failed: internal_numbers[{i}].number: {e}.")),
+            Err(e) => {
+                return invalid(&format!(
+                    "Validation Failed: internal_numbers[{i}].number: {e}."
+                ))
+            }
         };
-        let Some(kind) = item.get("type").and_then(Value::as_i64).filter(|t| *t == 0 || *t == 1) else {
+        let Some(kind) = item
+            .get("type")
+            .and_then(Value::as_i64)
+            .filter(|t| *t == 0 || *t == 1)
+        else {
             return invalid(&format!("Validation Failed: internal_numbers[{i}].type is required: 0 (toll) or 1 (toll-free)."));
         };
         if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
@@ -826,8 +1203,14 @@ fn add_internal_numbers(w: &mut World, v: &Value) -> Reply {
         if !["en-GB", "en-US", "de-DE"].contains(&languages.as_str()) {
             return invalid(&format!("Validation Failed: internal_numbers[{i}].languages '{languages}' must be en-GB, en-US or de-DE."));
         }
-        if w.internal_numbers.iter().chain(new.iter()).any(|n: &InternalNumber| n.number == number.as_str()) {
-            return invalid(&format!("Validation Failed: internal number {number} already exists."));
+        if w.internal_numbers
+            .iter()
+            .chain(new.iter())
+            .any(|n: &InternalNumber| n.number == number.as_str())
+        {
+            return invalid(&format!(
+                "Validation Failed: internal number {number} already exists."
+            ));
         }
         let flag = |k: &str| item.get(k).and_then(Value::as_bool);
         new.push(InternalNumber {
@@ -848,5 +1231,12 @@ fn add_internal_numbers(w: &mut World, v: &Value) -> Reply {
         n.id = Some(format!("inum-{:04}", w.counters.internal_number));
     }
     w.internal_numbers.extend(new.iter().cloned());
-    Reply::ok(201, &InternalNumbers { internal_numbers: new, next_page_token: String::new(), total_records: None })
+    Reply::ok(
+        201,
+        &InternalNumbers {
+            internal_numbers: new,
+            next_page_token: String::new(),
+            total_records: None,
+        },
+    )
 }

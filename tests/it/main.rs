@@ -3,3 +3,6 @@
 
 mod support;
 mod journal;
+mod client;
+mod sandbox;
+mod config;

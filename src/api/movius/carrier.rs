@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::paths;
-use super::wire::{Ptn, PtnResult, ProvisionPtns};
+use super::wire::{ProvisionPtns, Ptn, PtnResult};
 use crate::api::e164::E164;
 use crate::api::error::{ApiError, Service};
 use crate::api::http::{Request, Transport};
@@ -23,15 +23,32 @@ impl CarrierClient {
     /// `POST /ptns`: numbers into the available pool under the root org, with reservation tags.
     /// Sent once: there is no carrier read to check a lost answer against.
     pub fn provision_ptn(&self, numbers: &[E164], tags: &[String]) -> Result<PtnResult, ApiError> {
-        let target = numbers.iter().map(E164::to_string).collect::<Vec<_>>().join(",");
+        let target = numbers
+            .iter()
+            .map(E164::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         if numbers.is_empty() {
-            return Err(ApiError::local(Service::Carrier, "provision_ptn", "", "no number to provision"));
+            return Err(ApiError::local(
+                Service::Carrier,
+                "provision_ptn",
+                "",
+                "no number to provision",
+            ));
         }
         let body = ProvisionPtns {
-            ptns: numbers.iter().map(|n| Ptn { number: n.digits().to_string(), tags: tags.to_vec() }).collect(),
+            ptns: numbers
+                .iter()
+                .map(|n| Ptn {
+                    number: n.digits().to_string(),
+                    tags: tags.to_vec(),
+                })
+                .collect(),
         };
         self.t.send(
-            &Request::endpoint(Service::Carrier, &paths::CARRIER_PTNS, "provision_ptn").target(target).json(&body),
+            &Request::endpoint(Service::Carrier, &paths::CARRIER_PTNS, "provision_ptn")
+                .target(target)
+                .json(&body),
         )
     }
 

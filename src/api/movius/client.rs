@@ -43,7 +43,10 @@ pub struct MoviusClient {
 
 /// The wire form of a selector (one field set, per the guide's precedence).
 pub fn selector_body(sel: &Selector, org: Option<&str>) -> AccountSelector {
-    let mut body = AccountSelector { organization_id: org.map(str::to_string), ..AccountSelector::default() };
+    let mut body = AccountSelector {
+        organization_id: org.map(str::to_string),
+        ..AccountSelector::default()
+    };
     match sel {
         Selector::PhoneNumber(n) => body.phone_number = Some(n.digits().to_string()),
         Selector::AccountSid(s) => body.account_sid = Some(s.clone()),
@@ -102,7 +105,9 @@ impl MoviusClient {
 
     /// Every organization the API user can see.
     pub fn orgs(&self) -> Result<Vec<Org>, ApiError> {
-        self.t.send::<OrgList>(&Self::req(&paths::ORGS, "orgs")).map(|r| r.organizations)
+        self.t
+            .send::<OrgList>(&Self::req(&paths::ORGS, "orgs"))
+            .map(|r| r.organizations)
     }
 
     /// One account by selector.
@@ -121,7 +126,12 @@ impl MoviusClient {
         let mut out = Vec::new();
         let mut page = 1u32;
         loop {
-            let p: P = self.t.send(&base.clone().query("page", page).query("page_size", PAGE_SIZE))?;
+            let p: P = self.t.send(
+                &base
+                    .clone()
+                    .query("page", page)
+                    .query("page_size", PAGE_SIZE),
+            )?;
             let total = p.total();
             let items = p.into_items();
             let got = items.len();
@@ -160,7 +170,11 @@ impl MoviusClient {
     /// Numbers in an org's available pool.
     pub fn available_numbers(&self, org: &str) -> Result<Vec<PoolNumber>, ApiError> {
         self.t
-            .send::<PoolList>(&Self::req(&paths::AVAILABLE_NUMBERS, "available_numbers").arg("org", org).target(org))
+            .send::<PoolList>(
+                &Self::req(&paths::AVAILABLE_NUMBERS, "available_numbers")
+                    .arg("org", org)
+                    .target(org),
+            )
             .map(|r| r.numbers)
     }
 
@@ -169,14 +183,19 @@ impl MoviusClient {
         let req = Self::req(&paths::SUB_ORG_CREATE, "create_sub_org")
             .arg("org", parent)
             .target(format!("{name} under {parent}"))
-            .json(&CreateSubOrg { name: name.to_string() });
+            .json(&CreateSubOrg {
+                name: name.to_string(),
+            });
         self.t
             .send_checked::<OrgResponse, _>(&req, || {
                 Ok(self
                     .orgs()?
                     .into_iter()
                     .find(|o| o.parent_id.as_deref() == Some(parent) && o.name == name)
-                    .map(|o| OrgResponse { status: "success".into(), organization: o }))
+                    .map(|o| OrgResponse {
+                        status: "success".into(),
+                        organization: o,
+                    }))
             })
             .map(|r| r.organization)
     }
@@ -186,13 +205,21 @@ impl MoviusClient {
         let req = Self::req(&paths::ALLOWED_DOMAIN_ADD, "add_allowed_email_domain")
             .arg("org", org)
             .target(format!("{domain} on {org}"))
-            .json(&AllowedDomain { domain: domain.to_string() });
+            .json(&AllowedDomain {
+                domain: domain.to_string(),
+            });
         let bare = domain.trim_start_matches('@').to_ascii_lowercase();
         self.t
             .send_checked::<OrgResponse, _>(&req, || {
                 let o = self.org(org)?;
-                let has = o.allowed_email_domains.iter().any(|d| d.trim_start_matches('@').eq_ignore_ascii_case(&bare));
-                Ok(has.then(|| OrgResponse { status: "success".into(), organization: o }))
+                let has = o
+                    .allowed_email_domains
+                    .iter()
+                    .any(|d| d.trim_start_matches('@').eq_ignore_ascii_case(&bare));
+                Ok(has.then(|| OrgResponse {
+                    status: "success".into(),
+                    organization: o,
+                }))
             })
             .map(|r| r.organization)
     }
@@ -213,17 +240,29 @@ impl MoviusClient {
     /// Add a MultiLine account. Not idempotent: after a timeout or 5xx it reads the account by
     /// number and sends again only if it does not exist.
     pub fn add_account(&self, a: &AddAccount) -> Result<Account, ApiError> {
-        let sel = crate::api::e164::E164::parse(&a.phone_number).map(Selector::PhoneNumber).map_err(|e| {
-            ApiError::local(Service::Movius, "add_account", &a.phone_number, format!("phone_number: {e}"))
-        })?;
+        let sel = crate::api::e164::E164::parse(&a.phone_number)
+            .map(Selector::PhoneNumber)
+            .map_err(|e| {
+                ApiError::local(
+                    Service::Movius,
+                    "add_account",
+                    &a.phone_number,
+                    format!("phone_number: {e}"),
+                )
+            })?;
         let mut body = a.clone();
         if let Selector::PhoneNumber(n) = &sel {
             body.phone_number = n.digits().to_string();
         }
-        let req = Self::req(&paths::ACCOUNT_ADD, "add_account").target(sel.to_string()).json(&body);
+        let req = Self::req(&paths::ACCOUNT_ADD, "add_account")
+            .target(sel.to_string())
+            .json(&body);
         self.t
             .send_checked::<AccountResponse, _>(&req, || match self.account(&sel) {
-                Ok(acct) => Ok(Some(AccountResponse { status: "success".into(), account: acct })),
+                Ok(acct) => Ok(Some(AccountResponse {
+                    status: "success".into(),
+                    account: acct,
+                })),
                 Err(e) if is_not_found(&e) => Ok(None),
                 Err(e) => Err(e),
             })
@@ -247,7 +286,10 @@ impl MoviusClient {
         };
         self.t
             .send::<AccountResponse>(
-                &Self::req(&paths::ACCOUNT_MODIFY, "modify_account").read_only().target(sel.to_string()).json(&body),
+                &Self::req(&paths::ACCOUNT_MODIFY, "modify_account")
+                    .read_only()
+                    .target(sel.to_string())
+                    .json(&body),
             )
             .map(|r| r.account)
     }
@@ -258,21 +300,22 @@ impl MoviusClient {
         let req = Self::req(&paths::ACCOUNT_DELETE, "delete_account")
             .target(sel.to_string())
             .json(&selector_body(sel, Some(org)));
-        self.t.send_checked::<DeleteResponse, _>(&req, || match self.account(sel) {
-            Ok(_) => Ok(None),
-            Err(e) if is_not_found(&e) => Ok(Some(DeleteResponse {
-                status: "success".into(),
-                account_sid: match sel {
-                    Selector::AccountSid(s) => s.clone(),
-                    _ => String::new(),
-                },
-                phone_number: match sel {
-                    Selector::PhoneNumber(n) => n.digits().to_string(),
-                    _ => String::new(),
-                },
-            })),
-            Err(e) => Err(e),
-        })
+        self.t
+            .send_checked::<DeleteResponse, _>(&req, || match self.account(sel) {
+                Ok(_) => Ok(None),
+                Err(e) if is_not_found(&e) => Ok(Some(DeleteResponse {
+                    status: "success".into(),
+                    account_sid: match sel {
+                        Selector::AccountSid(s) => s.clone(),
+                        _ => String::new(),
+                    },
+                    phone_number: match sel {
+                        Selector::PhoneNumber(n) => n.digits().to_string(),
+                        _ => String::new(),
+                    },
+                })),
+                Err(e) => Err(e),
+            })
     }
 }
 
@@ -283,12 +326,18 @@ mod tests {
 
     #[test]
     fn selector_sends_one_field() {
-        let b = selector_body(&Selector::PhoneNumber(E164::parse("+1 312 617 0001").unwrap()), Some("org-1"));
+        let b = selector_body(
+            &Selector::PhoneNumber(E164::parse("+1 312 617 0001").unwrap()),
+            Some("org-1"),
+        );
         assert_eq!(
             serde_json::to_value(&b).unwrap(),
             serde_json::json!({"organization_id": "org-1", "phone_number": "13126170001"})
         );
         let b = selector_body(&Selector::Email("a@b.com".into()), None);
-        assert_eq!(serde_json::to_value(&b).unwrap(), serde_json::json!({"email": "a@b.com"}));
+        assert_eq!(
+            serde_json::to_value(&b).unwrap(),
+            serde_json::json!({"email": "a@b.com"})
+        );
     }
 }

@@ -55,7 +55,9 @@ impl FromStr for NumberType {
             "unassigned" => Ok(NumberType::Unassigned),
             "byoc" => Ok(NumberType::Byoc),
             "all" => Ok(NumberType::All),
-            other => Err(format!("unknown number type '{other}': use assigned, unassigned, byoc or all")),
+            other => Err(format!(
+                "unknown number type '{other}': use assigned, unassigned, byoc or all"
+            )),
         }
     }
 }
@@ -71,13 +73,22 @@ pub struct NumberQuery {
 /// A Zoom phone number as `assign_number` takes it: by id or by E.164.
 impl NumberRef {
     pub fn by_number(n: &E164) -> Self {
-        NumberRef { id: None, number: Some(n.as_str().to_string()) }
+        NumberRef {
+            id: None,
+            number: Some(n.as_str().to_string()),
+        }
     }
     pub fn by_id(id: &str) -> Self {
-        NumberRef { id: Some(id.to_string()), number: None }
+        NumberRef {
+            id: Some(id.to_string()),
+            number: None,
+        }
     }
     fn label(&self) -> String {
-        self.number.clone().or_else(|| self.id.clone()).unwrap_or_default()
+        self.number
+            .clone()
+            .or_else(|| self.id.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -127,7 +138,9 @@ pub struct ZoomClient {
 /// Is this string an E.164 number rather than a Zoom id? Zoom ids are never all digits.
 fn as_e164(s: &str) -> Option<E164> {
     let t = s.trim();
-    let looks_numeric = t.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+    let looks_numeric = t
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
     if looks_numeric {
         E164::parse(t).ok()
     } else {
@@ -154,7 +167,11 @@ impl ZoomClient {
     /// Phone numbers of the account, every page. The `phone_number` filter is sent to Zoom and
     /// also applied here: Zoom's published list endpoint does not document it.
     pub fn numbers(&self, q: &NumberQuery) -> Result<Vec<PhoneNumber>, ApiError> {
-        let target = q.phone_number.as_ref().map(E164::to_string).unwrap_or_default();
+        let target = q
+            .phone_number
+            .as_ref()
+            .map(E164::to_string)
+            .unwrap_or_default();
         let req = Self::get("/phone/numbers", "numbers", Medium)
             .target(target)
             .query("page_size", PAGE_SIZE)
@@ -166,9 +183,11 @@ impl ZoomClient {
             Some(want) => {
                 let mut out = Vec::new();
                 for page in self.t.pages::<PhoneNumberPage>(req) {
-                    out.extend(page?.phone_numbers.into_iter().filter(|n| {
-                        E164::parse(&n.number).map(|e| &e == want).unwrap_or(false)
-                    }));
+                    out.extend(
+                        page?.phone_numbers.into_iter().filter(|n| {
+                            E164::parse(&n.number).map(|e| &e == want).unwrap_or(false)
+                        }),
+                    );
                 }
                 Ok(out)
             }
@@ -178,16 +197,24 @@ impl ZoomClient {
     /// One number by Zoom id or by E.164 (looked up in the number list).
     pub fn number(&self, id_or_e164: &str) -> Result<PhoneNumber, ApiError> {
         if let Some(n) = as_e164(id_or_e164) {
-            let q = NumberQuery { kind: Some(NumberType::All), phone_number: Some(n.clone()), site_id: None };
-            return self.numbers(&q)?.into_iter().next().ok_or_else(|| ApiError {
-                service: Service::Zoom,
-                op: "number".into(),
-                target: n.to_string(),
-                status: Some(404),
-                code: None,
-                message: format!("Zoom has no phone number {n} (not peered, or removed)"),
-                retryable: false,
-            });
+            let q = NumberQuery {
+                kind: Some(NumberType::All),
+                phone_number: Some(n.clone()),
+                site_id: None,
+            };
+            return self
+                .numbers(&q)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError {
+                    service: Service::Zoom,
+                    op: "number".into(),
+                    target: n.to_string(),
+                    status: Some(404),
+                    code: None,
+                    message: format!("Zoom has no phone number {n} (not peered, or removed)"),
+                    retryable: false,
+                });
         }
         self.t.send(
             &Self::get("/phone/numbers/{phoneNumberId}", "number", Light)
@@ -198,18 +225,26 @@ impl ZoomClient {
 
     /// One Zoom user by id or email.
     pub fn user(&self, id_or_email: &str) -> Result<User, ApiError> {
-        self.t.send(&Self::get("/users/{userId}", "user", Light).arg("userId", id_or_email).target(id_or_email))
+        self.t.send(
+            &Self::get("/users/{userId}", "user", Light)
+                .arg("userId", id_or_email)
+                .target(id_or_email),
+        )
     }
 
     /// Every Zoom user.
     pub fn users(&self) -> Result<Vec<User>, ApiError> {
-        self.t.collect_pages::<UserPage>(Self::get("/users", "users", Medium).query("page_size", PAGE_SIZE))
+        self.t.collect_pages::<UserPage>(
+            Self::get("/users", "users", Medium).query("page_size", PAGE_SIZE),
+        )
     }
 
     /// One Zoom Phone user by id or email.
     pub fn phone_user(&self, id_or_email: &str) -> Result<PhoneUser, ApiError> {
         self.t.send(
-            &Self::get("/phone/users/{userId}", "phone_user", Light).arg("userId", id_or_email).target(id_or_email),
+            &Self::get("/phone/users/{userId}", "phone_user", Light)
+                .arg("userId", id_or_email)
+                .target(id_or_email),
         )
     }
 
@@ -221,11 +256,15 @@ impl ZoomClient {
     }
 
     pub fn sites(&self) -> Result<Vec<Site>, ApiError> {
-        self.t.collect_pages::<SitePage>(Self::get("/phone/sites", "sites", Medium).query("page_size", PAGE_SIZE))
+        self.t.collect_pages::<SitePage>(
+            Self::get("/phone/sites", "sites", Medium).query("page_size", PAGE_SIZE),
+        )
     }
 
     pub fn roles(&self) -> Result<Vec<Role>, ApiError> {
-        self.t.send::<RoleList>(&Self::get("/phone/roles", "roles", Medium)).map(|r| r.roles)
+        self.t
+            .send::<RoleList>(&Self::get("/phone/roles", "roles", Medium))
+            .map(|r| r.roles)
     }
 
     pub fn calling_plans(&self) -> Result<Vec<CallingPlan>, ApiError> {
@@ -237,7 +276,8 @@ impl ZoomClient {
     /// Numbers carriers peered in through Provider Exchange.
     pub fn peering_numbers(&self) -> Result<Vec<PeeringNumber>, ApiError> {
         self.t.collect_pages::<PeeringNumberPage>(
-            Self::get("/phone/peering/numbers", "peering_numbers", Light).query("page_size", PAGE_SIZE),
+            Self::get("/phone/peering/numbers", "peering_numbers", Light)
+                .query("page_size", PAGE_SIZE),
         )
     }
 
@@ -245,19 +285,31 @@ impl ZoomClient {
     /// assumed (no spec lists the endpoint).
     pub fn internal_numbers(&self, account: &str) -> Result<Vec<InternalNumber>, ApiError> {
         self.t.collect_pages::<InternalNumbers>(
-            Self::get("/accounts/{accountId}/sip_trunk/internal_numbers", "internal_numbers", Medium)
-                .arg("accountId", account)
-                .target(account)
-                .query("page_size", PAGE_SIZE),
+            Self::get(
+                "/accounts/{accountId}/sip_trunk/internal_numbers",
+                "internal_numbers",
+                Medium,
+            )
+            .arg("accountId", account)
+            .target(account)
+            .query("page_size", PAGE_SIZE),
         )
     }
 
     /// Assign up to ten numbers to a user. Not idempotent: after an ambiguous failure it is sent
     /// again only if a read shows the numbers still unassigned.
-    pub fn assign_number(&self, user: &str, numbers: &[NumberRef]) -> Result<Vec<NumberRef>, ApiError> {
+    pub fn assign_number(
+        &self,
+        user: &str,
+        numbers: &[NumberRef],
+    ) -> Result<Vec<NumberRef>, ApiError> {
         let target = format!(
             "{} → {user}",
-            numbers.iter().map(NumberRef::label).collect::<Vec<_>>().join(",")
+            numbers
+                .iter()
+                .map(NumberRef::label)
+                .collect::<Vec<_>>()
+                .join(",")
         );
         let local = |m: String| ApiError::local(Service::Zoom, "assign_number", &target, m);
         if numbers.is_empty() {
@@ -269,14 +321,24 @@ impl ZoomClient {
                 numbers.len()
             )));
         }
-        let req = Self::req(reqwest::Method::POST, "/phone/users/{userId}/phone_numbers", "assign_number", Light)
-            .arg("userId", user)
-            .target(target.clone())
-            .json(&AssignNumbers { phone_numbers: numbers.to_vec() });
+        let req = Self::req(
+            reqwest::Method::POST,
+            "/phone/users/{userId}/phone_numbers",
+            "assign_number",
+            Light,
+        )
+        .arg("userId", user)
+        .target(target.clone())
+        .json(&AssignNumbers {
+            phone_numbers: numbers.to_vec(),
+        });
         let answer: AssignNumbers = self.t.send_checked(&req, || {
             let mut user_id: Option<String> = None;
             for r in numbers {
-                let key = r.id.clone().or_else(|| r.number.clone()).unwrap_or_default();
+                let key =
+                    r.id.clone()
+                        .or_else(|| r.number.clone())
+                        .unwrap_or_default();
                 let n = self.number(&key)?;
                 let Some(a) = n.assignee else { return Ok(None) };
                 if a.id != user {
@@ -289,14 +351,22 @@ impl ZoomClient {
                     }
                 }
             }
-            Ok(Some(AssignNumbers { phone_numbers: numbers.to_vec() }))
+            Ok(Some(AssignNumbers {
+                phone_numbers: numbers.to_vec(),
+            }))
         })?;
-        Ok(if answer.phone_numbers.is_empty() { numbers.to_vec() } else { answer.phone_numbers })
+        Ok(if answer.phone_numbers.is_empty() {
+            numbers.to_vec()
+        } else {
+            answer.phone_numbers
+        })
     }
 
     /// Unassign one number (id or E.164; Zoom takes either) from a user.
     pub fn unassign_number(&self, user: &str, number: &str) -> Result<(), ApiError> {
-        let n = as_e164(number).map(|e| e.to_string()).unwrap_or_else(|| number.to_string());
+        let n = as_e164(number)
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| number.to_string());
         self.t.send_unit(
             &Self::req(
                 reqwest::Method::DELETE,
@@ -311,12 +381,24 @@ impl ZoomClient {
     }
 
     /// License a user for Zoom Phone, then set its site and extension when given.
-    pub fn enable_phone(&self, user: &str, site_id: Option<&str>, extension: Option<i64>) -> Result<(), ApiError> {
+    pub fn enable_phone(
+        &self,
+        user: &str,
+        site_id: Option<&str>,
+        extension: Option<i64>,
+    ) -> Result<(), ApiError> {
         self.t.send_unit(
-            &Self::req(reqwest::Method::PATCH, "/users/{userId}/settings", "enable_phone", Medium)
-                .arg("userId", user)
-                .target(user)
-                .json(&UserSettingsPatch { feature: UserFeature { zoom_phone: true } }),
+            &Self::req(
+                reqwest::Method::PATCH,
+                "/users/{userId}/settings",
+                "enable_phone",
+                Medium,
+            )
+            .arg("userId", user)
+            .target(user)
+            .json(&UserSettingsPatch {
+                feature: UserFeature { zoom_phone: true },
+            }),
         )?;
         if site_id.is_some() || extension.is_some() {
             let patch = PhoneUserPatch {
@@ -332,14 +414,27 @@ impl ZoomClient {
     /// Give a phone user a calling plan (checked by a read before it is ever repeated).
     pub fn assign_calling_plan(&self, user: &str, plan_type: i64) -> Result<(), ApiError> {
         let body = AssignCallingPlans {
-            calling_plans: vec![UserCallingPlan { kind: plan_type, name: None, billing_account_id: None }],
+            calling_plans: vec![UserCallingPlan {
+                kind: plan_type,
+                name: None,
+                billing_account_id: None,
+            }],
         };
-        let req = Self::req(reqwest::Method::POST, "/phone/users/{userId}/calling_plans", "assign_calling_plan", Light)
-            .arg("userId", user)
-            .target(format!("plan {plan_type} → {user}"))
-            .json(&body);
+        let req = Self::req(
+            reqwest::Method::POST,
+            "/phone/users/{userId}/calling_plans",
+            "assign_calling_plan",
+            Light,
+        )
+        .arg("userId", user)
+        .target(format!("plan {plan_type} → {user}"))
+        .json(&body);
         self.t.send_checked::<serde_json::Value, _>(&req, || {
-            let held = self.phone_user(user)?.calling_plans.iter().any(|p| p.kind == plan_type);
+            let held = self
+                .phone_user(user)?
+                .calling_plans
+                .iter()
+                .any(|p| p.kind == plan_type);
             Ok(held.then_some(serde_json::Value::Null))
         })?;
         Ok(())
@@ -363,10 +458,17 @@ impl ZoomClient {
     /// Add users (ids or emails) to a phone role. Sent once (no read check exists for it).
     pub fn add_role_members(&self, role_id: &str, members: &[IdOrEmail]) -> Result<(), ApiError> {
         self.t.send_unit(
-            &Self::req(reqwest::Method::POST, "/phone/roles/{roleId}/members", "add_role_members", Light)
-                .arg("roleId", role_id)
-                .target(role_id)
-                .json(&RoleMembers { members: members.to_vec() }),
+            &Self::req(
+                reqwest::Method::POST,
+                "/phone/roles/{roleId}/members",
+                "add_role_members",
+                Light,
+            )
+            .arg("roleId", role_id)
+            .target(role_id)
+            .json(&RoleMembers {
+                members: members.to_vec(),
+            }),
         )
     }
 
@@ -385,22 +487,36 @@ impl ZoomClient {
                 .find(|d| normalize_mac(&d.mac_address) == mac)
                 .map(|d| DeviceCreated { id: d.id }))
         })?;
-        Ok(Device { id: created.id, ..device.clone() })
+        Ok(Device {
+            id: created.id,
+            ..device.clone()
+        })
     }
 
     /// Assign a device to extensions.
     pub fn assign_device(&self, device_id: &str, extension_ids: &[String]) -> Result<(), ApiError> {
         self.t.send_unit(
-            &Self::req(reqwest::Method::POST, "/phone/devices/{deviceId}/extensions", "assign_device", Light)
-                .arg("deviceId", device_id)
-                .target(device_id)
-                .json(&DeviceExtensions { assigned_to: extension_ids.to_vec() }),
+            &Self::req(
+                reqwest::Method::POST,
+                "/phone/devices/{deviceId}/extensions",
+                "assign_device",
+                Light,
+            )
+            .arg("deviceId", device_id)
+            .target(device_id)
+            .json(&DeviceExtensions {
+                assigned_to: extension_ids.to_vec(),
+            }),
         )
     }
 
     /// Add SIP-trunk internal numbers to an account (`me` or a sub account id); returns the rows
     /// with their new ids. Repeated after an ambiguous failure only if the numbers are absent.
-    pub fn add_internal_numbers(&self, account: &str, rows: &[InternalNumber]) -> Result<Vec<InternalNumber>, ApiError> {
+    pub fn add_internal_numbers(
+        &self,
+        account: &str,
+        rows: &[InternalNumber],
+    ) -> Result<Vec<InternalNumber>, ApiError> {
         let req = Self::req(
             reqwest::Method::POST,
             "/accounts/{accountId}/sip_trunk/internal_numbers",
@@ -409,12 +525,22 @@ impl ZoomClient {
         )
         .arg("accountId", account)
         .target(account)
-        .json(&InternalNumbers { internal_numbers: rows.to_vec(), next_page_token: String::new(), total_records: None });
+        .json(&InternalNumbers {
+            internal_numbers: rows.to_vec(),
+            next_page_token: String::new(),
+            total_records: None,
+        });
         let answer: InternalNumbersAnswer = self.t.send_checked(&req, || {
             let have = self.internal_numbers(account)?;
-            let all = rows.iter().all(|r| have.iter().any(|h| h.number == r.number));
+            let all = rows
+                .iter()
+                .all(|r| have.iter().any(|h| h.number == r.number));
             Ok(all.then(|| {
-                InternalNumbersAnswer::Bare(have.into_iter().filter(|h| rows.iter().any(|r| r.number == h.number)).collect())
+                InternalNumbersAnswer::Bare(
+                    have.into_iter()
+                        .filter(|h| rows.iter().any(|r| r.number == h.number))
+                        .collect(),
+                )
             }))
         })?;
         let created = match answer {
@@ -425,8 +551,14 @@ impl ZoomClient {
         Ok(rows
             .iter()
             .map(|r| {
-                let id = created.iter().find(|c| c.number == r.number).and_then(|c| c.id.clone());
-                InternalNumber { id: id.or_else(|| r.id.clone()), ..r.clone() }
+                let id = created
+                    .iter()
+                    .find(|c| c.number == r.number)
+                    .and_then(|c| c.id.clone());
+                InternalNumber {
+                    id: id.or_else(|| r.id.clone()),
+                    ..r.clone()
+                }
             })
             .collect())
     }
@@ -436,7 +568,12 @@ impl ZoomClient {
         self.patch_phone_user("update_phone_user", user, patch)
     }
 
-    fn patch_phone_user(&self, op: &str, user: &str, patch: &PhoneUserPatch) -> Result<(), ApiError> {
+    fn patch_phone_user(
+        &self,
+        op: &str,
+        user: &str,
+        patch: &PhoneUserPatch,
+    ) -> Result<(), ApiError> {
         self.t.send_unit(
             &Self::req(reqwest::Method::PATCH, "/phone/users/{userId}", op, Light)
                 .arg("userId", user)
@@ -458,7 +595,10 @@ impl ZoomClient {
 }
 
 fn normalize_mac(m: &str) -> String {
-    m.chars().filter(char::is_ascii_hexdigit).collect::<String>().to_ascii_lowercase()
+    m.chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
 #[cfg(test)]
@@ -475,8 +615,14 @@ mod tests {
 
     #[test]
     fn number_type_parses() {
-        assert_eq!("Unassigned".parse::<NumberType>(), Ok(NumberType::Unassigned));
-        assert!("free".parse::<NumberType>().unwrap_err().contains("assigned, unassigned"));
+        assert_eq!(
+            "Unassigned".parse::<NumberType>(),
+            Ok(NumberType::Unassigned)
+        );
+        assert!("free"
+            .parse::<NumberType>()
+            .unwrap_err()
+            .contains("assigned, unassigned"));
     }
 
     #[test]
