@@ -62,9 +62,7 @@ pub enum Command {
         files: Vec<String>,
     },
     /// Print shell completions: `vline completions bash > /etc/bash_completion.d/vline`.
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
     /// Run the local sandbox (Movius, carrier and Zoom emulator), reset or inspect it.
     #[command(subcommand)]
     Sandbox(SandboxCmd),

@@ -5,12 +5,12 @@
 
 pub mod api;
 pub mod bulk;
-pub mod guard;
-pub mod journal;
-pub mod host;
-pub mod sandbox;
-pub mod repl;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod guard;
+pub mod host;
+pub mod journal;
 pub mod logging;
+pub mod repl;
+pub mod sandbox;

@@ -22,7 +22,9 @@ pub enum E164Error {
     BadCharacter { input: String, ch: char },
     #[error("'{input}' has {digits} digits; an E.164 number has 8 to 15 (country code included)")]
     Length { input: String, digits: usize },
-    #[error("'{input}' starts with 0; an E.164 number starts with its country code (e.g. +1 or +44)")]
+    #[error(
+        "'{input}' starts with 0; an E.164 number starts with its country code (e.g. +1 or +44)"
+    )]
     LeadingZero { input: String },
 }
 
@@ -110,7 +112,12 @@ mod tests {
 
     #[test]
     fn accepts_what_admins_paste() {
-        for s in ["+1 312-617-3497", "13126173497", "+13126173497", " 1.312.617.3497 "] {
+        for s in [
+            "+1 312-617-3497",
+            "13126173497",
+            "+13126173497",
+            " 1.312.617.3497 ",
+        ] {
             assert_eq!(E164::parse(s).unwrap().as_str(), "+13126173497", "{s}");
         }
         assert_eq!(E164::parse("13126173497").unwrap().digits(), "13126173497");
@@ -119,9 +126,21 @@ mod tests {
     #[test]
     fn rejects_with_reason() {
         assert!(matches!(E164::parse(""), Err(E164Error::Empty)));
-        assert!(matches!(E164::parse("+1 312 abc"), Err(E164Error::BadCharacter { ch: 'a', .. })));
-        assert!(matches!(E164::parse("12345"), Err(E164Error::Length { digits: 5, .. })));
-        assert!(matches!(E164::parse("03126173497"), Err(E164Error::LeadingZero { .. })));
-        assert!(matches!(E164::parse("1+3126173497"), Err(E164Error::BadCharacter { ch: '+', .. })));
+        assert!(matches!(
+            E164::parse("+1 312 abc"),
+            Err(E164Error::BadCharacter { ch: 'a', .. })
+        ));
+        assert!(matches!(
+            E164::parse("12345"),
+            Err(E164Error::Length { digits: 5, .. })
+        ));
+        assert!(matches!(
+            E164::parse("03126173497"),
+            Err(E164Error::LeadingZero { .. })
+        ));
+        assert!(matches!(
+            E164::parse("1+3126173497"),
+            Err(E164Error::BadCharacter { ch: '+', .. })
+        ));
     }
 }

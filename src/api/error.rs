@@ -105,6 +105,11 @@ impl fmt::Display for ApiError {
             (None, Some(c)) => write!(f, " (code {c})")?,
             (None, None) => {}
         }
-        write!(f, ": {}. Next: {}.", self.message.trim_end_matches('.'), self.next_step())
+        write!(
+            f,
+            ": {}. Next: {}.",
+            self.message.trim_end_matches('.'),
+            self.next_step()
+        )
     }
 }

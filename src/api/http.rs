@@ -343,6 +343,8 @@ pub struct Transport {
     token: tokio::sync::Mutex<Option<CachedToken>>,
     limiters: BTreeMap<RateCategory, AdaptiveLimiter>,
     counters: Counters,
+    /// The operator's Ctrl-C: a call in flight is abandoned when it is set.
+    cancel: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -402,6 +404,7 @@ impl Transport {
             token: tokio::sync::Mutex::new(None),
             limiters,
             counters: Counters::default(),
+            cancel: std::sync::OnceLock::new(),
         })
     }
 
@@ -448,10 +451,31 @@ impl Transport {
                 "the blocking API client was called from inside an async runtime; call it from a plain thread (e.g. tokio::task::spawn_blocking)",
             ));
         }
-        match &self.rt {
-            Some(rt) => rt.block_on(fut),
-            None => Err(req.local_error("the HTTP transport is shut down")),
-        }
+        let Some(rt) = &self.rt else {
+            return Err(req.local_error("the HTTP transport is shut down"));
+        };
+        let Some(cancel) = self.cancel.get() else {
+            return rt.block_on(fut);
+        };
+        rt.block_on(async {
+            tokio::select! {
+                r = fut => r,
+                _ = async {
+                    while !cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                    }
+                } => Err(req.local_error(if req.idempotent {
+                    "interrupted by the operator (Ctrl-C)"
+                } else {
+                    "interrupted by the operator (Ctrl-C) while the request was in flight: it may have reached the service; look at the target before repeating it"
+                })),
+            }
+        })
+    }
+
+    /// Abandon calls in flight when `flag` is set (Ctrl-C). The first flag given wins.
+    pub fn set_cancel(&self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        let _ = self.cancel.set(flag);
     }
 
     /// Send a request and decode its JSON answer. Idempotent requests are retried on 5xx,

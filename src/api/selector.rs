@@ -96,7 +96,10 @@ mod tests {
         assert_eq!(s.field(), ("account_sid", "AC1".into()));
         let s = Selector::from_parts(Some(" "), None, Some("a@b.com")).unwrap();
         assert_eq!(s, Selector::Email("a@b.com".into()));
-        assert_eq!(Selector::from_parts(None, None, None), Err(SelectorError::Empty));
+        assert_eq!(
+            Selector::from_parts(None, None, None),
+            Err(SelectorError::Empty)
+        );
         assert!(Selector::from_parts(None, None, Some("nope")).is_err());
     }
 }

@@ -20,12 +20,21 @@ impl Progress {
         let bar = terminal.then(|| {
             let b = ProgressBar::new(total);
             b.set_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len} rows  {per_sec}  ETA {eta}  {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} rows  {per_sec}  ETA {eta}  {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             b
         });
-        Progress { bar, total, done: 0, failed: 0, started: Instant::now(), last_line: Instant::now() }
+        Progress {
+            bar,
+            total,
+            done: 0,
+            failed: 0,
+            started: Instant::now(),
+            last_line: Instant::now(),
+        }
     }
 
     pub fn row(&mut self, failed: bool) {
@@ -46,8 +55,15 @@ impl Progress {
             Some(b) => b.set_message(msg),
             None if self.last_line.elapsed() >= Duration::from_secs(5) => {
                 let left = self.total.saturating_sub(self.done);
-                let eta = if rate > 0.0 { format!("{:.0}s", left as f64 / rate) } else { "?".into() };
-                eprintln!("progress: {}/{} rows, {rate:.1} rows/s, ETA {eta}, {msg}", self.done, self.total);
+                let eta = if rate > 0.0 {
+                    format!("{:.0}s", left as f64 / rate)
+                } else {
+                    "?".into()
+                };
+                eprintln!(
+                    "progress: {}/{} rows, {rate:.1} rows/s, ETA {eta}, {msg}",
+                    self.done, self.total
+                );
                 self.last_line = Instant::now();
             }
             None => {}

@@ -39,7 +39,9 @@ impl std::str::FromStr for Concurrency {
         }
         match s.parse::<usize>() {
             Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(Concurrency::Fixed(n)),
-            _ => Err(format!("--concurrency takes 1 to {MAX_WORKERS} or 'auto', not '{s}'")),
+            _ => Err(format!(
+                "--concurrency takes 1 to {MAX_WORKERS} or 'auto', not '{s}'"
+            )),
         }
     }
 }
@@ -105,12 +107,15 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
         Concurrency::Auto => 2,
     }));
     let stop = Arc::new(AtomicBool::new(false));
+    // Set when the reader has handed out every row: idle workers leave then.
+    let fed = Arc::new(AtomicBool::new(false));
     let stop_reason: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let (row_tx, row_rx) = mpsc::sync_channel::<(u64, csv::StringRecord)>(max_workers * 2);
     let row_rx = Arc::new(Mutex::new(row_rx));
     let (res_tx, res_rx) = mpsc::channel::<RowResult>();
 
-    let mut out = csv::Writer::from_path(&job.out).map_err(|e| anyhow::anyhow!("results file {}: {e}", job.out.display()))?;
+    let mut out = csv::Writer::from_path(&job.out)
+        .map_err(|e| anyhow::anyhow!("results file {}: {e}", job.out.display()))?;
     let mut head = job.columns.clone();
     head.extend(["line", "status", "detail", "zoom_number_id", "duration_ms"].map(String::from));
     out.write_record(&head)?;
@@ -133,11 +138,14 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
     std::thread::scope(|scope| -> anyhow::Result<()> {
         // Reader: streams rows (memory stays flat), skips rows done before.
         let reader_stop = stop.clone();
+        let reader_fed = fed.clone();
         let csv_path = job.csv.to_path_buf();
         let done_before = &job.done_before;
         let res_tx_reader = res_tx.clone();
         scope.spawn(move || {
-            let Ok(mut rd) = csv::Reader::from_path(&csv_path) else { return };
+            let Ok(mut rd) = csv::Reader::from_path(&csv_path) else {
+                return;
+            };
             let mut rec = csv::StringRecord::new();
             while let Ok(true) = rd.read_record(&mut rec) {
                 let line = rec.position().map(|p| p.line()).unwrap_or(0);
@@ -153,10 +161,12 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
                     });
                     continue;
                 }
-                if reader_stop.load(Ordering::Relaxed) || row_tx.send((line, rec.clone())).is_err() {
+                if reader_stop.load(Ordering::Relaxed) || row_tx.send((line, rec.clone())).is_err()
+                {
                     break;
                 }
             }
+            reader_fed.store(true, Ordering::Relaxed);
         });
 
         for idx in 0..max_workers {
@@ -164,6 +174,7 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
             let tx = res_tx.clone();
             let allowed = allowed.clone();
             let stop = stop.clone();
+            let fed = fed.clone();
             let session = job.session.clone();
             let script = &job.script;
             let columns = &job.columns;
@@ -177,11 +188,16 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
                         break;
                     }
                     if idx >= allowed.load(Ordering::Relaxed) {
+                        if fed.load(Ordering::Relaxed) {
+                            break;
+                        }
                         std::thread::sleep(Duration::from_millis(50));
                         continue;
                     }
                     if closes_at.is_some_and(|c| jiff::Timestamp::now() >= c) {
-                        let _ = tx.send(stop_row("the maintenance window closed; no new rows were started"));
+                        let _ = tx.send(stop_row(
+                            "the maintenance window closed; no new rows were started",
+                        ));
                         break;
                     }
                     let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
@@ -278,8 +294,13 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
     report.http_429 = st.rate_limited.saturating_sub(stats_before.rate_limited);
     report.elapsed_s = started.elapsed().as_secs_f64();
     report.rows_per_s = (report.done + report.failed) as f64 / report.elapsed_s.max(1e-9);
-    report.not_started = job.rows.saturating_sub(report.done + report.failed + report.skipped);
-    report.stopped = stop_reason.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    report.not_started = job
+        .rows
+        .saturating_sub(report.done + report.failed + report.skipped);
+    report.stopped = stop_reason
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     if job.session.cancel.load(Ordering::Relaxed) && report.stopped.is_none() {
         report.stopped = Some("interrupted by Ctrl-C".into());
     }
@@ -330,7 +351,11 @@ fn run_row(
             r.status = RowStatus::Done;
             let j = to_json(&v);
             r.detail = summary(&j);
-            r.zoom_number_id = j.get("zoom_number_id").and_then(Value::as_str).unwrap_or_default().to_string();
+            r.zoom_number_id = j
+                .get("zoom_number_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
         }
         Err(e) => match explain(&e) {
             Failure::Refused { reason, how } => {

@@ -43,12 +43,20 @@ pub struct Refusal {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "the CSV was refused whole ({} problem(s)); nothing was sent:", self.total)?;
+        writeln!(
+            f,
+            "the CSV was refused whole ({} problem(s)); nothing was sent:",
+            self.total
+        )?;
         for p in &self.problems {
             writeln!(f, "  {p}")?;
         }
         if self.total > self.problems.len() as u64 {
-            writeln!(f, "  … and {} more", self.total - self.problems.len() as u64)?;
+            writeln!(
+                f,
+                "  … and {} more",
+                self.total - self.problems.len() as u64
+            )?;
         }
         write!(f, "Fix the file and run again.")
     }
@@ -60,11 +68,20 @@ const MAX_LISTED: usize = 200;
 pub type BoundRow = BTreeMap<String, ParamValue>;
 
 /// Bind one CSV record to the parameters (used by validation and by the run itself).
-pub fn bind_row(header: &Header, columns: &[String], record: &csv::StringRecord) -> Result<BoundRow, Vec<String>> {
+pub fn bind_row(
+    header: &Header,
+    columns: &[String],
+    record: &csv::StringRecord,
+) -> Result<BoundRow, Vec<String>> {
     let mut out = BTreeMap::new();
     let mut errs = Vec::new();
     for p in &header.params {
-        let cell = columns.iter().position(|c| c == &p.name).and_then(|i| record.get(i)).map(str::trim).unwrap_or("");
+        let cell = columns
+            .iter()
+            .position(|c| c == &p.name)
+            .and_then(|i| record.get(i))
+            .map(str::trim)
+            .unwrap_or("");
         if cell.is_empty() {
             match (&p.default, p.required) {
                 (Some(d), _) => match check(p, d) {
@@ -94,7 +111,13 @@ pub fn bind_row(header: &Header, columns: &[String], record: &csv::StringRecord)
 
 /// Read the whole file once; keep only what duplicate detection needs.
 pub fn validate(path: &Path, header: &Header) -> Result<Summary, Refusal> {
-    let refuse = |m: String| Refusal { problems: vec![Problem { line: 0, message: m }], total: 1 };
+    let refuse = |m: String| Refusal {
+        problems: vec![Problem {
+            line: 0,
+            message: m,
+        }],
+        total: 1,
+    };
     let mut rd = csv::ReaderBuilder::new()
         .flexible(false)
         .from_path(path)
@@ -118,16 +141,30 @@ pub fn validate(path: &Path, header: &Header) -> Result<Summary, Refusal> {
             push(&mut problems, 1, format!("column '{c}' appears twice"));
         }
     }
-    for p in header.params.iter().filter(|p| p.required && p.default.is_none()) {
+    for p in header
+        .params
+        .iter()
+        .filter(|p| p.required && p.default.is_none())
+    {
         if !columns.contains(&p.name) {
             push(
                 &mut problems,
                 1,
-                format!("missing column '{}' ({}: {}); columns are: {}", p.name, p.ty, p.help, columns.join(", ")),
+                format!(
+                    "missing column '{}' ({}: {}); columns are: {}",
+                    p.name,
+                    p.ty,
+                    p.help,
+                    columns.join(", ")
+                ),
             );
         }
     }
-    let ignored: Vec<String> = columns.iter().filter(|c| header.param(c).is_none()).cloned().collect();
+    let ignored: Vec<String> = columns
+        .iter()
+        .filter(|c| header.param(c).is_none())
+        .cloned()
+        .collect();
     // Numbers and users must be unique: two rows for one number would race each other.
     let unique: Vec<&str> = header
         .params
@@ -151,31 +188,52 @@ pub fn validate(path: &Path, header: &Header) -> Result<Summary, Refusal> {
         }
         rows += 1;
         let line = rec.position().map(|p| p.line()).unwrap_or(line);
-        match bind_row(header, &columns, &rec) {
-            Err(errs) => {
-                for e in errs {
-                    push(&mut problems, line, e);
-                }
+        if let Err(errs) = bind_row(header, &columns, &rec) {
+            for e in errs {
+                push(&mut problems, line, e);
             }
-            Ok(bound) => {
-                for (k, name) in unique.iter().enumerate() {
-                    if let Some(ParamValue::Str(v)) = bound.get(*name) {
-                        let key = (k, v.to_ascii_lowercase());
-                        if let Some(first) = seen.get(&key) {
-                            push(&mut problems, line, format!("{name} {v} duplicates line {first}"));
-                        } else {
-                            seen.insert(key, line);
-                        }
-                    }
+        }
+        // Duplicates are checked per column, so a bad cell elsewhere in the row hides none.
+        for (k, name) in unique.iter().enumerate() {
+            let Some(p) = header.param(name) else {
+                continue;
+            };
+            let cell = columns
+                .iter()
+                .position(|c| c == name)
+                .and_then(|i| rec.get(i))
+                .map(str::trim)
+                .unwrap_or("");
+            if cell.is_empty() {
+                continue;
+            }
+            if let Ok(ParamValue::Str(v)) = check(p, cell) {
+                let key = (k, v.to_ascii_lowercase());
+                if let Some(first) = seen.get(&key) {
+                    push(
+                        &mut problems,
+                        line,
+                        format!("{name} {v} duplicates line {first}"),
+                    );
+                } else {
+                    seen.insert(key, line);
                 }
             }
         }
     }
     if rows == 0 && problems.is_empty() {
-        push(&mut problems, 0, format!("{} has a header but no rows", path.display()));
+        push(
+            &mut problems,
+            0,
+            format!("{} has a header but no rows", path.display()),
+        );
     }
     if problems.is_empty() {
-        Ok(Summary { rows, columns, ignored_columns: ignored })
+        Ok(Summary {
+            rows,
+            columns,
+            ignored_columns: ignored,
+        })
     } else {
         Err(Refusal { problems, total })
     }
@@ -205,10 +263,10 @@ mod tests {
 
     #[test]
     fn every_bad_line_listed() {
-        let f = file("phone_number,user\n+13126170100,a@x.com\nabc,b@x.com\n+13126170100,c@x.com\n13126170102,nope\n13126170103,A@x.com\n");
+        let f = file("phone_number,user\n+13126170100,a@x.com\nabc,b@x.com\n+13126170100,c@x.com\n13126170102,nope\n13126170103,A@x.com\n+13126170102,bad\n");
         let r = validate(f.path(), &header()).unwrap_err();
         let lines: Vec<u64> = r.problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, vec![3, 4, 5, 6], "{r}");
+        assert_eq!(lines, vec![3, 4, 5, 6, 7, 7], "{r}");
         assert!(r.to_string().contains("duplicates line 2"), "{r}");
     }
 
@@ -216,7 +274,12 @@ mod tests {
     fn missing_column() {
         let f = file("number,user\n+13126170100,a@x.com\n");
         let r = validate(f.path(), &header()).unwrap_err();
-        assert!(r.problems[0].message.contains("missing column 'phone_number'"), "{r}");
+        assert!(
+            r.problems[0]
+                .message
+                .contains("missing column 'phone_number'"),
+            "{r}"
+        );
     }
 
     #[test]

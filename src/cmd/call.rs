@@ -186,7 +186,7 @@ const OPS: &[OpSpec] = &[
         service: "movius",
         name: "org",
         impact: R,
-        keys: &["org"],
+        keys: &["org", "id"],
     },
     OpSpec {
         service: "movius",
@@ -638,7 +638,11 @@ fn plan(spec: &OpSpec, p: &Params, profile: &Profile) -> Result<Action, Usage> {
             Box::new(move |c| done(c.zoom.update_phone_user(&u, &patch)))
         }
         ("movius", "org") => {
-            let org = p.org("org", profile)?;
+            // `id=` as in the script function `movius::org(id)`.
+            let org = match p.get("id") {
+                Some(id) => id.to_string(),
+                None => p.org("org", profile)?,
+            };
             Box::new(move |c| json(c.movius.org(&org)))
         }
         ("movius", "orgs") => Box::new(|c| json(c.movius.orgs())),

@@ -7,10 +7,10 @@ use clap::CommandFactory;
 use serde_json::json;
 
 use crate::cli::{Cli, Global};
+use crate::host::bundle;
 use crate::host::catalog::{self, CATALOG};
 use crate::host::header::Header;
 use crate::host::script::Script;
-use crate::host::bundle;
 
 use super::Usage;
 
@@ -45,7 +45,10 @@ pub fn doc(global: &Global, name: Option<&str>) -> anyhow::Result<()> {
                 writeln!(out, "  {:<60} {imp}", d.signature)?;
             }
         }
-        writeln!(out, "\n`vline doc zoom::assign_number` shows one function; `vline doc zoom` one module.")?;
+        writeln!(
+            out,
+            "\n`vline doc zoom::assign_number` shows one function; `vline doc zoom` one module."
+        )?;
         return Ok(());
     }
     for d in entries {
@@ -86,8 +89,17 @@ pub fn procedures(global: &Global) -> anyhow::Result<()> {
         .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
         .set_header(vec!["procedure", "what it does", "guide section", "impact"]);
     for (n, h, o) in &rows {
-        let name = if *o { format!("{n} (local override)") } else { n.to_string() };
-        t.add_row(vec![name, h.title.clone(), h.section.clone(), h.impact.map(|i| i.to_string()).unwrap_or_default()]);
+        let name = if *o {
+            format!("{n} (local override)")
+        } else {
+            n.to_string()
+        };
+        t.add_row(vec![
+            name,
+            h.title.clone(),
+            h.section.clone(),
+            h.impact.map(|i| i.to_string()).unwrap_or_default(),
+        ]);
     }
     println!("{t}");
     println!("`vline run <procedure> --help` shows its parameters.");
@@ -105,7 +117,9 @@ pub fn check(global: &Global, files: &[String]) -> anyhow::Result<()> {
     for f in files {
         let outcome = Script::load(f, Some(&crate::config::data_dir()))
             .map_err(|e| e.to_string())
-            .and_then(|(src, h): (_, Header)| Script::compile(&engine, src, h).map_err(|e| e.to_string()));
+            .and_then(|(src, h): (_, Header)| {
+                Script::compile(&engine, src, h).map_err(|e| e.to_string())
+            });
         match outcome {
             Ok(s) => report.push(json!({"script": f, "ok": true, "params": s.header.params.len()})),
             Err(e) => {

@@ -4,11 +4,11 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod bulk;
 pub mod call;
 pub mod config;
-pub mod journal;
-pub mod bulk;
 pub mod doc;
+pub mod journal;
 pub mod repl;
 pub mod run;
 pub mod sandbox;

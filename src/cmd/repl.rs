@@ -68,7 +68,15 @@ pub fn run(global: &Global, a: ReplArgs) -> anyhow::Result<()> {
         Ok(()) => (RunOutcome::Done, String::new()),
         Err(e) => (RunOutcome::Failed, e.to_string()),
     };
-    journal.finish_run(run_id, outcome, &detail).context("journal")?;
-    eprintln!("bye: journal run {run_id} ({} change(s) sent; `vline journal show {run_id}`)", guard.changes_made());
+    journal
+        .finish_run(run_id, outcome, &detail)
+        .context("journal")?;
+    let changes = guard.changes_made();
+    let what = if guard.is_dry_run() {
+        format!("{changes} write(s) held, nothing sent")
+    } else {
+        format!("{changes} change(s) sent")
+    };
+    eprintln!("bye: journal run {run_id} ({what}; `vline journal show {run_id}`)");
     result.map_err(Into::into)
 }

@@ -23,10 +23,13 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
         return Err(Usage("name a procedure (see `vline procedures`) or a .rhai file: vline run <procedure> [KEY=VALUE…]".into()).into());
     };
     let override_dir = Some(crate::config::data_dir());
-    let (src, header) = Script::load(name, override_dir.as_deref()).map_err(|e| Usage(e.to_string()))?;
+    let (src, header) =
+        Script::load(name, override_dir.as_deref()).map_err(|e| Usage(e.to_string()))?;
     if a.help {
         println!("{}", header.usage(name));
-        println!("\nRun: vline run {name} KEY=VALUE… [--dry-run] [--yes] [--outside-window \"reason\"]");
+        println!(
+            "\nRun: vline run {name} KEY=VALUE… [--dry-run] [--yes] [--outside-window \"reason\"]"
+        );
         return Ok(());
     }
     let kv = split_kv(&a.params).map_err(Usage)?;
@@ -39,7 +42,8 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
     })?;
 
     // Compile before anything opens, so a script with errors costs no call and no journal row.
-    let checked = Script::compile(&sess::compile_engine()?, src.clone(), header.clone()).map_err(|e| Usage(e.to_string()))?;
+    let checked = Script::compile(&sess::compile_engine()?, src.clone(), header.clone())
+        .map_err(|e| Usage(e.to_string()))?;
 
     let opened = sess::open(global)?;
     let policy = Policy {
@@ -53,7 +57,13 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
     };
     let guard = Arc::new(Guard::new(policy, Box::new(TerminalPrompter)));
     let journal = sess::journal()?;
-    let mode = if a.dry_run { "dry-run" } else if a.read_only { "read-only" } else { "run" };
+    let mode = if a.dry_run {
+        "dry-run"
+    } else if a.read_only {
+        "read-only"
+    } else {
+        "run"
+    };
     let run_id = journal.start_run(&NewRun {
         operator: sess::operator(),
         host: sess::hostname(),
@@ -65,7 +75,13 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
         outside_window_reason: a.outside_window.clone(),
     })?;
 
-    let mut session = Session::new(opened.clients.clone(), guard.clone(), Some(journal.clone()), &opened.profile.name, opened.sandbox.is_some());
+    let mut session = Session::new(
+        opened.clients.clone(),
+        guard.clone(),
+        Some(journal.clone()),
+        &opened.profile.name,
+        opened.sandbox.is_some(),
+    );
     session.override_dir = override_dir;
     sess::configure_session(&mut session, &opened.profile);
     for p in header.params.iter().filter(|p| p.ty == ParamType::Path) {
@@ -91,7 +107,9 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
         },
     };
     let detail = err.as_ref().map(|e| format!("{e:#}")).unwrap_or_default();
-    journal.finish_run(run_id, outcome, &detail).context("journal")?;
+    journal
+        .finish_run(run_id, outcome, &detail)
+        .context("journal")?;
 
     let result_json = result.as_ref().map(value::to_json).unwrap_or(Value::Null);
     if global.json {
@@ -111,7 +129,10 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
         if a.dry_run {
             println!("\nDry run: {} write(s) held, nothing was sent.", plan.len());
             for p in &plan {
-                println!("  {:>3}. {} [{}] {}  {}", p.seq, p.op, p.impact, p.target, p.params);
+                println!(
+                    "  {:>3}. {} [{}] {}  {}",
+                    p.seq, p.op, p.impact, p.target, p.params
+                );
             }
         }
     }
@@ -121,7 +142,10 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
     match err {
         Some(e) => Err(e),
         None => {
-            eprintln!("done: run {run_id} ({} change(s) sent; `vline journal show {run_id}`)", guard.changes_made());
+            eprintln!(
+                "done: run {run_id} ({} change(s) sent; `vline journal show {run_id}`)",
+                guard.changes_made()
+            );
             Ok(())
         }
     }

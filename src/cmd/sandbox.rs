@@ -43,7 +43,10 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
                 print_counts(&counts);
                 let faults = sandbox::read_faults(&loc)?;
                 if !faults.is_empty() {
-                    println!("faults in force: {}", serde_json::to_string(&faults)?);
+                    println!("faults in force:");
+                    for line in faults.describe() {
+                        println!("  {line}");
+                    }
                 }
             }
             Ok(())
@@ -203,10 +206,10 @@ fn fault(global: &Global, cmd: SandboxFaultCmd) -> anyhow::Result<()> {
     } else if faults.is_empty() {
         println!("no faults in {loc}");
     } else {
-        println!(
-            "faults in {loc}:\n{}",
-            serde_json::to_string_pretty(&faults)?
-        );
+        println!("faults in {loc}:");
+        for line in faults.describe() {
+            println!("  {line}");
+        }
     }
     Ok(())
 }

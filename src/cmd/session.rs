@@ -21,7 +21,11 @@ pub struct Opened {
 pub fn open(global: &Global) -> anyhow::Result<Opened> {
     let profile = super::config::load_profile(global)?;
     let (clients, sandbox, profile) = super::call::open_clients_for(profile)?;
-    Ok(Opened { profile, clients, sandbox })
+    Ok(Opened {
+        profile,
+        clients,
+        sandbox,
+    })
 }
 
 /// Give a script session the profile's naming convention and default org.
@@ -74,7 +78,12 @@ pub fn on_ctrl_c(flag: Arc<AtomicBool>) {
 pub fn offline_session() -> anyhow::Result<Arc<Session>> {
     let profile = crate::config::Config::default()
         .profile(None)?
-        .with_sandbox_urls("http://127.0.0.1:9/zoom/v2", "http://127.0.0.1:9/zoom/oauth/token", "http://127.0.0.1:9/movius", "http://127.0.0.1:9/carrier");
+        .with_sandbox_urls(
+            "http://127.0.0.1:9/zoom/v2",
+            "http://127.0.0.1:9/zoom/oauth/token",
+            "http://127.0.0.1:9/movius",
+            "http://127.0.0.1:9/carrier",
+        );
     let secrets = profile.resolve_secrets()?;
     let clients = Clients::new(&profile, &secrets)?;
     let guard = Arc::new(crate::guard::Guard::new(
@@ -89,10 +98,15 @@ pub fn offline_session() -> anyhow::Result<Arc<Session>> {
         },
         Box::new(crate::guard::TerminalPrompter),
     ));
-    Ok(Arc::new(Session::new(clients, guard, None, "offline", true)))
+    Ok(Arc::new(Session::new(
+        clients, guard, None, "offline", true,
+    )))
 }
 
 /// An engine for compiling only.
 pub fn compile_engine() -> anyhow::Result<rhai::Engine> {
-    Ok(crate::host::engine::build(Some(&offline_session()?), crate::host::engine::Limits::default()))
+    Ok(crate::host::engine::build(
+        Some(&offline_session()?),
+        crate::host::engine::Limits::default(),
+    ))
 }

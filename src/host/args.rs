@@ -12,7 +12,10 @@ pub type R<T> = Result<T, Box<EvalAltResult>>;
 
 /// A script-side argument error (catchable, like any runtime error).
 pub fn bad(func: &str, msg: impl std::fmt::Display) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorRuntime(format!("{func}: {msg}").into(), Position::NONE))
+    Box::new(EvalAltResult::ErrorRuntime(
+        format!("{func}: {msg}").into(),
+        Position::NONE,
+    ))
 }
 
 pub fn string(func: &str, name: &str, d: &Dynamic) -> R<String> {
@@ -27,7 +30,10 @@ pub fn string(func: &str, name: &str, d: &Dynamic) -> R<String> {
             }
         }
     }
-    Err(bad(func, format!("{name} must be a string, not {}", d.type_name())))
+    Err(bad(
+        func,
+        format!("{name} must be a string, not {}", d.type_name()),
+    ))
 }
 
 pub fn e164(func: &str, name: &str, d: &Dynamic) -> R<E164> {
@@ -36,23 +42,31 @@ pub fn e164(func: &str, name: &str, d: &Dynamic) -> R<E164> {
 }
 
 pub fn int(func: &str, name: &str, d: &Dynamic) -> R<i64> {
-    d.as_int().map_err(|t| bad(func, format!("{name} must be an integer, not {t}")))
+    d.as_int()
+        .map_err(|t| bad(func, format!("{name} must be an integer, not {t}")))
 }
 
 pub fn boolean(func: &str, name: &str, d: &Dynamic) -> R<bool> {
-    d.as_bool().map_err(|t| bad(func, format!("{name} must be true or false, not {t}")))
+    d.as_bool()
+        .map_err(|t| bad(func, format!("{name} must be true or false, not {t}")))
 }
 
 pub fn map(func: &str, name: &str, d: &Dynamic) -> R<Map> {
-    d.read_lock::<Map>()
-        .map(|m| m.clone())
-        .ok_or_else(|| bad(func, format!("{name} must be a map like #{{…}}, not {}", d.type_name())))
+    d.read_lock::<Map>().map(|m| m.clone()).ok_or_else(|| {
+        bad(
+            func,
+            format!("{name} must be a map like #{{…}}, not {}", d.type_name()),
+        )
+    })
 }
 
 pub fn array(func: &str, name: &str, d: &Dynamic) -> R<Array> {
-    d.read_lock::<Array>()
-        .map(|a| a.clone())
-        .ok_or_else(|| bad(func, format!("{name} must be an array like […], not {}", d.type_name())))
+    d.read_lock::<Array>().map(|a| a.clone()).ok_or_else(|| {
+        bad(
+            func,
+            format!("{name} must be an array like […], not {}", d.type_name()),
+        )
+    })
 }
 
 /// A map field as a string, if present and not unit.
@@ -64,7 +78,10 @@ pub fn field(m: &Map, k: &str) -> Option<String> {
 pub fn only_fields(func: &str, m: &Map, allowed: &[&str]) -> R<()> {
     for k in m.keys() {
         if !allowed.contains(&k.as_str()) {
-            return Err(bad(func, format!("unknown field '{k}' (known: {})", allowed.join(", "))));
+            return Err(bad(
+                func,
+                format!("unknown field '{k}' (known: {})", allowed.join(", ")),
+            ));
         }
     }
     Ok(())
@@ -86,8 +103,12 @@ pub fn selector(func: &str, d: &Dynamic) -> R<Selector> {
     }
     let m = map(func, "sel", d)?;
     let get = |k: &str| field(&m, k);
-    Selector::from_parts(get("phone_number").as_deref(), get("account_sid").as_deref(), get("email").as_deref())
-        .map_err(|e| bad(func, e))
+    Selector::from_parts(
+        get("phone_number").as_deref(),
+        get("account_sid").as_deref(),
+        get("email").as_deref(),
+    )
+    .map_err(|e| bad(func, e))
 }
 
 /// A map as JSON, for journaling and for wire structs.

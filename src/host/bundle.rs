@@ -34,7 +34,11 @@ pub fn procedure(name: &str, override_dir: Option<&Path>) -> Option<Source> {
     let as_path = Path::new(name);
     if name.ends_with(".rhai") || name.contains('/') {
         let text = std::fs::read_to_string(as_path).ok()?;
-        return Some(Source { name: name.to_string(), text, origin: Origin::File(as_path.to_path_buf()) });
+        return Some(Source {
+            name: name.to_string(),
+            text,
+            origin: Origin::File(as_path.to_path_buf()),
+        });
     }
     lookup(embedded::SCRIPTS, "scripts", name, override_dir)
 }
@@ -48,11 +52,20 @@ pub fn stdlib_names() -> Vec<&'static str> {
     embedded::STDLIB.iter().map(|(n, _)| *n).collect()
 }
 
-fn lookup(table: &[(&str, &str)], sub: &str, name: &str, override_dir: Option<&Path>) -> Option<Source> {
+fn lookup(
+    table: &[(&str, &str)],
+    sub: &str,
+    name: &str,
+    override_dir: Option<&Path>,
+) -> Option<Source> {
     if let Some(dir) = override_dir {
         let p = dir.join(sub).join(format!("{name}.rhai"));
         if let Ok(text) = std::fs::read_to_string(&p) {
-            return Some(Source { name: name.to_string(), text, origin: Origin::Override(p) });
+            return Some(Source {
+                name: name.to_string(),
+                text,
+                origin: Origin::Override(p),
+            });
         }
     }
     table.iter().find(|(n, _)| *n == name).map(|(n, t)| Source {

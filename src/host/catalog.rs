@@ -27,7 +27,13 @@ const I: Option<Impact> = Some(Impact::Irreversible);
 
 macro_rules! f {
     ($m:literal, $n:literal, $sig:literal, $imp:expr, $doc:literal) => {
-        FnDoc { module: $m, name: $n, signature: $sig, impact: $imp, doc: $doc }
+        FnDoc {
+            module: $m,
+            name: $n,
+            signature: $sig,
+            impact: $imp,
+            doc: $doc,
+        }
     };
 }
 
@@ -165,12 +171,23 @@ pub fn find(name: &str) -> Vec<&'static FnDoc> {
 
 /// Render one entry as `vline doc` prints it.
 pub fn render(d: &FnDoc) -> String {
-    let impact = d.impact.map(|i| i.as_str()).unwrap_or("none (no service call)");
-    format!("{}\n  impact: {}\n\n{}\n", d.signature, impact, indent(d.doc))
+    let impact = d
+        .impact
+        .map(|i| i.as_str())
+        .unwrap_or("none (no service call)");
+    format!(
+        "{}\n  impact: {}\n\n{}\n",
+        d.signature,
+        impact,
+        indent(d.doc)
+    )
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -182,8 +199,16 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for d in CATALOG {
             assert!(seen.insert(d.qualified()), "duplicate {}", d.qualified());
-            assert!(d.signature.starts_with(&format!("{}(", d.qualified())), "{}", d.signature);
-            assert!(d.doc.contains("Example:"), "{} has no example", d.qualified());
+            assert!(
+                d.signature.starts_with(&format!("{}(", d.qualified())),
+                "{}",
+                d.signature
+            );
+            assert!(
+                d.doc.contains("Example:"),
+                "{} has no example",
+                d.qualified()
+            );
         }
     }
 }

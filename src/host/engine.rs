@@ -50,9 +50,12 @@ pub fn build(session: Option<&Arc<Session>>, limits: Limits) -> Engine {
         .set_fail_on_invalid_map_property(true)
         .set_strict_variables(true);
     // Script output is for the operator; stdout stays clean for the result (and `--json`).
-    e.on_print(|s| {
+    let quiet = session.is_some_and(|s| s.quiet);
+    e.on_print(move |s| {
         tracing::info!(target: "vline::script", "{s}");
-        eprintln!("{s}");
+        if !quiet {
+            eprintln!("{s}");
+        }
     });
     e.on_debug(|s, src, pos| {
         tracing::debug!(target: "vline::script", "{}:{pos}: {s}", src.unwrap_or("script"));
@@ -87,31 +90,55 @@ pub struct StdlibResolver {
 
 impl StdlibResolver {
     pub fn new(override_dir: Option<PathBuf>) -> Self {
-        StdlibResolver { override_dir, cache: Mutex::new(HashMap::new()) }
+        StdlibResolver {
+            override_dir,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 }
 
 impl ModuleResolver for StdlibResolver {
-    fn resolve(&self, engine: &Engine, _source: Option<&str>, path: &str, pos: Position) -> Result<SharedModule, Box<EvalAltResult>> {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        _source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<SharedModule, Box<EvalAltResult>> {
         let Some(name) = path.strip_prefix("vline/") else {
             return Err(Box::new(EvalAltResult::ErrorModuleNotFound(
-                format!("{path} (only the stdlib can be imported: \"vline/<name>\", one of {})", bundle::stdlib_names().join(", ")),
+                format!(
+                    "{path} (only the stdlib can be imported: \"vline/<name>\", one of {})",
+                    bundle::stdlib_names().join(", ")
+                ),
                 pos,
             )));
         };
-        if let Some(m) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+        if let Some(m) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
             return Ok(m.clone());
         }
         let src = bundle::stdlib(name, self.override_dir.as_deref())
             .ok_or_else(|| Box::new(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos)))?;
-        let mut ast = engine
-            .compile(&src.text)
-            .map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.to_string(), e.into(), pos)))?;
+        let mut ast = engine.compile(&src.text).map_err(|e| {
+            Box::new(EvalAltResult::ErrorInModule(
+                path.to_string(),
+                e.into(),
+                pos,
+            ))
+        })?;
         ast.set_source(format!("stdlib/{name}.rhai"));
         let m = Module::eval_ast_as_new(Scope::new(), &ast, engine)
             .map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.to_string(), e, pos)))?;
         let shared: SharedModule = m.into();
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), shared.clone());
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string(), shared.clone());
         Ok(shared)
     }
 }

@@ -42,7 +42,11 @@ impl FromStr for ParamType {
             "bool" => ParamType::Bool,
             "int" => ParamType::Int,
             "path" => ParamType::Path,
-            other => return Err(format!("unknown parameter type '{other}' (e164, email, string, bool, int, path)")),
+            other => {
+                return Err(format!(
+                    "unknown parameter type '{other}' (e164, email, string, bool, int, path)"
+                ))
+            }
         })
     }
 }
@@ -116,12 +120,19 @@ impl Header {
                         "read" => Impact::Read,
                         "write" => Impact::Write,
                         "irreversible" => Impact::Irreversible,
-                        other => return Err(format!("line {}: impact '{other}' is not read, write or irreversible", i + 1)),
+                        other => {
+                            return Err(format!(
+                                "line {}: impact '{other}' is not read, write or irreversible",
+                                i + 1
+                            ))
+                        }
                     })
                 }
                 "window" => h.window_required = val == "required",
                 "prereq" => h.prereqs.push(val.to_string()),
-                "param" => h.params.push(parse_param(val).map_err(|e| format!("line {}: {e}", i + 1))?),
+                "param" => h
+                    .params
+                    .push(parse_param(val).map_err(|e| format!("line {}: {e}", i + 1))?),
                 _ => h.notes.push(rest.to_string()),
             }
         }
@@ -134,7 +145,10 @@ impl Header {
 
     /// Check `KEY=VALUE` arguments against the declared parameters; every problem at once.
     /// A script without declared parameters takes any `KEY=VALUE` as a string.
-    pub fn bind(&self, args: &[(String, String)]) -> Result<BTreeMap<String, ParamValue>, Vec<String>> {
+    pub fn bind(
+        &self,
+        args: &[(String, String)],
+    ) -> Result<BTreeMap<String, ParamValue>, Vec<String>> {
         let mut out = BTreeMap::new();
         let mut errors = Vec::new();
         for (k, v) in args {
@@ -154,12 +168,17 @@ impl Header {
                 }
                 None => errors.push(format!(
                     "unknown parameter '{k}' (this script takes: {})",
-                    self.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+                    self.params
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             }
         }
         for p in &self.params {
-            if out.contains_key(&p.name) {
+            // Given but malformed is already reported; "missing" would only repeat it wrongly.
+            if out.contains_key(&p.name) || args.iter().any(|(k, _)| k == &p.name) {
                 continue;
             }
             match (&p.default, p.required) {
@@ -169,7 +188,10 @@ impl Header {
                     }
                     Err(e) => errors.push(format!("default of {e}")),
                 },
-                (None, true) => errors.push(format!("missing required parameter {}={} ({})", p.name, p.ty, p.help)),
+                (None, true) => errors.push(format!(
+                    "missing required parameter {}={} ({})",
+                    p.name, p.ty, p.help
+                )),
                 (None, false) => {}
             }
         }
@@ -203,8 +225,20 @@ impl Header {
             s += "  (none declared)\n";
         }
         for p in &self.params {
-            let req = if p.required { "required".to_string() } else if let Some(d) = &p.default { format!("default {d}") } else { "optional".into() };
-            s += &format!("  {:<16} {:<7} {:<16} {}\n", p.name, p.ty.to_string(), req, p.help);
+            let req = if p.required {
+                "required".to_string()
+            } else if let Some(d) = &p.default {
+                format!("default {d}")
+            } else {
+                "optional".into()
+            };
+            s += &format!(
+                "  {:<16} {:<7} {:<16} {}\n",
+                p.name,
+                p.ty.to_string(),
+                req,
+                p.help
+            );
         }
         for n in &self.notes {
             s += &format!("\n{n}");
@@ -217,16 +251,29 @@ fn parse_param(val: &str) -> Result<Param, String> {
     // name type required|optional[=default] help…
     let mut parts = val.splitn(4, char::is_whitespace).filter(|s| !s.is_empty());
     let name = parts.next().ok_or("param needs a name")?.to_string();
-    let ty: ParamType = parts.next().ok_or(format!("param {name} needs a type"))?.parse()?;
+    let ty: ParamType = parts
+        .next()
+        .ok_or(format!("param {name} needs a type"))?
+        .parse()?;
     let req = parts.next().unwrap_or("optional");
     let (required, default) = match req.split_once('=') {
         Some(("optional", d)) => (false, Some(d.to_string())),
         None if req == "required" => (true, None),
         None if req == "optional" => (false, None),
-        _ => return Err(format!("param {name}: '{req}' is not required, optional or optional=DEFAULT")),
+        _ => {
+            return Err(format!(
+                "param {name}: '{req}' is not required, optional or optional=DEFAULT"
+            ))
+        }
     };
     let help = parts.next().unwrap_or("").trim().to_string();
-    Ok(Param { name, ty, required, default, help })
+    Ok(Param {
+        name,
+        ty,
+        required,
+        default,
+        help,
+    })
 }
 
 /// Check one value against its declared type.
@@ -248,7 +295,11 @@ pub fn check(p: &Param, v: &str) -> Result<ParamValue, String> {
             "false" | "no" | "0" | "off" => Ok(ParamValue::Bool(false)),
             _ => Err(bad("expected true or false".into())),
         },
-        ParamType::Int => v.trim().parse().map(ParamValue::Int).map_err(|_| bad("expected a whole number".into())),
+        ParamType::Int => v
+            .trim()
+            .parse()
+            .map(ParamValue::Int)
+            .map_err(|_| bad("expected a whole number".into())),
         ParamType::String | ParamType::Path => {
             if v.trim().is_empty() && p.required {
                 Err(bad("must not be empty".into()))
@@ -263,10 +314,15 @@ pub fn check(p: &Param, v: &str) -> Result<ParamValue, String> {
 pub fn split_kv(args: &[String]) -> Result<Vec<(String, String)>, String> {
     args.iter()
         .map(|a| match a.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Some((k, v))
+                if !k.trim().is_empty()
+                    && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
                 Ok((k.trim().to_string(), v.to_string()))
             }
-            _ => Err(format!("'{a}' is not KEY=VALUE (keys are letters, digits and _)")),
+            _ => Err(format!(
+                "'{a}' is not KEY=VALUE (keys are letters, digits and _)"
+            )),
         })
         .collect()
 }
@@ -290,10 +346,18 @@ mod tests {
     #[test]
     fn binds_and_reports_every_problem() {
         let h = Header::parse(SRC).unwrap();
-        let ok = h.bind(&[("phone_number".into(), "1 312 617 0100".into())]).unwrap();
+        let ok = h
+            .bind(&[("phone_number".into(), "1 312 617 0100".into())])
+            .unwrap();
         assert_eq!(ok["phone_number"], ParamValue::Str("+13126170100".into()));
         assert_eq!(ok["site"], ParamValue::Str("Chicago".into()));
-        let errs = h.bind(&[("phone_number".into(), "12ab".into()), ("nope".into(), "1".into()), ("dry".into(), "maybe".into())]).unwrap_err();
+        let errs = h
+            .bind(&[
+                ("phone_number".into(), "12ab".into()),
+                ("nope".into(), "1".into()),
+                ("dry".into(), "maybe".into()),
+            ])
+            .unwrap_err();
         assert_eq!(errs.len(), 3, "{errs:?}");
         let errs = h.bind(&[]).unwrap_err();
         assert!(errs[0].contains("missing required parameter phone_number"));
@@ -301,7 +365,10 @@ mod tests {
 
     #[test]
     fn kv_split() {
-        assert_eq!(split_kv(&["a=b=c".into()]).unwrap(), vec![("a".into(), "b=c".into())]);
+        assert_eq!(
+            split_kv(&["a=b=c".into()]).unwrap(),
+            vec![("a".into(), "b=c".into())]
+        );
         assert!(split_kv(&["novalue".into()]).is_err());
         assert!(split_kv(&["a b=c".into()]).is_err());
     }

@@ -26,7 +26,11 @@ impl NumberIndex {
         }
         let mut w = self.map.write().unwrap_or_else(|e| e.into_inner());
         if w.is_none() {
-            let all = zoom.numbers(&NumberQuery { kind: Some(NumberType::All), phone_number: None, site_id: None })?;
+            let all = zoom.numbers(&NumberQuery {
+                kind: Some(NumberType::All),
+                phone_number: None,
+                site_id: None,
+            })?;
             tracing::info!(numbers = all.len(), "zoom number index loaded");
             *w = Some(all.into_iter().map(|n| (n.number.clone(), n)).collect());
         }
@@ -36,12 +40,25 @@ impl NumberIndex {
     /// The number as Zoom lists it, or `None` when Zoom does not have it.
     pub fn find(&self, zoom: &ZoomClient, n: &E164) -> Result<Option<PhoneNumber>, ApiError> {
         self.ensure_loaded(zoom)?;
-        if let Some(hit) = self.map.read().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|m| m.get(n.as_str()).cloned()) {
+        if let Some(hit) = self
+            .map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .and_then(|m| m.get(n.as_str()).cloned())
+        {
             return Ok(Some(hit));
         }
         // Not known when the run started: ask for this one number (one call where Zoom filters).
-        let q = NumberQuery { kind: None, phone_number: Some(n.clone()), site_id: None };
-        let found = zoom.numbers(&q)?.into_iter().find(|p| p.number == n.as_str());
+        let q = NumberQuery {
+            kind: None,
+            phone_number: Some(n.clone()),
+            site_id: None,
+        };
+        let found = zoom
+            .numbers(&q)?
+            .into_iter()
+            .find(|p| p.number == n.as_str());
         if let Some(p) = &found {
             self.put(p.clone());
         }
@@ -58,7 +75,12 @@ impl NumberIndex {
     pub fn assigned(&self, number: &str, user_id: &str) {
         if let Some(m) = self.map.write().unwrap_or_else(|e| e.into_inner()).as_mut() {
             if let Some(p) = m.get_mut(number) {
-                p.assignee = Some(Assignee { id: user_id.to_string(), name: None, extension_number: None, kind: "user".into() });
+                p.assignee = Some(Assignee {
+                    id: user_id.to_string(),
+                    name: None,
+                    extension_number: None,
+                    kind: "user".into(),
+                });
             }
         }
     }

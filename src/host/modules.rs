@@ -8,16 +8,16 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Engine, FuncRegistration, Map, Module};
 use serde_json::{json, Value};
 
-use crate::api::movius::wire::{AddAccount, AccountSelector};
+use crate::api::movius::wire::{AccountSelector, AddAccount};
+use crate::api::movius::{CdrQuery, UserListQuery};
 use crate::api::zoom::wire::{Device, IdOrEmail, InternalNumber, NumberRef, PhoneUserPatch};
 use crate::api::zoom::{NumberQuery, NumberType};
-use crate::api::movius::{CdrQuery, UserListQuery};
 use crate::api::{ApiError, Service, E164};
 use crate::guard::Impact;
 
 use super::args::{self, bad, field, only_fields, R};
 use super::catalog::{self, FnDoc};
-use super::session::{stop, Session, Stop};
+use super::session::{stop, Change, Session, Stop};
 use super::value::{from_json, to_dynamic, to_json};
 
 fn doc(module: &str, name: &str) -> &'static FnDoc {
@@ -83,168 +83,310 @@ fn digits(n: &E164) -> String {
 fn movius(s: &Arc<Session>) -> Module {
     let mut m = Module::new();
     let x = s.clone();
-    reg!(m, "movius", "org", ["id: string", "map"], move |id: &str| {
-        x.op("movius::org", Impact::Read, id, Value::Null, None, || Value::Null, || x.clients.movius.org(id))
-    });
+    reg!(
+        m,
+        "movius",
+        "org",
+        ["id: string", "map"],
+        move |id: &str| { x.read(|| x.clients.movius.org(id)) }
+    );
     let x = s.clone();
     reg!(m, "movius", "orgs", ["array"], move || {
-        x.op("movius::orgs", Impact::Read, "", Value::Null, None, || Value::Null, || x.clients.movius.orgs())
+        x.read(|| x.clients.movius.orgs())
     });
     let x = s.clone();
-    reg!(m, "movius", "account", ["sel: string|map", "map"], move |sel: Dynamic| {
-        let sel = args::selector("movius::account", &sel)?;
-        x.op("movius::account", Impact::Read, &sel.to_string(), Value::Null, None, || Value::Null, || {
-            x.clients.movius.account(&sel)
-        })
-    });
-    let x = s.clone();
-    reg!(m, "movius", "find_account", ["sel: string|map", "map|()"], move |sel: Dynamic| {
-        let sel = args::selector("movius::find_account", &sel)?;
-        x.check_cancel()?;
-        match x.clients.movius.account(&sel) {
-            Ok(a) => to_dynamic(&a),
-            Err(e) if e.status == Some(404) || e.code == Some(crate::api::movius::wire::codes::NOT_FOUND) => Ok(Dynamic::UNIT),
-            Err(e) => Err(super::session::api_error(&e)),
+    reg!(
+        m,
+        "movius",
+        "account",
+        ["sel: string|map", "map"],
+        move |sel: Dynamic| {
+            let sel = args::selector("movius::account", &sel)?;
+            x.read(|| x.clients.movius.account(&sel))
         }
-    });
+    );
     let x = s.clone();
-    reg!(m, "movius", "users", ["q: map", "array"], move |q: Dynamic| {
-        let f = "movius::users";
-        let q = args::map(f, "q", &q)?;
-        only_fields(f, &q, &["organization_id", "sub_org", "exclude_channel"])?;
-        let query = UserListQuery {
-            organization_id: field(&q, "organization_id").ok_or_else(|| bad(f, "organization_id is required"))?,
-            sub_org: q.get("sub_org").map(|v| v.as_bool().unwrap_or(false)).unwrap_or(false),
-            exclude_channel: field(&q, "exclude_channel"),
-        };
-        x.op(f, Impact::Read, &query.organization_id.clone(), Value::Null, None, || Value::Null, || x.clients.movius.users(&query))
-    });
-    let x = s.clone();
-    reg!(m, "movius", "cdrs", ["q: map", "array"], move |q: Dynamic| {
-        let f = "movius::cdrs";
-        let q = args::map(f, "q", &q)?;
-        only_fields(f, &q, &["organization_id", "sub_org", "exclude_channel", "from", "to"])?;
-        let query = CdrQuery {
-            organization_id: field(&q, "organization_id").ok_or_else(|| bad(f, "organization_id is required"))?,
-            sub_org: q.get("sub_org").map(|v| v.as_bool().unwrap_or(false)).unwrap_or(false),
-            exclude_channel: field(&q, "exclude_channel"),
-            from: field(&q, "from"),
-            to: field(&q, "to"),
-        };
-        x.op(f, Impact::Read, &query.organization_id.clone(), Value::Null, None, || Value::Null, || x.clients.movius.cdrs(&query))
-    });
-    let x = s.clone();
-    reg!(m, "movius", "available_numbers", ["org: string", "array"], move |org: &str| {
-        x.op("movius::available_numbers", Impact::Read, org, Value::Null, None, || Value::Null, || {
-            x.clients.movius.available_numbers(org)
-        })
-    });
-    let x = s.clone();
-    reg!(m, "movius", "create_sub_org", ["parent: string", "name: string", "map"], move |parent: &str, name: &str| {
-        x.op(
-            "movius::create_sub_org",
-            impact("movius", "create_sub_org"),
-            &format!("{name} under {parent}"),
-            json!({"parent": parent, "name": name}),
-            None,
-            || json!({"organization_id": "(dry-run)", "name": name, "parent_id": parent}),
-            || x.clients.movius.create_sub_org(parent, name),
-        )
-    });
-    let x = s.clone();
-    reg!(m, "movius", "add_allowed_email_domain", ["org: string", "domain: string", "map"], move |org: &str, domain: &str| {
-        x.op(
-            "movius::add_allowed_email_domain",
-            impact("movius", "add_allowed_email_domain"),
-            &format!("{domain} on {org}"),
-            json!({"org": org, "domain": domain}),
-            None,
-            || json!({"organization_id": org}),
-            || x.clients.movius.add_allowed_email_domain(org, domain),
-        )
-    });
-    let x = s.clone();
-    reg!(m, "movius", "set_zoom_enabled", ["org: string", "on: bool", "map"], move |org: &str, on: bool| {
-        x.op(
-            "movius::set_zoom_enabled",
-            impact("movius", "set_zoom_enabled"),
-            org,
-            json!({"org": org, "enable_zoom": on}),
-            None,
-            || json!({"organization_id": org, "enable_zoom": on}),
-            || x.clients.movius.set_zoom_enabled(org, on),
-        )
-    });
-    let x = s.clone();
-    reg!(m, "movius", "add_account", ["a: map", "map"], move |a: Dynamic| {
-        let f = "movius::add_account";
-        let a = args::map(f, "a", &a)?;
-        only_fields(f, &a, &["organization_id", "phone_number", "first_name", "last_name", "email", "enable_zoom"])?;
-        let need = |k: &str| field(&a, k).ok_or_else(|| bad(f, format!("{k} is required")));
-        let number = E164::parse(&need("phone_number")?).map_err(|e| bad(f, format!("phone_number: {e}")))?;
-        let req = AddAccount {
-            organization_id: need("organization_id")?,
-            phone_number: digits(&number),
-            first_name: need("first_name")?,
-            last_name: need("last_name")?,
-            email: need("email")?,
-            enable_zoom: a.get("enable_zoom").map(|v| v.as_bool().unwrap_or(false)).unwrap_or(false),
-        };
-        let undo = if req.enable_zoom {
-            "the number is peered into Zoom and the account's Zoom flag can never be turned off; call recording, message logging, voicemail, opt-in and out of office are disabled"
-        } else {
-            "the account is created in Movius"
-        };
-        let params = serde_json::to_value(&req).unwrap_or(Value::Null);
-        let ph = params.clone();
-        x.op(f, Impact::Irreversible, &format!("{number} in {}", req.organization_id), params, Some(undo), move || {
-            let mut v = ph;
-            v["account_sid"] = json!("(dry-run)");
-            v
-        }, || x.clients.movius.add_account(&req))
-    });
-    let x = s.clone();
-    reg!(m, "movius", "modify_account", ["sel: string|map", "changes: map", "map"], move |sel: Dynamic, changes: Dynamic| {
-        let f = "movius::modify_account";
-        let sel = args::selector(f, &sel)?;
-        let c = args::map(f, "changes", &changes)?;
-        only_fields(f, &c, &["enable_zoom", "teams_calling"])?;
-        let enable_zoom = c.get("enable_zoom").map(|v| args::boolean(f, "enable_zoom", v)).transpose()?;
-        let teams_calling = c.get("teams_calling").map(|v| args::boolean(f, "teams_calling", v)).transpose()?;
-        // Turning Zoom on peers the number and can never be undone: that, not the function, sets the level.
-        let (imp, undo) = if enable_zoom == Some(true) {
-            (Impact::Irreversible, Some("Zoom is turned on for this account: the number is peered, the flag can never be turned off, and call recording, message logging, voicemail, opt-in and out of office are disabled"))
-        } else {
-            (Impact::Write, None)
-        };
-        let (k, v) = sel.field();
-        let params = json!({k: v, "enable_zoom": enable_zoom, "teams_calling": teams_calling});
-        let ph = params.clone();
-        x.op(f, imp, &sel.to_string(), params, undo, move || ph, || x.clients.movius.modify_account(&sel, enable_zoom, teams_calling))
-    });
-    let x = s.clone();
-    reg!(m, "movius", "delete_account", ["org: string", "sel: string|map", "map"], move |org: &str, sel: Dynamic| {
-        let f = "movius::delete_account";
-        let sel = args::selector(f, &sel)?;
-        let (k, v) = sel.field();
-        let params = json!({"organization_id": org, k: v});
-        let ph = params.clone();
-        x.op(
-            f,
-            Impact::Irreversible,
-            &format!("{sel} in {org}"),
-            params,
-            Some("the Movius account is deleted and its number is unpeered from Zoom"),
-            move || ph,
-            || {
-                let r = x.clients.movius.delete_account(org, &sel)?;
-                if let (Some(idx), crate::api::Selector::PhoneNumber(n)) = (&x.numbers, &sel) {
-                    idx.removed(n.as_str());
+    reg!(
+        m,
+        "movius",
+        "find_account",
+        ["sel: string|map", "map|()"],
+        move |sel: Dynamic| {
+            let sel = args::selector("movius::find_account", &sel)?;
+            x.check_cancel()?;
+            match x.clients.movius.account(&sel) {
+                Ok(a) => to_dynamic(&a),
+                Err(e)
+                    if e.status == Some(404)
+                        || e.code == Some(crate::api::movius::wire::codes::NOT_FOUND) =>
+                {
+                    Ok(Dynamic::UNIT)
                 }
-                Ok(r)
-            },
-        )
-    });
+                Err(e) => Err(super::session::api_error(&e)),
+            }
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "movius",
+        "users",
+        ["q: map", "array"],
+        move |q: Dynamic| {
+            let f = "movius::users";
+            let q = args::map(f, "q", &q)?;
+            only_fields(f, &q, &["organization_id", "sub_org", "exclude_channel"])?;
+            let query = UserListQuery {
+                organization_id: field(&q, "organization_id")
+                    .ok_or_else(|| bad(f, "organization_id is required"))?,
+                sub_org: q
+                    .get("sub_org")
+                    .map(|v| v.as_bool().unwrap_or(false))
+                    .unwrap_or(false),
+                exclude_channel: field(&q, "exclude_channel"),
+            };
+            x.read(|| x.clients.movius.users(&query))
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "movius",
+        "cdrs",
+        ["q: map", "array"],
+        move |q: Dynamic| {
+            let f = "movius::cdrs";
+            let q = args::map(f, "q", &q)?;
+            only_fields(
+                f,
+                &q,
+                &[
+                    "organization_id",
+                    "sub_org",
+                    "exclude_channel",
+                    "from",
+                    "to",
+                ],
+            )?;
+            let query = CdrQuery {
+                organization_id: field(&q, "organization_id")
+                    .ok_or_else(|| bad(f, "organization_id is required"))?,
+                sub_org: q
+                    .get("sub_org")
+                    .map(|v| v.as_bool().unwrap_or(false))
+                    .unwrap_or(false),
+                exclude_channel: field(&q, "exclude_channel"),
+                from: field(&q, "from"),
+                to: field(&q, "to"),
+            };
+            x.read(|| x.clients.movius.cdrs(&query))
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "movius",
+        "available_numbers",
+        ["org: string", "array"],
+        move |org: &str| { x.read(|| { x.clients.movius.available_numbers(org) }) }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "movius",
+        "create_sub_org",
+        ["parent: string", "name: string", "map"],
+        move |parent: &str, name: &str| {
+            x.write(
+                Change {
+                    op: "movius::create_sub_org",
+                    impact: impact("movius", "create_sub_org"),
+                    target: &format!("{name} under {parent}"),
+                    params: json!({"parent": parent, "name": name}),
+                    undo: None,
+                },
+                || json!({"organization_id": "(dry-run)", "name": name, "parent_id": parent}),
+                || x.clients.movius.create_sub_org(parent, name),
+            )
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "movius",
+        "add_allowed_email_domain",
+        ["org: string", "domain: string", "map"],
+        move |org: &str, domain: &str| {
+            x.write(
+                Change {
+                    op: "movius::add_allowed_email_domain",
+                    impact: impact("movius", "add_allowed_email_domain"),
+                    target: &format!("{domain} on {org}"),
+                    params: json!({"org": org, "domain": domain}),
+                    undo: None,
+                },
+                || json!({"organization_id": org}),
+                || x.clients.movius.add_allowed_email_domain(org, domain),
+            )
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "movius",
+        "set_zoom_enabled",
+        ["org: string", "on: bool", "map"],
+        move |org: &str, on: bool| {
+            x.write(
+                Change {
+                    op: "movius::set_zoom_enabled",
+                    impact: impact("movius", "set_zoom_enabled"),
+                    target: org,
+                    params: json!({"org": org, "enable_zoom": on}),
+                    undo: None,
+                },
+                || json!({"organization_id": org, "enable_zoom": on}),
+                || x.clients.movius.set_zoom_enabled(org, on),
+            )
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "movius",
+        "add_account",
+        ["a: map", "map"],
+        move |a: Dynamic| {
+            let f = "movius::add_account";
+            let a = args::map(f, "a", &a)?;
+            only_fields(
+                f,
+                &a,
+                &[
+                    "organization_id",
+                    "phone_number",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "enable_zoom",
+                ],
+            )?;
+            let need = |k: &str| field(&a, k).ok_or_else(|| bad(f, format!("{k} is required")));
+            let number = E164::parse(&need("phone_number")?)
+                .map_err(|e| bad(f, format!("phone_number: {e}")))?;
+            let req = AddAccount {
+                organization_id: need("organization_id")?,
+                phone_number: digits(&number),
+                first_name: need("first_name")?,
+                last_name: need("last_name")?,
+                email: need("email")?,
+                enable_zoom: a
+                    .get("enable_zoom")
+                    .map(|v| v.as_bool().unwrap_or(false))
+                    .unwrap_or(false),
+            };
+            let undo = if req.enable_zoom {
+                "the number is peered into Zoom and the account's Zoom flag can never be turned off; call recording, message logging, voicemail, opt-in and out of office are disabled"
+            } else {
+                "the account is created in Movius"
+            };
+            let params = serde_json::to_value(&req).unwrap_or(Value::Null);
+            let ph = params.clone();
+            x.write(
+                Change {
+                    op: f,
+                    impact: Impact::Irreversible,
+                    target: &format!("{number} in {}", req.organization_id),
+                    params,
+                    undo: Some(undo),
+                },
+                move || {
+                    let mut v = ph;
+                    v["account_sid"] = json!("(dry-run)");
+                    v
+                },
+                || x.clients.movius.add_account(&req),
+            )
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "movius",
+        "modify_account",
+        ["sel: string|map", "changes: map", "map"],
+        move |sel: Dynamic, changes: Dynamic| {
+            let f = "movius::modify_account";
+            let sel = args::selector(f, &sel)?;
+            let c = args::map(f, "changes", &changes)?;
+            only_fields(f, &c, &["enable_zoom", "teams_calling"])?;
+            let enable_zoom = c
+                .get("enable_zoom")
+                .map(|v| args::boolean(f, "enable_zoom", v))
+                .transpose()?;
+            let teams_calling = c
+                .get("teams_calling")
+                .map(|v| args::boolean(f, "teams_calling", v))
+                .transpose()?;
+            // Turning Zoom on peers the number and can never be undone: that, not the function, sets the level.
+            let (imp, undo) = if enable_zoom == Some(true) {
+                (Impact::Irreversible, Some("Zoom is turned on for this account: the number is peered, the flag can never be turned off, and call recording, message logging, voicemail, opt-in and out of office are disabled"))
+            } else {
+                (Impact::Write, None)
+            };
+            let (k, v) = sel.field();
+            let params = json!({k: v, "enable_zoom": enable_zoom, "teams_calling": teams_calling});
+            let ph = params.clone();
+            x.write(
+                Change {
+                    op: f,
+                    impact: imp,
+                    target: &sel.to_string(),
+                    params,
+                    undo,
+                },
+                move || ph,
+                || {
+                    x.clients
+                        .movius
+                        .modify_account(&sel, enable_zoom, teams_calling)
+                },
+            )
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "movius",
+        "delete_account",
+        ["org: string", "sel: string|map", "map"],
+        move |org: &str, sel: Dynamic| {
+            let f = "movius::delete_account";
+            let sel = args::selector(f, &sel)?;
+            let (k, v) = sel.field();
+            let params = json!({"organization_id": org, k: v});
+            let ph = params.clone();
+            x.write(
+                Change {
+                    op: f,
+                    impact: Impact::Irreversible,
+                    target: &format!("{sel} in {org}"),
+                    params,
+                    undo: Some(
+                        "the Movius account is deleted and its number is unpeered from Zoom",
+                    ),
+                },
+                move || ph,
+                || {
+                    let r = x.clients.movius.delete_account(org, &sel)?;
+                    if let (Some(idx), crate::api::Selector::PhoneNumber(n)) = (&x.numbers, &sel) {
+                        idx.removed(n.as_str());
+                    }
+                    Ok(r)
+                },
+            )
+        }
+    );
     let _ = AccountSelector::default;
     m
 }
@@ -252,55 +394,103 @@ fn movius(s: &Arc<Session>) -> Module {
 fn carrier(s: &Arc<Session>) -> Module {
     let mut m = Module::new();
     let x = s.clone();
-    reg!(m, "carrier", "provision_ptn", ["number: string|array", "tags: array", "map"], move |numbers: Dynamic, tags: Array| {
-        let f = "carrier::provision_ptn";
-        let list: Vec<Dynamic> = if numbers.is_array() { args::array(f, "number", &numbers)? } else { vec![numbers] };
-        let nums = list.iter().map(|d| args::e164(f, "number", d)).collect::<R<Vec<_>>>()?;
-        let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
-        let carrier = x.clients.carrier.clone().ok_or_else(|| bad(f, "the carrier API exists only on the sandbox profile: on a real profile T-Mobile provisions PTNs"))?;
-        let target = nums.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
-        let params = json!({"numbers": nums, "tags": tags});
-        let ph = params.clone();
-        x.op(f, impact("carrier", "provision_ptn"), &target, params, None, move || ph, || carrier.provision_ptn(&nums, &tags))
-    });
+    reg!(
+        m,
+        "carrier",
+        "provision_ptn",
+        ["number: string|array", "tags: array", "map"],
+        move |numbers: Dynamic, tags: Array| {
+            let f = "carrier::provision_ptn";
+            let list: Vec<Dynamic> = if numbers.is_array() {
+                args::array(f, "number", &numbers)?
+            } else {
+                vec![numbers]
+            };
+            let nums = list
+                .iter()
+                .map(|d| args::e164(f, "number", d))
+                .collect::<R<Vec<_>>>()?;
+            let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+            let carrier = x.clients.carrier.clone().ok_or_else(|| bad(f, "the carrier API exists only on the sandbox profile: on a real profile T-Mobile provisions PTNs"))?;
+            let target = nums
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let params = json!({"numbers": nums, "tags": tags});
+            let ph = params.clone();
+            x.write(
+                Change {
+                    op: f,
+                    impact: impact("carrier", "provision_ptn"),
+                    target: &target,
+                    params,
+                    undo: None,
+                },
+                move || ph,
+                || carrier.provision_ptn(&nums, &tags),
+            )
+        }
+    );
     let x = s.clone();
-    reg!(m, "carrier", "delete_ptn", ["number: string", "map"], move |number: Dynamic| {
-        let f = "carrier::delete_ptn";
-        let n = args::e164(f, "number", &number)?;
-        let carrier = x.clients.carrier.clone().ok_or_else(|| bad(f, "the carrier API exists only on the sandbox profile: on a real profile ask T-Mobile to delete the number"))?;
-        x.op(
-            f,
-            Impact::Irreversible,
-            n.as_str(),
-            json!({"number": n}),
-            Some("the number is removed from Movius and unpeered from Zoom"),
-            || json!({"number": n.to_string()}),
-            || {
-                let r = carrier.delete_ptn(&n)?;
-                if let Some(idx) = &x.numbers {
-                    idx.removed(n.as_str());
-                }
-                Ok(r)
-            },
-        )
-    });
+    reg!(
+        m,
+        "carrier",
+        "delete_ptn",
+        ["number: string", "map"],
+        move |number: Dynamic| {
+            let f = "carrier::delete_ptn";
+            let n = args::e164(f, "number", &number)?;
+            let carrier = x.clients.carrier.clone().ok_or_else(|| bad(f, "the carrier API exists only on the sandbox profile: on a real profile ask T-Mobile to delete the number"))?;
+            x.write(
+                Change {
+                    op: f,
+                    impact: Impact::Irreversible,
+                    target: n.as_str(),
+                    params: json!({"number": n}),
+                    undo: Some("the number is removed from Movius and unpeered from Zoom"),
+                },
+                || json!({"number": n.to_string()}),
+                || {
+                    carrier.delete_ptn(&n)?;
+                    if let Some(idx) = &x.numbers {
+                        idx.removed(n.as_str());
+                    }
+                    Ok(())
+                },
+            )
+        }
+    );
     m
 }
 
 fn number_refs(f: &str, d: &Dynamic) -> R<Vec<NumberRef>> {
-    let items: Vec<Dynamic> = if d.is_array() { args::array(f, "number", d)? } else { vec![d.clone()] };
+    let items: Vec<Dynamic> = if d.is_array() {
+        args::array(f, "number", d)?
+    } else {
+        vec![d.clone()]
+    };
     if items.is_empty() || items.len() > 10 {
-        return Err(bad(f, format!("Zoom assigns 1 to 10 numbers per call, not {}", items.len())));
+        return Err(bad(
+            f,
+            format!("Zoom assigns 1 to 10 numbers per call, not {}", items.len()),
+        ));
     }
     items
         .iter()
         .map(|i| {
             if let Some(m) = i.read_lock::<Map>() {
                 if let Some(id) = field(&m, "id") {
-                    return Ok(NumberRef { id: Some(id), number: None });
+                    return Ok(NumberRef {
+                        id: Some(id),
+                        number: None,
+                    });
                 }
             }
-            Ok(NumberRef { id: None, number: Some(args::e164(f, "number", i)?.to_string()) })
+            Ok(NumberRef {
+                id: None,
+                number: Some(args::e164(f, "number", i)?.to_string()),
+            })
         })
         .collect()
 }
@@ -315,7 +505,11 @@ fn number_query(f: &str, q: &Map) -> R<NumberQuery> {
         Some(n) => Some(E164::parse(&n).map_err(|e| bad(f, format!("phone_number: {e}")))?),
         None => None,
     };
-    Ok(NumberQuery { kind, phone_number, site_id: field(q, "site_id") })
+    Ok(NumberQuery {
+        kind,
+        phone_number,
+        site_id: field(q, "site_id"),
+    })
 }
 
 fn zoom(s: &Arc<Session>) -> Module {
@@ -323,10 +517,13 @@ fn zoom(s: &Arc<Session>) -> Module {
     let x = s.clone();
     reg!(m, "zoom", "numbers", ["q: map", "array"], move |q: Map| {
         let query = number_query("zoom::numbers", &q)?;
-        x.op("zoom::numbers", Impact::Read, "", Value::Null, None, || Value::Null, || match (&query.phone_number, &x.numbers) {
+        x.read(|| match (&query.phone_number, &x.numbers) {
             // One number asked for in a bulk run: the index answers.
             (Some(n), Some(_)) => find_number(&x, n).map(|found| {
-                found.into_iter().filter(|p| type_matches(query.kind, p)).collect::<Vec<_>>()
+                found
+                    .into_iter()
+                    .filter(|p| type_matches(query.kind, p))
+                    .collect::<Vec<_>>()
             }),
             _ => x.clients.zoom.numbers(&query),
         })
@@ -334,224 +531,434 @@ fn zoom(s: &Arc<Session>) -> Module {
     let x = s.clone();
     registration("zoom", "numbers", &["array"]).set_into_module(&mut m, move || {
         let query = NumberQuery::default();
-        x.op("zoom::numbers", Impact::Read, "", Value::Null, None, || Value::Null, || x.clients.zoom.numbers(&query))
+        x.read(|| x.clients.zoom.numbers(&query))
     });
     let x = s.clone();
-    reg!(m, "zoom", "number", ["id_or_e164: string", "map"], move |id: &str| {
-        x.op("zoom::number", Impact::Read, id, Value::Null, None, || Value::Null, || x.clients.zoom.number(id))
-    });
+    reg!(
+        m,
+        "zoom",
+        "number",
+        ["id_or_e164: string", "map"],
+        move |id: &str| { x.read(|| x.clients.zoom.number(id)) }
+    );
     let x = s.clone();
-    reg!(m, "zoom", "find_number", ["e164: string", "map|()"], move |n: Dynamic| {
-        let f = "zoom::find_number";
-        let n = args::e164(f, "e164", &n)?;
-        x.check_cancel()?;
-        match find_number(&x, &n) {
-            Ok(Some(p)) => to_dynamic(&p),
-            Ok(None) => Ok(Dynamic::UNIT),
-            Err(e) => Err(super::session::api_error(&e)),
+    reg!(
+        m,
+        "zoom",
+        "find_number",
+        ["e164: string", "map|()"],
+        move |n: Dynamic| {
+            let f = "zoom::find_number";
+            let n = args::e164(f, "e164", &n)?;
+            x.check_cancel()?;
+            match find_number(&x, &n) {
+                Ok(Some(p)) => to_dynamic(&p),
+                Ok(None) => Ok(Dynamic::UNIT),
+                Err(e) => Err(super::session::api_error(&e)),
+            }
         }
-    });
+    );
     let x = s.clone();
-    reg!(m, "zoom", "user", ["id_or_email: string", "map"], move |id: &str| {
-        x.op("zoom::user", Impact::Read, id, Value::Null, None, || Value::Null, || x.clients.zoom.user(id))
-    });
+    reg!(
+        m,
+        "zoom",
+        "user",
+        ["id_or_email: string", "map"],
+        move |id: &str| { x.read(|| x.clients.zoom.user(id)) }
+    );
     let x = s.clone();
     reg!(m, "zoom", "users", ["array"], move || {
-        x.op("zoom::users", Impact::Read, "", Value::Null, None, || Value::Null, || x.clients.zoom.users())
+        x.read(|| x.clients.zoom.users())
     });
     let x = s.clone();
-    reg!(m, "zoom", "phone_user", ["id_or_email: string", "map"], move |id: &str| {
-        x.op("zoom::phone_user", Impact::Read, id, Value::Null, None, || Value::Null, || x.clients.zoom.phone_user(id))
-    });
+    reg!(
+        m,
+        "zoom",
+        "phone_user",
+        ["id_or_email: string", "map"],
+        move |id: &str| { x.read(|| x.clients.zoom.phone_user(id)) }
+    );
     let x = s.clone();
     reg!(m, "zoom", "phone_users", ["array"], move || {
-        x.op("zoom::phone_users", Impact::Read, "", Value::Null, None, || Value::Null, || x.clients.zoom.phone_users())
+        x.read(|| x.clients.zoom.phone_users())
     });
     let x = s.clone();
     reg!(m, "zoom", "sites", ["array"], move || {
-        x.op("zoom::sites", Impact::Read, "", Value::Null, None, || Value::Null, || x.clients.zoom.sites())
+        x.read(|| x.clients.zoom.sites())
     });
     let x = s.clone();
     reg!(m, "zoom", "roles", ["array"], move || {
-        x.op("zoom::roles", Impact::Read, "", Value::Null, None, || Value::Null, || x.clients.zoom.roles())
+        x.read(|| x.clients.zoom.roles())
     });
     let x = s.clone();
     reg!(m, "zoom", "calling_plans", ["array"], move || {
-        x.op("zoom::calling_plans", Impact::Read, "", Value::Null, None, || Value::Null, || x.clients.zoom.calling_plans())
+        x.read(|| x.clients.zoom.calling_plans())
     });
     let x = s.clone();
     reg!(m, "zoom", "peering_numbers", ["array"], move || {
-        x.op("zoom::peering_numbers", Impact::Read, "", Value::Null, None, || Value::Null, || x.clients.zoom.peering_numbers())
+        x.read(|| x.clients.zoom.peering_numbers())
     });
     let x = s.clone();
-    reg!(m, "zoom", "internal_numbers", ["account: string", "array"], move |acct: &str| {
-        x.op("zoom::internal_numbers", Impact::Read, acct, Value::Null, None, || Value::Null, || x.clients.zoom.internal_numbers(acct))
-    });
+    reg!(
+        m,
+        "zoom",
+        "internal_numbers",
+        ["account: string", "array"],
+        move |acct: &str| { x.read(|| x.clients.zoom.internal_numbers(acct)) }
+    );
     let x = s.clone();
-    reg!(m, "zoom", "assign_number", ["user: string", "number: string|map|array", "array"], move |user: Dynamic, number: Dynamic| {
-        let f = "zoom::assign_number";
-        let user = args::string(f, "user", &user)?;
-        let refs = number_refs(f, &number)?;
-        let shown = refs.iter().map(|r| r.number.clone().or(r.id.clone()).unwrap_or_default()).collect::<Vec<_>>().join(", ");
-        let params = json!({"user": user, "phone_numbers": refs});
-        let ph = json!({"phone_numbers": refs});
-        x.op(f, impact("zoom", "assign_number"), &format!("{shown} → {user}"), params, None, move || ph, || {
-            let done = x.clients.zoom.assign_number(&user, &refs)?;
-            if let Some(idx) = &x.numbers {
-                for r in refs.iter().filter_map(|r| r.number.as_deref()) {
-                    idx.assigned(r, &user);
-                }
-            }
-            Ok(done)
-        })
-    });
+    reg!(
+        m,
+        "zoom",
+        "assign_number",
+        ["user: string", "number: string|map|array", "array"],
+        move |user: Dynamic, number: Dynamic| {
+            let f = "zoom::assign_number";
+            let user = args::string(f, "user", &user)?;
+            let refs = number_refs(f, &number)?;
+            let shown = refs
+                .iter()
+                .map(|r| r.number.clone().or(r.id.clone()).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let params = json!({"user": user, "phone_numbers": refs});
+            let ph = json!({"phone_numbers": refs});
+            x.write(
+                Change {
+                    op: f,
+                    impact: impact("zoom", "assign_number"),
+                    target: &format!("{shown} → {user}"),
+                    params,
+                    undo: None,
+                },
+                move || ph,
+                || {
+                    let done = x.clients.zoom.assign_number(&user, &refs)?;
+                    if let Some(idx) = &x.numbers {
+                        for r in refs.iter().filter_map(|r| r.number.as_deref()) {
+                            idx.assigned(r, &user);
+                        }
+                    }
+                    Ok(done)
+                },
+            )
+        }
+    );
     let x = s.clone();
-    reg!(m, "zoom", "unassign_number", ["user: string", "number: string", "()"], move |user: Dynamic, number: Dynamic| {
-        let f = "zoom::unassign_number";
-        let user = args::string(f, "user", &user)?;
-        let number = args::string(f, "number", &number)?;
-        let number = E164::parse(&number).map(|n| n.to_string()).unwrap_or(number);
-        x.op(
-            f,
-            impact("zoom", "unassign_number"),
-            &format!("{number} from {user}"),
-            json!({"user": user, "number": number}),
-            None,
-            || json!({}),
-            || {
-                x.clients.zoom.unassign_number(&user, &number)?;
-                if let Some(idx) = &x.numbers {
-                    idx.unassigned(&number);
-                }
-                Ok(())
-            },
-        )
-        .map(|_| Dynamic::UNIT)
-    });
-    let x = s.clone();
-    reg!(m, "zoom", "enable_phone", ["user: string", "opts: map", "map"], move |user: Dynamic, opts: Map| {
-        let f = "zoom::enable_phone";
-        let user = args::string(f, "user", &user)?;
-        only_fields(f, &opts, &["site", "site_id", "extension"])?;
-        let site = field(&opts, "site").or_else(|| field(&opts, "site_id"));
-        let ext = opts.get("extension").map(|v| args::int(f, "extension", v)).transpose()?;
-        // Operators name sites; Zoom wants ids.
-        let site_id = match site {
-            Some(s) => Some(resolve_site(&x, f, &s)?),
-            None => None,
-        };
-        let params = json!({"user": user, "site_id": site_id, "extension": ext});
-        let ph = params.clone();
-        x.op(f, impact("zoom", "enable_phone"), &user, params, None, move || ph, || {
-            x.clients.zoom.enable_phone(&user, site_id.as_deref(), ext)
-        })
-    });
-    let x = s.clone();
-    reg!(m, "zoom", "assign_calling_plan", ["user: string", "plan_type: int", "()"], move |user: Dynamic, plan: i64| {
-        let f = "zoom::assign_calling_plan";
-        let user = args::string(f, "user", &user)?;
-        x.op(f, impact("zoom", "assign_calling_plan"), &format!("plan {plan} → {user}"), json!({"user": user, "plan_type": plan}), None, || json!({}), || {
-            x.clients.zoom.assign_calling_plan(&user, plan)
-        })
-        .map(|_| Dynamic::UNIT)
-    });
-    let x = s.clone();
-    reg!(m, "zoom", "remove_calling_plan", ["user: string", "plan_type: int", "()"], move |user: Dynamic, plan: i64| {
-        let f = "zoom::remove_calling_plan";
-        let user = args::string(f, "user", &user)?;
-        tracing::warn!("removing calling plan {plan} from {user} also removes the user's direct number in Zoom");
-        eprintln!("warning: removing calling plan {plan} from {user} also removes the user's direct number in Zoom");
-        x.op(f, impact("zoom", "remove_calling_plan"), &format!("plan {plan} from {user}"), json!({"user": user, "plan_type": plan}), None, || json!({}), || {
-            x.clients.zoom.remove_calling_plan(&user, plan)
-        })
-        .map(|_| Dynamic::UNIT)
-    });
-    let x = s.clone();
-    reg!(m, "zoom", "add_role_members", ["role_id: string", "users: array", "()"], move |role: &str, users: Array| {
-        let f = "zoom::add_role_members";
-        let members = users
-            .iter()
-            .map(|u| {
-                let v = args::string(f, "users", u)?;
-                Ok(if v.contains('@') { IdOrEmail { id: None, email: Some(v) } } else { IdOrEmail { id: Some(v), email: None } })
-            })
-            .collect::<R<Vec<_>>>()?;
-        x.op(f, impact("zoom", "add_role_members"), role, json!({"role_id": role, "members": members}), None, || json!({}), || {
-            x.clients.zoom.add_role_members(role, &members)
-        })
-        .map(|_| Dynamic::UNIT)
-    });
-    let x = s.clone();
-    reg!(m, "zoom", "add_device", ["d: map", "map"], move |d: Dynamic| {
-        let f = "zoom::add_device";
-        let dm = args::map(f, "d", &d)?;
-        only_fields(f, &dm, &["display_name", "mac_address", "type", "model"])?;
-        let dev: Device = from_json(to_json(&d), f)?;
-        let params = serde_json::to_value(&dev).unwrap_or(Value::Null);
-        let ph = params.clone();
-        x.op(f, impact("zoom", "add_device"), &dev.mac_address.clone(), params, None, move || ph, || x.clients.zoom.add_device(&dev))
-    });
-    let x = s.clone();
-    reg!(m, "zoom", "assign_device", ["device_id: string", "extension_ids: array", "()"], move |device: &str, exts: Array| {
-        let f = "zoom::assign_device";
-        let exts: Vec<String> = exts.iter().map(|e| args::string(f, "extension_ids", e)).collect::<R<_>>()?;
-        x.op(f, impact("zoom", "assign_device"), device, json!({"device_id": device, "extension_ids": exts}), None, || json!({}), || {
-            x.clients.zoom.assign_device(device, &exts)
-        })
-        .map(|_| Dynamic::UNIT)
-    });
-    let x = s.clone();
-    reg!(m, "zoom", "add_internal_numbers", ["account: string", "rows: array", "array"], move |acct: &str, rows: Array| {
-        let f = "zoom::add_internal_numbers";
-        let rows: Vec<InternalNumber> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let mut v = to_json(r);
-                let n = v.get("number").and_then(Value::as_str).map(str::to_string).unwrap_or_default();
-                let n = E164::parse(&n).map_err(|e| bad(f, format!("row {}: number: {e}", i + 1)))?;
-                v["number"] = json!(n.to_string());
-                from_json(v, &format!("{f} row {}", i + 1))
-            })
-            .collect::<R<_>>()?;
-        let target = format!("{} internal number(s) on {acct}", rows.len());
-        let params = json!({"account": acct, "internal_numbers": rows});
-        let ph = params["internal_numbers"].clone();
-        x.op(f, impact("zoom", "add_internal_numbers"), &target, params, None, move || json!({"internal_numbers": ph}), || {
-            x.clients.zoom.add_internal_numbers(acct, &rows)
-        })
-    });
-    let x = s.clone();
-    reg!(m, "zoom", "update_phone_user", ["user: string", "partial: map", "()"], move |user: Dynamic, partial: Dynamic| {
-        let f = "zoom::update_phone_user";
-        let user = args::string(f, "user", &user)?;
-        let pm = args::map(f, "partial", &partial)?;
-        only_fields(f, &pm, &["extension_number", "site_id", "department", "cost_center"])?;
-        let patch: PhoneUserPatch = from_json(to_json(&partial), f)?;
-        let params = json!({"user": user, "changes": patch});
-        x.op(f, impact("zoom", "update_phone_user"), &user, params, None, || json!({}), || x.clients.zoom.update_phone_user(&user, &patch))
+    reg!(
+        m,
+        "zoom",
+        "unassign_number",
+        ["user: string", "number: string", "()"],
+        move |user: Dynamic, number: Dynamic| {
+            let f = "zoom::unassign_number";
+            let user = args::string(f, "user", &user)?;
+            let number = args::string(f, "number", &number)?;
+            let number = E164::parse(&number)
+                .map(|n| n.to_string())
+                .unwrap_or(number);
+            x.write(
+                Change {
+                    op: f,
+                    impact: impact("zoom", "unassign_number"),
+                    target: &format!("{number} from {user}"),
+                    params: json!({"user": user, "number": number}),
+                    undo: None,
+                },
+                || json!({}),
+                || {
+                    x.clients.zoom.unassign_number(&user, &number)?;
+                    if let Some(idx) = &x.numbers {
+                        idx.unassigned(&number);
+                    }
+                    Ok(())
+                },
+            )
             .map(|_| Dynamic::UNIT)
-    });
+        }
+    );
     let x = s.clone();
-    reg!(m, "zoom", "call_history", ["q: map", "array"], move |q: Map| {
-        let f = "zoom::call_history";
-        only_fields(f, &q, &["from", "to"])?;
-        let (from, to) = match (field(&q, "from"), field(&q, "to")) {
-            (Some(a), Some(b)) => (a, b),
-            _ => return Err(bad(f, "from and to are required (dates like 2026-11-01)")),
-        };
-        x.op(f, Impact::Read, "", Value::Null, None, || Value::Null, || x.clients.zoom.call_history(&from, &to))
-    });
+    reg!(
+        m,
+        "zoom",
+        "enable_phone",
+        ["user: string", "opts: map", "map"],
+        move |user: Dynamic, opts: Map| {
+            let f = "zoom::enable_phone";
+            let user = args::string(f, "user", &user)?;
+            only_fields(f, &opts, &["site", "site_id", "extension"])?;
+            let site = field(&opts, "site").or_else(|| field(&opts, "site_id"));
+            let ext = opts
+                .get("extension")
+                .map(|v| args::int(f, "extension", v))
+                .transpose()?;
+            // Operators name sites; Zoom wants ids.
+            let site_id = match site {
+                Some(s) => Some(resolve_site(&x, f, &s)?),
+                None => None,
+            };
+            let params = json!({"user": user, "site_id": site_id, "extension": ext});
+            let ph = params.clone();
+            x.write(
+                Change {
+                    op: f,
+                    impact: impact("zoom", "enable_phone"),
+                    target: &user,
+                    params,
+                    undo: None,
+                },
+                move || ph,
+                || x.clients.zoom.enable_phone(&user, site_id.as_deref(), ext),
+            )
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "zoom",
+        "assign_calling_plan",
+        ["user: string", "plan_type: int", "()"],
+        move |user: Dynamic, plan: i64| {
+            let f = "zoom::assign_calling_plan";
+            let user = args::string(f, "user", &user)?;
+            x.write(
+                Change {
+                    op: f,
+                    impact: impact("zoom", "assign_calling_plan"),
+                    target: &format!("plan {plan} → {user}"),
+                    params: json!({"user": user, "plan_type": plan}),
+                    undo: None,
+                },
+                || json!({}),
+                || x.clients.zoom.assign_calling_plan(&user, plan),
+            )
+            .map(|_| Dynamic::UNIT)
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "zoom",
+        "remove_calling_plan",
+        ["user: string", "plan_type: int", "()"],
+        move |user: Dynamic, plan: i64| {
+            let f = "zoom::remove_calling_plan";
+            let user = args::string(f, "user", &user)?;
+            tracing::warn!("removing calling plan {plan} from {user} also removes the user's direct number in Zoom");
+            eprintln!("warning: removing calling plan {plan} from {user} also removes the user's direct number in Zoom");
+            x.write(
+                Change {
+                    op: f,
+                    impact: impact("zoom", "remove_calling_plan"),
+                    target: &format!("plan {plan} from {user}"),
+                    params: json!({"user": user, "plan_type": plan}),
+                    undo: None,
+                },
+                || json!({}),
+                || x.clients.zoom.remove_calling_plan(&user, plan),
+            )
+            .map(|_| Dynamic::UNIT)
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "zoom",
+        "add_role_members",
+        ["role_id: string", "users: array", "()"],
+        move |role: &str, users: Array| {
+            let f = "zoom::add_role_members";
+            let members = users
+                .iter()
+                .map(|u| {
+                    let v = args::string(f, "users", u)?;
+                    Ok(if v.contains('@') {
+                        IdOrEmail {
+                            id: None,
+                            email: Some(v),
+                        }
+                    } else {
+                        IdOrEmail {
+                            id: Some(v),
+                            email: None,
+                        }
+                    })
+                })
+                .collect::<R<Vec<_>>>()?;
+            x.write(
+                Change {
+                    op: f,
+                    impact: impact("zoom", "add_role_members"),
+                    target: role,
+                    params: json!({"role_id": role, "members": members}),
+                    undo: None,
+                },
+                || json!({}),
+                || x.clients.zoom.add_role_members(role, &members),
+            )
+            .map(|_| Dynamic::UNIT)
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "zoom",
+        "add_device",
+        ["d: map", "map"],
+        move |d: Dynamic| {
+            let f = "zoom::add_device";
+            let dm = args::map(f, "d", &d)?;
+            only_fields(f, &dm, &["display_name", "mac_address", "type", "model"])?;
+            let dev: Device = from_json(to_json(&d), f)?;
+            let params = serde_json::to_value(&dev).unwrap_or(Value::Null);
+            let ph = params.clone();
+            x.write(
+                Change {
+                    op: f,
+                    impact: impact("zoom", "add_device"),
+                    target: &dev.mac_address.clone(),
+                    params,
+                    undo: None,
+                },
+                move || ph,
+                || x.clients.zoom.add_device(&dev),
+            )
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "zoom",
+        "assign_device",
+        ["device_id: string", "extension_ids: array", "()"],
+        move |device: &str, exts: Array| {
+            let f = "zoom::assign_device";
+            let exts: Vec<String> = exts
+                .iter()
+                .map(|e| args::string(f, "extension_ids", e))
+                .collect::<R<_>>()?;
+            x.write(
+                Change {
+                    op: f,
+                    impact: impact("zoom", "assign_device"),
+                    target: device,
+                    params: json!({"device_id": device, "extension_ids": exts}),
+                    undo: None,
+                },
+                || json!({}),
+                || x.clients.zoom.assign_device(device, &exts),
+            )
+            .map(|_| Dynamic::UNIT)
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "zoom",
+        "add_internal_numbers",
+        ["account: string", "rows: array", "array"],
+        move |acct: &str, rows: Array| {
+            let f = "zoom::add_internal_numbers";
+            let rows: Vec<InternalNumber> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let mut v = to_json(r);
+                    let n = v
+                        .get("number")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .unwrap_or_default();
+                    let n = E164::parse(&n)
+                        .map_err(|e| bad(f, format!("row {}: number: {e}", i + 1)))?;
+                    v["number"] = json!(n.to_string());
+                    from_json(v, &format!("{f} row {}", i + 1))
+                })
+                .collect::<R<_>>()?;
+            let target = format!("{} internal number(s) on {acct}", rows.len());
+            let params = json!({"account": acct, "internal_numbers": rows});
+            let ph = params["internal_numbers"].clone();
+            x.write(
+                Change {
+                    op: f,
+                    impact: impact("zoom", "add_internal_numbers"),
+                    target: &target,
+                    params,
+                    undo: None,
+                },
+                move || json!({"internal_numbers": ph}),
+                || x.clients.zoom.add_internal_numbers(acct, &rows),
+            )
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "zoom",
+        "update_phone_user",
+        ["user: string", "partial: map", "()"],
+        move |user: Dynamic, partial: Dynamic| {
+            let f = "zoom::update_phone_user";
+            let user = args::string(f, "user", &user)?;
+            let pm = args::map(f, "partial", &partial)?;
+            only_fields(
+                f,
+                &pm,
+                &["extension_number", "site_id", "department", "cost_center"],
+            )?;
+            let patch: PhoneUserPatch = from_json(to_json(&partial), f)?;
+            let params = json!({"user": user, "changes": patch});
+            x.write(
+                Change {
+                    op: f,
+                    impact: impact("zoom", "update_phone_user"),
+                    target: &user,
+                    params,
+                    undo: None,
+                },
+                || json!({}),
+                || x.clients.zoom.update_phone_user(&user, &patch),
+            )
+            .map(|_| Dynamic::UNIT)
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "zoom",
+        "call_history",
+        ["q: map", "array"],
+        move |q: Map| {
+            let f = "zoom::call_history";
+            only_fields(f, &q, &["from", "to"])?;
+            let (from, to) = match (field(&q, "from"), field(&q, "to")) {
+                (Some(a), Some(b)) => (a, b),
+                _ => return Err(bad(f, "from and to are required (dates like 2026-11-01)")),
+            };
+            x.read(|| x.clients.zoom.call_history(&from, &to))
+        }
+    );
     m
 }
 
 /// One number from Zoom: through the run's index when there is one, else a filtered list call.
-fn find_number(x: &Session, n: &E164) -> Result<Option<crate::api::zoom::wire::PhoneNumber>, ApiError> {
+fn find_number(
+    x: &Session,
+    n: &E164,
+) -> Result<Option<crate::api::zoom::wire::PhoneNumber>, ApiError> {
     match &x.numbers {
         Some(idx) => idx.find(&x.clients.zoom, n),
         None => {
-            let q = NumberQuery { kind: None, phone_number: Some(n.clone()), site_id: None };
-            Ok(x.clients.zoom.numbers(&q)?.into_iter().find(|p| p.number == n.as_str()))
+            let q = NumberQuery {
+                kind: None,
+                phone_number: Some(n.clone()),
+                site_id: None,
+            };
+            Ok(x.clients
+                .zoom
+                .numbers(&q)?
+                .into_iter()
+                .find(|p| p.number == n.as_str()))
         }
     }
 }
@@ -567,67 +974,117 @@ fn type_matches(kind: Option<NumberType>, p: &crate::api::zoom::wire::PhoneNumbe
 }
 
 fn resolve_site(x: &Session, f: &str, site: &str) -> R<String> {
-    let sites = x.clients.zoom.sites().map_err(|e| super::session::api_error(&e))?;
+    let sites = x
+        .clients
+        .zoom
+        .sites()
+        .map_err(|e| super::session::api_error(&e))?;
     sites
         .iter()
         .find(|s| s.id == site || s.name.eq_ignore_ascii_case(site))
         .map(|s| s.id.clone())
-        .ok_or_else(|| bad(f, format!("no Zoom Phone site '{site}' (sites: {})", sites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "))))
+        .ok_or_else(|| {
+            bad(
+                f,
+                format!(
+                    "no Zoom Phone site '{site}' (sites: {})",
+                    sites
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
 }
 
 fn guard_mod(s: &Arc<Session>) -> Module {
     let mut m = Module::new();
     let x = s.clone();
-    reg!(m, "guard", "require_maintenance_window", ["why: string", "()"], move |why: &str| {
-        match x.guard.require_maintenance_window(why, jiff::Timestamp::now()) {
-            Ok(check) => {
-                tracing::info!("maintenance window: {check:?}");
-                Ok(())
+    reg!(
+        m,
+        "guard",
+        "require_maintenance_window",
+        ["why: string", "()"],
+        move |why: &str| {
+            match x
+                .guard
+                .require_maintenance_window(why, jiff::Timestamp::now())
+            {
+                Ok(check) => {
+                    tracing::info!("maintenance window: {check:?}");
+                    Ok(())
+                }
+                Err(r) => Err(stop(Stop::Refused(r))),
             }
-            Err(r) => Err(stop(Stop::Refused(r))),
         }
-    });
+    );
     let x = s.clone();
-    reg!(m, "guard", "confirm", ["text: string", "()"], move |text: &str| {
-        x.guard.confirm(text).map_err(|r| stop(Stop::Refused(r)))
-    });
+    reg!(
+        m,
+        "guard",
+        "confirm",
+        ["text: string", "()"],
+        move |text: &str| { x.guard.confirm(text).map_err(|r| stop(Stop::Refused(r))) }
+    );
     let x = s.clone();
-    reg!(m, "guard", "is_dry_run", ["bool"], move || x.guard.policy().dry_run);
+    reg!(m, "guard", "is_dry_run", ["bool"], move || x
+        .guard
+        .policy()
+        .dry_run);
     let x = s.clone();
-    reg!(m, "guard", "plan", ["array"], move || to_dynamic(&x.guard.plan()));
+    reg!(m, "guard", "plan", ["array"], move || to_dynamic(
+        &x.guard.plan()
+    ));
     m
 }
 
 fn csv_mod(s: &Arc<Session>) -> Module {
     let mut m = Module::new();
     let x = s.clone();
-    reg!(m, "csv", "read", ["path: string", "array"], move |path: &str| {
-        let f = "csv::read";
-        if !x.file_granted(Path::new(path)) {
-            return Err(bad(f, format!("'{path}' was not named by the operator; pass it as a parameter (e.g. file={path})")));
-        }
-        let mut rd = csv::Reader::from_path(path).map_err(|e| bad(f, format!("{path}: {e}")))?;
-        let headers = rd.headers().map_err(|e| bad(f, format!("{path}: {e}")))?.clone();
-        let mut out = Array::new();
-        for (i, rec) in rd.records().enumerate() {
-            let rec = rec.map_err(|e| bad(f, format!("{path} line {}: {e}", i + 2)))?;
-            let mut row = Map::new();
-            for (h, v) in headers.iter().zip(rec.iter()) {
-                row.insert(h.into(), v.to_string().into());
+    reg!(
+        m,
+        "csv",
+        "read",
+        ["path: string", "array"],
+        move |path: &str| {
+            let f = "csv::read";
+            if !x.file_granted(Path::new(path)) {
+                return Err(bad(f, format!("'{path}' was not named by the operator; pass it as a parameter (e.g. file={path})")));
             }
-            out.push(row.into());
+            let mut rd =
+                csv::Reader::from_path(path).map_err(|e| bad(f, format!("{path}: {e}")))?;
+            let headers = rd
+                .headers()
+                .map_err(|e| bad(f, format!("{path}: {e}")))?
+                .clone();
+            let mut out = Array::new();
+            for (i, rec) in rd.records().enumerate() {
+                let rec = rec.map_err(|e| bad(f, format!("{path} line {}: {e}", i + 2)))?;
+                let mut row = Map::new();
+                for (h, v) in headers.iter().zip(rec.iter()) {
+                    row.insert(h.into(), v.to_string().into());
+                }
+                out.push(row.into());
+            }
+            Ok(out)
         }
-        Ok(out)
-    });
+    );
     let x = s.clone();
-    reg!(m, "csv", "write", ["path: string", "rows: array", "int"], move |path: &str, rows: Array| {
-        let f = "csv::write";
-        if !x.file_granted(Path::new(path)) {
-            return Err(bad(f, format!("'{path}' was not named by the operator; pass it as a parameter (e.g. out={path})")));
+    reg!(
+        m,
+        "csv",
+        "write",
+        ["path: string", "rows: array", "int"],
+        move |path: &str, rows: Array| {
+            let f = "csv::write";
+            if !x.file_granted(Path::new(path)) {
+                return Err(bad(f, format!("'{path}' was not named by the operator; pass it as a parameter (e.g. out={path})")));
+            }
+            write_csv(path, &rows).map_err(|e| bad(f, format!("{path}: {e}")))?;
+            Ok(rows.len() as i64)
         }
-        write_csv(path, &rows).map_err(|e| bad(f, format!("{path}: {e}")))?;
-        Ok(rows.len() as i64)
-    });
+    );
     m
 }
 
@@ -675,12 +1132,24 @@ fn log_mod() -> Module {
 
 fn e164_mod() -> Module {
     let mut m = Module::new();
-    reg!(m, "e164", "parse", ["s: string", "string"], |s: &str| -> R<String> {
-        E164::parse(s).map(|n| n.to_string()).map_err(|e| bad("e164::parse", e))
+    reg!(m, "e164", "parse", ["s: string", "string"], |s: &str| -> R<
+        String,
+    > {
+        E164::parse(s)
+            .map(|n| n.to_string())
+            .map_err(|e| bad("e164::parse", e))
     });
-    reg!(m, "e164", "digits", ["s: string", "string"], |s: &str| -> R<String> {
-        E164::parse(s).map(|n| n.digits().to_string()).map_err(|e| bad("e164::digits", e))
-    });
+    reg!(
+        m,
+        "e164",
+        "digits",
+        ["s: string", "string"],
+        |s: &str| -> R<String> {
+            E164::parse(s)
+                .map(|n| n.digits().to_string())
+                .map_err(|e| bad("e164::digits", e))
+        }
+    );
     m
 }
 
@@ -692,19 +1161,28 @@ fn local(service: Service, op: &str, msg: &str) -> ApiError {
 fn time_mod(s: Option<&Arc<Session>>) -> Module {
     let mut m = Module::new();
     let x = s.cloned();
-    reg!(m, "time", "sleep_ms", ["ms: int", "()"], move |ms: i64| -> R<()> {
-        let ms = ms.clamp(0, 10_000) as u64;
-        let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
-        // Sleep in slices so Ctrl-C stops a wait promptly.
-        while std::time::Instant::now() < until {
-            if let Some(x) = &x {
-                x.check_cancel()?;
+    reg!(
+        m,
+        "time",
+        "sleep_ms",
+        ["ms: int", "()"],
+        move |ms: i64| -> R<()> {
+            let ms = ms.clamp(0, 10_000) as u64;
+            let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+            // Sleep in slices so Ctrl-C stops a wait promptly.
+            while std::time::Instant::now() < until {
+                if let Some(x) = &x {
+                    x.check_cancel()?;
+                }
+                std::thread::sleep(
+                    (until - std::time::Instant::now()).min(std::time::Duration::from_millis(50)),
+                );
             }
-            std::thread::sleep((until - std::time::Instant::now()).min(std::time::Duration::from_millis(50)));
+            Ok(())
         }
-        Ok(())
-    });
-    reg!(m, "time", "now", ["string"], || jiff::Timestamp::now().to_string());
+    );
+    reg!(m, "time", "now", ["string"], || jiff::Timestamp::now()
+        .to_string());
     m
 }
 
@@ -713,20 +1191,32 @@ fn profile_mod(s: &Arc<Session>) -> Module {
     let x = s.clone();
     reg!(m, "profile", "name", ["string"], move || x.profile.clone());
     let x = s.clone();
-    reg!(m, "profile", "default_org", ["string|()"], move || match &x.default_org {
-        Some(o) => Dynamic::from(o.clone()),
-        None => Dynamic::UNIT,
-    });
+    reg!(
+        m,
+        "profile",
+        "default_org",
+        ["string|()"],
+        move || match &x.default_org {
+            Some(o) => Dynamic::from(o.clone()),
+            None => Dynamic::UNIT,
+        }
+    );
     let x = s.clone();
-    reg!(m, "profile", "naming", ["number: string", "map"], move |n: Dynamic| -> R<Map> {
-        let n = args::e164("profile::naming", "number", &n)?;
-        let (first, last, email) = (x.naming)(&n);
-        let mut out = Map::new();
-        out.insert("first_name".into(), first.into());
-        out.insert("last_name".into(), last.into());
-        out.insert("email".into(), email.into());
-        Ok(out)
-    });
+    reg!(
+        m,
+        "profile",
+        "naming",
+        ["number: string", "map"],
+        move |n: Dynamic| -> R<Map> {
+            let n = args::e164("profile::naming", "number", &n)?;
+            let (first, last, email) = (x.naming)(&n);
+            let mut out = Map::new();
+            out.insert("first_name".into(), first.into());
+            out.insert("last_name".into(), last.into());
+            out.insert("email".into(), email.into());
+            Ok(out)
+        }
+    );
     let x = s.clone();
     reg!(m, "profile", "is_sandbox", ["bool"], move || x.sandbox);
     m

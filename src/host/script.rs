@@ -34,8 +34,12 @@ pub enum LoadError {
 
 impl Script {
     pub fn load(name: &str, override_dir: Option<&Path>) -> Result<(Source, Header), LoadError> {
-        let src = bundle::procedure(name, override_dir).ok_or_else(|| LoadError::NotFound(name.to_string()))?;
-        let header = Header::parse(&src.text).map_err(|why| LoadError::Header { name: name.to_string(), why })?;
+        let src = bundle::procedure(name, override_dir)
+            .ok_or_else(|| LoadError::NotFound(name.to_string()))?;
+        let header = Header::parse(&src.text).map_err(|why| LoadError::Header {
+            name: name.to_string(),
+            why,
+        })?;
         Ok((src, header))
     }
 
@@ -52,11 +56,21 @@ impl Script {
             .map_err(|e| LoadError::Compile(format!("{}: {e}", display_name(&src))))?;
         ast.set_source(display_name(&src));
         let digest = hex(&Sha256::digest(src.text.as_bytes()));
-        Ok(Script { name: src.name, header, ast, digest, origin: src.origin })
+        Ok(Script {
+            name: src.name,
+            header,
+            ast,
+            digest,
+            origin: src.origin,
+        })
     }
 
     /// Run with bound parameters as constants. `extra` adds constants (bulk passes the row).
-    pub fn run(&self, engine: &Engine, params: &BTreeMap<String, ParamValue>) -> Result<Dynamic, Box<EvalAltResult>> {
+    pub fn run(
+        &self,
+        engine: &Engine,
+        params: &BTreeMap<String, ParamValue>,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
         let mut scope = Scope::new();
         for (k, v) in params {
             let d: Dynamic = match v {
@@ -102,13 +116,20 @@ pub enum Failure {
 pub fn explain(err: &EvalAltResult) -> Failure {
     if let Some(s) = as_stop(err) {
         return match s {
-            Stop::Refused(r) => Failure::Refused { reason: r.reason, how: r.how_to_proceed },
+            Stop::Refused(r) => Failure::Refused {
+                reason: r.reason,
+                how: r.how_to_proceed,
+            },
             Stop::Interrupted => Failure::Interrupted,
         };
     }
     let root = innermost(err);
     let pos = root.position();
-    let at = if pos.is_none() { String::new() } else { format!(" (at {})", where_(err)) };
+    let at = if pos.is_none() {
+        String::new()
+    } else {
+        format!(" (at {})", where_(err))
+    };
     let msg = match root {
         EvalAltResult::ErrorRuntime(v, _) => match v.read_lock::<Map>() {
             Some(m) if m.contains_key("text") => m.get("text").map(|t| t.to_string()).unwrap_or_default(),
@@ -132,7 +153,8 @@ pub fn explain(err: &EvalAltResult) -> Failure {
 fn innermost(mut e: &EvalAltResult) -> &EvalAltResult {
     loop {
         match e {
-            EvalAltResult::ErrorInFunctionCall(_, _, inner, _) | EvalAltResult::ErrorInModule(_, inner, _) => e = inner,
+            EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+            | EvalAltResult::ErrorInModule(_, inner, _) => e = inner,
             _ => return e,
         }
     }

@@ -40,6 +40,8 @@ pub struct Session {
     pub naming: Naming,
     /// Zoom's numbers, read once per bulk run (see `index`); `None` outside bulk runs.
     pub numbers: Option<super::index::NumberIndex>,
+    /// Keep script `print` off stderr (bulk runs: thousands of rows would bury the progress).
+    pub quiet: bool,
 }
 
 /// Renders the account naming convention for a number.
@@ -54,6 +56,19 @@ pub fn guide_naming() -> Naming {
     })
 }
 
+/// What a change is, for the guard and the journal.
+pub struct Change<'a> {
+    /// `zoom::assign_number`
+    pub op: &'a str,
+    pub impact: Impact,
+    /// What it changes, named as the operator would (`+13126170100 → carol@jpmc.example`).
+    pub target: &'a str,
+    /// Its parameters (redacted before they are journaled or printed).
+    pub params: Value,
+    /// For irreversible changes: what cannot be undone.
+    pub undo: Option<&'a str>,
+}
+
 /// Why a script stopped without an error of its own.
 #[derive(Debug, Clone)]
 pub enum Stop {
@@ -62,7 +77,15 @@ pub enum Stop {
 }
 
 impl Session {
-    pub fn new(clients: Clients, guard: Arc<Guard>, journal: Option<Arc<Journal>>, profile: &str, sandbox: bool) -> Session {
+    pub fn new(
+        clients: Clients,
+        guard: Arc<Guard>,
+        journal: Option<Arc<Journal>>,
+        profile: &str,
+        sandbox: bool,
+    ) -> Session {
+        let cancel = Arc::new(AtomicBool::new(false));
+        clients.transport.set_cancel(cancel.clone());
         Session {
             clients,
             guard,
@@ -70,13 +93,14 @@ impl Session {
             run: Mutex::new(None),
             profile: profile.to_string(),
             sandbox,
-            cancel: Arc::new(AtomicBool::new(false)),
+            cancel,
             seq: AtomicU64::new(0),
             files: Mutex::new(HashSet::new()),
             override_dir: None,
             default_org: None,
             naming: guide_naming(),
             numbers: None,
+            quiet: false,
         }
     }
 
@@ -91,11 +115,17 @@ impl Session {
     /// Let `csv::` read or write this path (the operator named it).
     pub fn grant_file(&self, p: &Path) {
         let p = absolute(p);
-        self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(p);
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(p);
     }
 
     pub fn file_granted(&self, p: &Path) -> bool {
-        self.files.lock().unwrap_or_else(|e| e.into_inner()).contains(&absolute(p))
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&absolute(p))
     }
 
     /// Stop at the next operation if Ctrl-C was pressed.
@@ -106,25 +136,36 @@ impl Session {
         Ok(())
     }
 
-    /// Run one service operation with the guardrails around it and journal it if it changes state.
-    ///
-    /// `placeholder` is what a dry-run returns instead of the service's answer.
-    pub fn op<T: Serialize>(
+    /// A read: always runs; a failure becomes the script's catchable error map.
+    pub fn read<T: Serialize>(
         &self,
-        op: &str,
-        impact: Impact,
-        target: &str,
-        params: Value,
-        undo_note: Option<&str>,
-        placeholder: impl FnOnce() -> Value,
         f: impl FnOnce() -> Result<T, ApiError>,
     ) -> Result<Dynamic, Box<EvalAltResult>> {
         self.check_cancel()?;
+        match f() {
+            Ok(v) => to_dynamic(&v),
+            Err(e) => Err(api_error(&e)),
+        }
+    }
+
+    /// A change: the guard decides (send, hold in the dry-run plan, or refuse), and the outcome
+    /// is journaled. `placeholder` is what a dry-run returns instead of the service's answer.
+    pub fn write<T: Serialize>(
+        &self,
+        change: Change<'_>,
+        placeholder: impl FnOnce() -> Value,
+        f: impl FnOnce() -> Result<T, ApiError>,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
+        let Change {
+            op,
+            impact,
+            target,
+            params,
+            undo: undo_note,
+        } = change;
+        self.check_cancel()?;
         if impact == Impact::Read {
-            return match f() {
-                Ok(v) => to_dynamic(&v),
-                Err(e) => Err(api_error(&e)),
-            };
+            return self.read(f);
         }
         let params = guard::redact(&params);
         let call = Call {
@@ -135,24 +176,25 @@ impl Session {
             undo_note: undo_note.map(str::to_string),
         };
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
-        let record = |outcome: WriteOutcome, status: Option<u16>, ms: u64, error: Option<String>| {
-            if let (Some(j), Some(run)) = (&self.journal, self.run_id()) {
-                let w = WriteRecord {
-                    seq,
-                    op: op.to_string(),
-                    impact,
-                    target: target.to_string(),
-                    params: params.clone(),
-                    outcome,
-                    http_status: status,
-                    duration_ms: ms,
-                    error,
-                };
-                if let Err(e) = j.record_write(run, &w) {
-                    tracing::error!("journal write failed: {e}");
+        let record =
+            |outcome: WriteOutcome, status: Option<u16>, ms: u64, error: Option<String>| {
+                if let (Some(j), Some(run)) = (&self.journal, self.run_id()) {
+                    let w = WriteRecord {
+                        seq,
+                        op: op.to_string(),
+                        impact,
+                        target: target.to_string(),
+                        params: params.clone(),
+                        outcome,
+                        http_status: status,
+                        duration_ms: ms,
+                        error,
+                    };
+                    if let Err(e) = j.record_write(run, &w) {
+                        tracing::error!("journal write failed: {e}");
+                    }
                 }
-            }
-        };
+            };
         match self.guard.before(&call) {
             Err(refused) => {
                 record(WriteOutcome::Refused, None, 0, Some(refused.reason.clone()));
@@ -187,7 +229,11 @@ impl Session {
 }
 
 fn absolute(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf()))
+    std::fs::canonicalize(p).unwrap_or_else(|_| {
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    })
 }
 
 /// An API failure as the catchable map scripts see:
@@ -197,8 +243,16 @@ pub fn api_error(e: &ApiError) -> Box<EvalAltResult> {
     m.insert("service".into(), e.service.as_str().into());
     m.insert("op".into(), e.op.clone().into());
     m.insert("target".into(), e.target.clone().into());
-    m.insert("status".into(), e.status.map(|s| Dynamic::from(s as i64)).unwrap_or(Dynamic::UNIT));
-    m.insert("code".into(), e.code.map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+    m.insert(
+        "status".into(),
+        e.status
+            .map(|s| Dynamic::from(s as i64))
+            .unwrap_or(Dynamic::UNIT),
+    );
+    m.insert(
+        "code".into(),
+        e.code.map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+    );
     m.insert("message".into(), e.message.clone().into());
     m.insert("retryable".into(), e.retryable.into());
     m.insert("next".into(), e.next_step().into());
@@ -240,7 +294,8 @@ pub fn as_stop(err: &EvalAltResult) -> Option<Stop> {
                     _ => Stop::Interrupted,
                 });
             }
-            EvalAltResult::ErrorInFunctionCall(_, _, inner, _) | EvalAltResult::ErrorInModule(_, inner, _) => e = inner,
+            EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+            | EvalAltResult::ErrorInModule(_, inner, _) => e = inner,
             _ => return None,
         }
     }

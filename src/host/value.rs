@@ -17,7 +17,10 @@ pub fn to_json(d: &Dynamic) -> Value {
 }
 
 /// Read a JSON value into a wire struct, with a script error naming the function on failure.
-pub fn from_json<T: serde::de::DeserializeOwned>(v: Value, func: &str) -> Result<T, Box<EvalAltResult>> {
+pub fn from_json<T: serde::de::DeserializeOwned>(
+    v: Value,
+    func: &str,
+) -> Result<T, Box<EvalAltResult>> {
     serde_json::from_value(v).map_err(|e| {
         Box::new(EvalAltResult::ErrorRuntime(
             format!("{func}: {e}").into(),
@@ -38,7 +41,11 @@ pub fn render(v: &Value) -> String {
             let (lists, rest): (Vec<_>, Vec<_>) = m
                 .iter()
                 .partition(|(_, x)| matches!(x, Value::Array(a) if !a.is_empty() && a.iter().all(Value::is_object)));
-            let mut out = fields(&Value::Object(rest.into_iter().map(|(k, x)| (k.clone(), x.clone())).collect()));
+            let mut out = fields(&Value::Object(
+                rest.into_iter()
+                    .map(|(k, x)| (k.clone(), x.clone()))
+                    .collect(),
+            ));
             for (k, x) in lists {
                 if let Value::Array(items) = x {
                     out += &format!("\n{k}:\n{}", table(items));
@@ -64,14 +71,18 @@ fn flat(obj: &Value) -> Vec<(String, String)> {
     if let Value::Object(m) = obj {
         for (k, v) in m {
             match v {
-                Value::Object(inner) if !inner.is_empty() && inner.values().all(|x| !x.is_object() && !x.is_array()) => {
+                Value::Object(inner)
+                    if !inner.is_empty()
+                        && inner.values().all(|x| !x.is_object() && !x.is_array()) =>
+                {
                     for (ik, iv) in inner {
                         out.push((format!("{k}.{ik}"), scalar(iv)));
                     }
                 }
-                Value::Array(a) if a.iter().all(|x| !x.is_object() && !x.is_array()) => {
-                    out.push((k.clone(), a.iter().map(scalar).collect::<Vec<_>>().join(", ")))
-                }
+                Value::Array(a) if a.iter().all(|x| !x.is_object() && !x.is_array()) => out.push((
+                    k.clone(),
+                    a.iter().map(scalar).collect::<Vec<_>>().join(", "),
+                )),
                 Value::Object(_) | Value::Array(_) => out.push((k.clone(), v.to_string())),
                 _ => out.push((k.clone(), scalar(v))),
             }
@@ -115,7 +126,12 @@ pub fn table(items: &[Value]) -> String {
     for r in rows {
         t.add_row(
             cols.iter()
-                .map(|c| r.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone()).unwrap_or_default())
+                .map(|c| {
+                    r.iter()
+                        .find(|(k, _)| k == c)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                })
                 .collect::<Vec<_>>(),
         );
     }

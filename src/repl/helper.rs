@@ -56,7 +56,8 @@ impl Names {
         for (name, _, value) in scope.iter_raw() {
             // A later `let` of the same name shadows the earlier one.
             self.vars.retain(|(n, _)| n != name);
-            self.vars.push((name.to_string(), Fields::of(value, FIELD_DEPTH)));
+            self.vars
+                .push((name.to_string(), Fields::of(value, FIELD_DEPTH)));
         }
         self.fns = ast
             .iter_functions()
@@ -113,7 +114,12 @@ impl ReplHelper {
             let Some(fields) = names.fields(path) else {
                 return (pos, Vec::new());
             };
-            let found = fields.0.keys().filter(|k| k.starts_with(prefix)).map(|k| pair(k, k)).collect();
+            let found = fields
+                .0
+                .keys()
+                .filter(|k| k.starts_with(prefix))
+                .map(|k| pair(k, k))
+                .collect();
             return (pos - prefix.len(), found);
         }
         if let Some((module, prefix)) = tok.rsplit_once("::") {
@@ -163,7 +169,10 @@ impl ReplHelper {
         }
         if let Some(&(_, at)) = sc.open.iter().rev().find(|(c, _)| *c == '(') {
             let name = &line[token_start(&line[..at])..at];
-            return self.signature(name).map(|s| ReplHint { display: format!("  {s}"), completion: None });
+            return self.signature(name).map(|s| ReplHint {
+                display: format!("  {s}"),
+                completion: None,
+            });
         }
         // A unique function name being typed: show the rest; → accepts it.
         let tok = &line[token_start(line)..];
@@ -171,11 +180,16 @@ impl ReplHelper {
             if prefix.is_empty() {
                 return None;
             }
-            let mut it = CATALOG.iter().filter(|d| d.module == module && d.name.starts_with(prefix));
+            let mut it = CATALOG
+                .iter()
+                .filter(|d| d.module == module && d.name.starts_with(prefix));
             if let (Some(d), None) = (it.next(), it.next()) {
                 let rest = &d.name[prefix.len()..];
                 if !rest.is_empty() {
-                    return Some(ReplHint { display: rest.to_string(), completion: Some(rest.to_string()) });
+                    return Some(ReplHint {
+                        display: rest.to_string(),
+                        completion: Some(rest.to_string()),
+                    });
                 }
             }
         }
@@ -185,7 +199,9 @@ impl ReplHelper {
     /// `(user: string, …) -> array` for a catalog function, `(a, b)` for a script one.
     pub fn signature(&self, name: &str) -> Option<String> {
         if let Some((m, n)) = name.split_once("::") {
-            let d = catalog::find(name).into_iter().find(|d| d.module == m && d.name == n)?;
+            let d = catalog::find(name)
+                .into_iter()
+                .find(|d| d.module == m && d.name == n)?;
             return Some(d.signature[d.qualified().len()..].to_string());
         }
         self.names().fns.get(name).cloned()
@@ -204,12 +220,15 @@ pub fn modules() -> Vec<&'static str> {
 }
 
 const KEYWORDS: &[&str] = &[
-    "let", "const", "fn", "if", "else", "for", "in", "while", "loop", "break", "continue", "return", "throw", "try",
-    "catch", "true", "false", "print", "type_of",
+    "let", "const", "fn", "if", "else", "for", "in", "while", "loop", "break", "continue",
+    "return", "throw", "try", "catch", "true", "false", "print", "type_of",
 ];
 
 fn pair(display: &str, replacement: &str) -> Pair {
-    Pair { display: display.to_string(), replacement: replacement.to_string() }
+    Pair {
+        display: display.to_string(),
+        replacement: replacement.to_string(),
+    }
 }
 
 fn meta_candidates(rest: &str) -> (usize, Vec<Pair>) {
@@ -232,11 +251,21 @@ fn meta_candidates(rest: &str) -> (usize, Vec<Pair>) {
                     .map(str::to_string)
                     .chain(CATALOG.iter().map(|d| d.qualified()))
                     .collect(),
-                "run" if first_arg => crate::host::bundle::procedure_names().into_iter().map(str::to_string).collect(),
+                "run" if first_arg => crate::host::bundle::procedure_names()
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
                 "write" | "json" if first_arg => vec!["on".into(), "off".into()],
                 _ => Vec::new(),
             };
-            (start, words.iter().filter(|w| w.starts_with(word)).map(|w| pair(w, w)).collect())
+            (
+                start,
+                words
+                    .iter()
+                    .filter(|w| w.starts_with(word))
+                    .map(|w| pair(w, w))
+                    .collect(),
+            )
         }
     }
 }
@@ -311,7 +340,11 @@ pub fn scan(src: &str) -> Scan {
             St::Block(depth) => {
                 if c == '*' && it.peek().map(|p| p.1) == Some('/') {
                     it.next();
-                    st = if depth == 1 { St::Code } else { St::Block(depth - 1) };
+                    st = if depth == 1 {
+                        St::Code
+                    } else {
+                        St::Block(depth - 1)
+                    };
                 } else if c == '/' && it.peek().map(|p| p.1) == Some('*') {
                     it.next();
                     st = St::Block(depth + 1);
@@ -319,7 +352,11 @@ pub fn scan(src: &str) -> Scan {
             }
         }
     }
-    Scan { open, in_string: matches!(st, St::Str(_)), in_comment: matches!(st, St::Block(_)) }
+    Scan {
+        open,
+        in_string: matches!(st, St::Str(_)),
+        in_comment: matches!(st, St::Block(_)),
+    }
 }
 
 /// A hint shown after the cursor; only name completions can be accepted (→).
@@ -339,7 +376,12 @@ impl Hint for ReplHint {
 
 impl Completer for ReplHelper {
     type Candidate = Pair;
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         Ok(self.candidates(line, pos))
     }
 }
@@ -405,7 +447,10 @@ mod tests {
         assert_eq!(replacements(&h, ":wr").1, vec!["write"]);
         assert_eq!(replacements(&h, ":write o").1, vec!["on", "off"]);
         assert!(replacements(&h, ":help zoom::assign_n").1 == vec!["zoom::assign_number"]);
-        assert!(replacements(&h, "\"zoom::as").1.is_empty(), "nothing inside a string");
+        assert!(
+            replacements(&h, "\"zoom::as").1.is_empty(),
+            "nothing inside a string"
+        );
     }
 
     #[test]
@@ -418,7 +463,10 @@ mod tests {
             .unwrap();
         engine.run_ast_with_scope(&mut scope, &ast).unwrap();
         h.names.lock().unwrap().refresh(&scope, &ast);
-        assert_eq!(replacements(&h, "acct.e"), (5, vec!["email".into(), "enable_zoom".into()]));
+        assert_eq!(
+            replacements(&h, "acct.e"),
+            (5, vec!["email".into(), "enable_zoom".into()])
+        );
         assert_eq!(replacements(&h, "x = acct.org.").1, vec!["id"]);
         assert_eq!(replacements(&h, "ac").1, vec!["acct"]);
         assert_eq!(replacements(&h, "twi").1, vec!["twice("]);
@@ -429,7 +477,10 @@ mod tests {
     fn hints_the_signature_inside_a_call() {
         let h = helper();
         let hint = h.hint_for("zoom::assign_number(").unwrap();
-        assert_eq!(hint.display(), "  (user: string, number: string|map|array) -> array");
+        assert_eq!(
+            hint.display(),
+            "  (user: string, number: string|map|array) -> array"
+        );
         assert!(hint.completion().is_none());
         let inner = h.hint_for("zoom::numbers(#{type: ").unwrap();
         assert!(inner.display().contains("(q: map) -> array"));

@@ -52,7 +52,9 @@ pub fn parse(line: &str) -> Meta {
         "procs" | "procedures" => Meta::Procs,
         "run" => match args.split_first() {
             Some((p, rest)) => Meta::Run(p.clone(), rest.to_vec()),
-            None => Meta::Bad(":run takes a procedure name and KEY=VALUE parameters (see `:procs`)".into()),
+            None => Meta::Bad(
+                ":run takes a procedure name and KEY=VALUE parameters (see `:procs`)".into(),
+            ),
         },
         "plan" => Meta::Plan,
         "write" => on_off("write").map(Meta::Write).unwrap_or_else(|e| e),
@@ -87,7 +89,9 @@ pub fn help_for(name: &str, script_fns: &[(String, String)]) -> String {
     match found.as_slice() {
         [] => match script_fns.iter().find(|(n, _)| n == name) {
             Some((n, params)) => format!("{n}{params}: a function defined in this session\n"),
-            None => format!("nothing called '{name}' (`:help` lists the modules; Tab completes names)\n"),
+            None => format!(
+                "nothing called '{name}' (`:help` lists the modules; Tab completes names)\n"
+            ),
         },
         [one] => catalog::render(one),
         many => {
@@ -125,10 +129,16 @@ mod tests {
     fn parses_commands_and_explains_bad_ones() {
         assert_eq!(parse(":write on"), Meta::Write(true));
         assert_eq!(parse("  :json off "), Meta::Json(false));
-        assert_eq!(parse(":help zoom::numbers"), Meta::Help(Some("zoom::numbers".into())));
+        assert_eq!(
+            parse(":help zoom::numbers"),
+            Meta::Help(Some("zoom::numbers".into()))
+        );
         assert_eq!(
             parse(":run onboard-new-user phone_number=+13126170100 user=a@b"),
-            Meta::Run("onboard-new-user".into(), vec!["phone_number=+13126170100".into(), "user=a@b".into()])
+            Meta::Run(
+                "onboard-new-user".into(),
+                vec!["phone_number=+13126170100".into(), "user=a@b".into()]
+            )
         );
         assert!(matches!(parse(":write maybe"), Meta::Bad(m) if m.contains("on or off")));
         assert!(matches!(parse(":frobnicate"), Meta::Bad(m) if m.contains(":help")));

@@ -69,7 +69,10 @@ enum Held {
 impl Repl {
     /// Read, evaluate, print until `:quit` or Ctrl-D.
     pub fn run(mut self) -> Result<(), ReplError> {
-        let engine = Arc::new(engine::build(Some(&self.session), engine::Limits::default()));
+        let engine = Arc::new(engine::build(
+            Some(&self.session),
+            engine::Limits::default(),
+        ));
         let names: SharedNames = Arc::default();
         let config = Config::builder()
             .max_history_size(1000)?
@@ -105,7 +108,10 @@ impl Repl {
             }
             if rl.add_history_entry(line.as_str()).unwrap_or(false) && history_ok {
                 if let Err(e) = rl.append_history(&self.history) {
-                    eprintln!("warning: history not saved to {}: {e}", self.history.display());
+                    eprintln!(
+                        "warning: history not saved to {}: {e}",
+                        self.history.display()
+                    );
                     history_ok = false;
                 }
             }
@@ -144,7 +150,14 @@ impl Repl {
     }
 
     /// Run a job on the worker and print what it gives back, unless Ctrl-C comes first.
-    fn execute(&mut self, job: Job, rl: &mut Ed, held: &mut Held, engine: &Arc<Engine>, names: &SharedNames) {
+    fn execute(
+        &mut self,
+        job: Job,
+        rl: &mut Ed,
+        held: &mut Held,
+        engine: &Arc<Engine>,
+        names: &SharedNames,
+    ) {
         let Some(state) = self.take_state(held, names, None) else {
             return;
         };
@@ -173,8 +186,9 @@ impl Repl {
                 Some(Msg::Interrupt) => {
                     *held = Held::Pending;
                     eprintln!(
-                        "interrupted: back to the prompt. A request already sent finishes in the background and \
-                         nothing after it runs; `:journal` lists the writes sent."
+                        "interrupted: back to the prompt. A request already sent cannot be cut: it finishes in the \
+                         background, the line stops at its next operation, and the next evaluation waits for it. \
+                         `:journal` lists the writes sent."
                     );
                     return;
                 }
@@ -185,25 +199,43 @@ impl Repl {
 
     /// The state, waiting for an interrupted call to return if need be. `None` if Ctrl-C (or
     /// `limit`) ends the wait first.
-    fn take_state(&mut self, held: &mut Held, names: &SharedNames, limit: Option<Duration>) -> Option<State> {
-        if let Held::Here(_) = held {
-            let Held::Here(s) = std::mem::replace(held, Held::Pending) else {
-                unreachable!()
-            };
+    fn take_state(
+        &mut self,
+        held: &mut Held,
+        names: &SharedNames,
+        limit: Option<Duration>,
+    ) -> Option<State> {
+        if let Held::Here(s) = std::mem::replace(held, Held::Pending) {
             return Some(s);
+        }
+        // A Ctrl-C pressed again before this line was typed is not about this wait.
+        while let Some(m) = self.link.try_recv() {
+            match m {
+                Msg::Done(done) => {
+                    self.link.idle();
+                    return Some(self.settle(done.state, names));
+                }
+                Msg::Ask { reply, .. } => {
+                    let _ = reply.send(false);
+                }
+                Msg::Interrupt => {}
+            }
         }
         let started = std::time::Instant::now();
         let mut told = false;
         loop {
             let msg = match limit {
                 Some(l) => self.link.recv_timeout(l.saturating_sub(started.elapsed())),
-                None => self.link.recv_timeout(Duration::from_millis(200)).or_else(|| {
-                    if !told {
-                        eprintln!("(waiting for the interrupted call to return…)");
-                        told = true;
-                    }
-                    self.link.recv()
-                }),
+                None => self
+                    .link
+                    .recv_timeout(Duration::from_millis(200))
+                    .or_else(|| {
+                        if !told {
+                            eprintln!("(waiting for the interrupted call to return; Ctrl-C stops waiting)");
+                            told = true;
+                        }
+                        self.link.recv()
+                    }),
             };
             match msg {
                 Some(Msg::Done(done)) => {
@@ -227,16 +259,31 @@ impl Repl {
     /// Take back the worker's state and refresh what completion knows.
     fn settle(&self, state: Option<State>, names: &SharedNames) -> State {
         let state = state.unwrap_or_default();
-        names.lock().unwrap_or_else(|e| e.into_inner()).refresh(&state.scope, &state.ast);
+        names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .refresh(&state.scope, &state.ast);
         state
     }
 
-    fn meta(&mut self, m: Meta, rl: &mut Ed, held: &mut Held, engine: &Arc<Engine>, names: &SharedNames) {
+    fn meta(
+        &mut self,
+        m: Meta,
+        rl: &mut Ed,
+        held: &mut Held,
+        engine: &Arc<Engine>,
+        names: &SharedNames,
+    ) {
         match m {
             Meta::Help(None) => print!("{}", meta::help_list()),
             Meta::Help(Some(name)) => {
-                let fns: Vec<(String, String)> =
-                    names.lock().unwrap_or_else(|e| e.into_inner()).fns.clone().into_iter().collect();
+                let fns: Vec<(String, String)> = names
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .fns
+                    .clone()
+                    .into_iter()
+                    .collect();
                 print!("{}", meta::help_for(&name, &fns));
             }
             Meta::Procs => print!("{}", meta::procs(self.session.override_dir.as_deref())),
@@ -286,7 +333,8 @@ impl Repl {
             println!("\nRun: :run {name} KEY=VALUE…");
             return None;
         }
-        let bound = split_kv(args).and_then(|kv| header.bind(&kv).map_err(|errs| errs.join("\n  - ")));
+        let bound =
+            split_kv(args).and_then(|kv| header.bind(&kv).map_err(|errs| errs.join("\n  - ")));
         let params = match bound {
             Ok(p) => p,
             Err(e) => {
@@ -312,18 +360,28 @@ impl Repl {
         if !self.guard.is_dry_run() {
             eprintln!(
                 "no plan: this REPL {} writes; start `vline repl --dry-run` to hold them in a plan",
-                if self.guard.is_read_only() { "refuses" } else { "sends" }
+                if self.guard.is_read_only() {
+                    "refuses"
+                } else {
+                    "sends"
+                }
             );
             return;
         }
         let plan = self.guard.plan();
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&plan).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&plan).unwrap_or_default()
+            );
         } else if plan.is_empty() {
             println!("(no write held yet)");
         } else {
             for p in &plan {
-                println!("  {:>3}. {} [{}] {}  {}", p.seq, p.op, p.impact, p.target, p.params);
+                println!(
+                    "  {:>3}. {} [{}] {}  {}",
+                    p.seq, p.op, p.impact, p.target, p.params
+                );
             }
         }
     }
@@ -342,13 +400,27 @@ impl Repl {
         println!("mode          {}", self.mode_text());
         println!("zoom api      {}", p.zoom_api_url);
         println!("movius        {}", p.movius_url);
-        println!("default org   {}", p.movius_org.as_deref().unwrap_or("(none)"));
+        println!(
+            "default org   {}",
+            p.movius_org.as_deref().unwrap_or("(none)")
+        );
         println!(
             "max changes   {}",
-            self.guard.policy().max_changes.map(|n| n.to_string()).unwrap_or_else(|| "unlimited".into())
+            self.guard
+                .policy()
+                .max_changes
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "unlimited".into())
         );
         let windows: Vec<String> = p.windows.iter().map(|w| w.to_string()).collect();
-        println!("windows       {}", if windows.is_empty() { "(none)".to_string() } else { windows.join("; ") });
+        println!(
+            "windows       {}",
+            if windows.is_empty() {
+                "(none)".to_string()
+            } else {
+                windows.join("; ")
+            }
+        );
         println!("journal       {} in {}", self.run_id, self.journal.path());
     }
 
@@ -369,13 +441,21 @@ impl Repl {
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             return;
         }
-        println!("run {} ({}, started {}): {} write(s)", self.run_id, summary.mode, summary.started_at, writes.len());
+        println!(
+            "run {} ({}, started {}): {} write(s)",
+            self.run_id,
+            summary.mode,
+            summary.started_at,
+            writes.len()
+        );
         if writes.is_empty() {
             return;
         }
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED);
-        t.set_header(vec!["seq", "op", "impact", "target", "outcome", "status", "ms", "error"]);
+        t.set_header(vec![
+            "seq", "op", "impact", "target", "outcome", "status", "ms", "error",
+        ]);
         for w in &writes {
             t.add_row(vec![
                 w.seq.to_string(),

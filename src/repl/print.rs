@@ -44,7 +44,9 @@ mod tests {
 
     #[test]
     fn long_arrays_are_cut_with_a_count() {
-        let rows: Vec<Value> = (0..120).map(|i| json!({"number": format!("+1312617{i:04}")})).collect();
+        let rows: Vec<Value> = (0..120)
+            .map(|i| json!({"number": format!("+1312617{i:04}")}))
+            .collect();
         let out = result(&Value::Array(rows.clone()), false);
         assert!(out.contains("+13126170049"), "{out}");
         assert!(!out.contains("+13126170050"), "{out}");

@@ -28,7 +28,10 @@ pub struct State {
 
 impl State {
     pub fn new() -> State {
-        State { scope: Scope::new(), ast: AST::empty() }
+        State {
+            scope: Scope::new(),
+            ast: AST::empty(),
+        }
     }
 }
 
@@ -54,7 +57,10 @@ pub struct Done {
 
 pub enum Msg {
     Done(Box<Done>),
-    Ask { question: String, reply: Sender<bool> },
+    Ask {
+        question: String,
+        reply: Sender<bool>,
+    },
     Interrupt,
 }
 
@@ -75,12 +81,18 @@ impl Default for Link {
 impl Link {
     pub fn new() -> Link {
         let (tx, rx) = channel();
-        Link { tx, rx, busy: Arc::new(AtomicBool::new(false)) }
+        Link {
+            tx,
+            rx,
+            busy: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// The guard's prompter for this REPL: questions go to the editor thread.
     pub fn prompter(&self) -> ReplPrompter {
-        ReplPrompter { tx: self.tx.clone() }
+        ReplPrompter {
+            tx: self.tx.clone(),
+        }
     }
 
     /// Route Ctrl-C to `cancel` (the session's stop flag) while a job runs; ignore it otherwise.
@@ -111,10 +123,15 @@ impl Link {
                 (state, result)
             }));
             let done = match out {
-                Ok((state, result)) => Done { state: Some(state), result },
+                Ok((state, result)) => Done {
+                    state: Some(state),
+                    result,
+                },
                 Err(_) => Done {
                     state: None,
-                    result: Err("internal error: the evaluation panicked; variables were reset".into()),
+                    result: Err(
+                        "internal error: the evaluation panicked; variables were reset".into(),
+                    ),
                 },
             };
             let _ = tx.send(Msg::Done(Box::new(done)));
@@ -124,6 +141,11 @@ impl Link {
     /// The next message from the worker, the prompter or Ctrl-C.
     pub fn recv(&self) -> Option<Msg> {
         self.rx.recv().ok()
+    }
+
+    /// A message already waiting, if any.
+    pub fn try_recv(&self) -> Option<Msg> {
+        self.rx.try_recv().ok()
     }
 
     /// Like [`Link::recv`], giving up after `d`.
@@ -160,7 +182,10 @@ impl Prompter for ReplPrompter {
     fn confirm(&self, question: &str) -> io::Result<bool> {
         let (reply, answer) = channel();
         self.tx
-            .send(Msg::Ask { question: question.to_string(), reply })
+            .send(Msg::Ask {
+                question: question.to_string(),
+                reply,
+            })
             .map_err(|_| io::Error::other("the REPL is closing"))?;
         answer.recv().map_err(|_| io::Error::other("no answer"))
     }

@@ -17,7 +17,7 @@ pub fn op(req: &Req) -> (String, bool) {
     if req.method == paths::CARRIER_PTNS.method
         && match_template(paths::CARRIER_PTNS.path, &req.path).is_some()
     {
-        ("carrier.provision_ptns".into(), true)
+        ("carrier.provision_ptn".into(), true)
     } else if req.method == paths::CARRIER_PTN_DELETE.method
         && match_template(paths::CARRIER_PTN_DELETE.path, &req.path).is_some()
     {

@@ -52,6 +52,57 @@ impl Faults {
     pub fn is_empty(&self) -> bool {
         *self == Faults::default()
     }
+
+    /// One line per fault, for people.
+    pub fn describe(&self) -> Vec<String> {
+        let pct = |x: f64| format!("{}%", (x * 1000.0).round() / 10.0);
+        let mut out = Vec::new();
+        if !self.peering_fail_numbers.is_empty() {
+            out.push(format!(
+                "peering into Zoom fails for {}",
+                self.peering_fail_numbers.join(", ")
+            ));
+        }
+        if self.peering_fail_share > 0.0 {
+            out.push(format!(
+                "{} of peering attempts fail",
+                pct(self.peering_fail_share)
+            ));
+        }
+        if self.http_5xx_share > 0.0 {
+            out.push(format!("{} of requests get 503", pct(self.http_5xx_share)));
+        }
+        if self.timeout_share > 0.0 {
+            out.push(format!(
+                "{} of requests hang {TIMEOUT_SECS} s, then 504",
+                pct(self.timeout_share)
+            ));
+        }
+        let mut lat: Vec<_> = self.latency_ms.iter().filter(|(_, ms)| **ms > 0).collect();
+        lat.sort();
+        for (svc, ms) in lat {
+            out.push(format!("{svc} answers {ms} ms later"));
+        }
+        if let Some(b) = self.burst_429 {
+            out.push(format!(
+                "the last {} of every {} Zoom API requests get 429{}",
+                b.len,
+                b.every_n,
+                if b.retry_after {
+                    ""
+                } else {
+                    " (no Retry-After)"
+                }
+            ));
+        }
+        if self.omit_retry_after {
+            out.push("429s come without Retry-After".into());
+        }
+        if self.expire_tokens_now {
+            out.push("Zoom tokens issued before the faults were set are expired".into());
+        }
+        out
+    }
 }
 
 /// True with probability `share`.

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::api::rate::PlanLimits;
 use crate::api::{RateCategory, ZoomPlan};
 
 use RateCategory::{Heavy, Light, Medium};
@@ -79,7 +80,7 @@ pub struct Decision {
 
 /// Fixed one-second windows per category (heavy and intensive share one) and a UTC-day counter.
 pub struct Limiter {
-    plan: ZoomPlan,
+    limits: PlanLimits,
     windows: Mutex<HashMap<RateCategory, (u64, u32)>>,
     daily: Mutex<(u64, u32)>,
 }
@@ -93,8 +94,12 @@ fn now() -> (u64, u32) {
 
 impl Limiter {
     pub fn new(plan: ZoomPlan) -> Limiter {
+        Self::with_limits(plan.limits())
+    }
+
+    pub fn with_limits(limits: PlanLimits) -> Limiter {
         Limiter {
-            plan,
+            limits,
             windows: Mutex::new(HashMap::new()),
             daily: Mutex::new((0, 0)),
         }
@@ -108,10 +113,14 @@ impl Limiter {
         } else {
             cat
         };
-        let limit = self.plan.per_second(cat);
+        let limit = match cat {
+            RateCategory::Light => self.limits.light_per_s,
+            RateCategory::Medium => self.limits.medium_per_s,
+            RateCategory::Heavy | RateCategory::Intensive => self.limits.heavy_per_s,
+        };
         let heavy = matches!(cat, RateCategory::Heavy | RateCategory::Intensive);
         if heavy {
-            let day_limit = self.plan.limits().heavy_per_day;
+            let day_limit = self.limits.heavy_per_day;
             let mut d = self.daily.lock().unwrap_or_else(|p| p.into_inner());
             let day = sec / 86_400;
             if d.0 != day {
@@ -167,6 +176,26 @@ mod tests {
         assert_eq!(category("zoom.list_numbers"), RateCategory::Medium);
         assert_eq!(category("zoom.assign_number"), RateCategory::Light);
         assert_eq!(category("zoom.call_history"), RateCategory::Heavy);
+    }
+
+    #[test]
+    fn heavy_and_intensive_share_the_daily_cap() {
+        let l = Limiter::with_limits(PlanLimits {
+            light_per_s: 40,
+            medium_per_s: 20,
+            heavy_per_s: 1000,
+            heavy_per_day: 3,
+        });
+        assert!(l.check(RateCategory::Heavy).allowed);
+        assert!(l.check(RateCategory::Intensive).allowed);
+        assert!(l.check(RateCategory::Heavy).allowed);
+        let d = l.check(RateCategory::Intensive);
+        assert!(!d.allowed);
+        assert_eq!(d.kind, LimitType::Daily);
+        assert_eq!(d.kind.header_value(), "Daily-limit");
+        assert!(d.retry_after > 0 && d.retry_after <= 86_400);
+        // Light calls are not capped by the day.
+        assert!(l.check(RateCategory::Light).allowed);
     }
 
     #[test]

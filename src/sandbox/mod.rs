@@ -287,6 +287,16 @@ impl std::fmt::Debug for Sandbox {
 
 /// Wipe the state and load a seed.
 pub fn reset(state: &StateLocation, seed: Seed) -> Result<(), SandboxError> {
+    // A state file from another vline version may not even open: reset starts from nothing.
+    if let StateLocation::File(path) = state {
+        if store::Store::open(state, seed).is_err() {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = path.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
     let store = store::Store::open(state, seed)?;
     store.reset(seed)
 }

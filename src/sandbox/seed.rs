@@ -346,7 +346,7 @@ pub fn world(seed: Seed) -> World {
             direction: dir.to_string(),
             start_time: format!("2026-02-0{}T15:00:00Z", i + 1),
             duration: *dur,
-            result: "Call connected".into(),
+            result: "answered".into(),
         });
     }
 

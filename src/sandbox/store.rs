@@ -2,7 +2,7 @@
 //! tokens, the faults and the request log. One connection behind a mutex: simple and correct, and
 //! the sandbox serves one operator, not production traffic.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
@@ -12,13 +12,13 @@ use super::reqlog::LoggedRequest;
 use super::world::World;
 use super::{seed, Counts, SandboxError, Seed, StateLocation};
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 pub struct Store {
     conn: Mutex<Connection>,
     /// The state as last read, with the generation it was read at: parsing every row at every
     /// request would make large states slow. Another process that writes bumps the generation.
-    cache: Mutex<Option<(i64, World)>>,
+    cache: Mutex<Option<(i64, Arc<World>)>>,
     name: String,
 }
 
@@ -99,7 +99,8 @@ impl Store {
         );
         for k in kinds() {
             ddl.push_str(&format!(
-                "CREATE TABLE IF NOT EXISTS \"{k}\" (pos INTEGER PRIMARY KEY, doc TEXT NOT NULL);"
+                "CREATE TABLE IF NOT EXISTS \"{k}\" (seq INTEGER PRIMARY KEY, key TEXT NOT NULL, doc TEXT NOT NULL);
+                 CREATE INDEX IF NOT EXISTS \"{k}_key\" ON \"{k}\"(key);"
             ));
         }
         tx.execute_batch(&ddl).map_err(|e| self.err(e))?;
@@ -147,12 +148,13 @@ impl Store {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    pub fn load(&self) -> Result<World, SandboxError> {
+    /// The current state (shared, not copied: readers do not pay for its size).
+    pub fn load(&self) -> Result<Arc<World>, SandboxError> {
         let c = self.lock();
         self.cached_world(&c)
     }
 
-    fn cached_world(&self, c: &Connection) -> Result<World, SandboxError> {
+    fn cached_world(&self, c: &Connection) -> Result<Arc<World>, SandboxError> {
         let gen = generation(c).map_err(|e| self.err(e))?;
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((g, w)) = cache.as_ref() {
@@ -160,7 +162,7 @@ impl Store {
                 return Ok(w.clone());
             }
         }
-        let w = read_world(c).map_err(|e| SandboxError::Corrupt(self.name.clone(), e))?;
+        let w = Arc::new(read_world(c).map_err(|e| SandboxError::Corrupt(self.name.clone(), e))?);
         *cache = Some((gen, w.clone()));
         Ok(w)
     }
@@ -173,13 +175,13 @@ impl Store {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
         let before = self.cached_world(&tx)?;
-        let mut w = before.clone();
+        let mut w = World::clone(&before);
         let (r, commit) = f(&mut w);
-        if commit && w != before {
+        if commit && w != *before {
             write_world(&tx, Some(&before), &w).map_err(|e| self.err(e))?;
             let gen = bump_generation(&tx).map_err(|e| self.err(e))?;
             tx.commit().map_err(|e| self.err(e))?;
-            *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((gen, w));
+            *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((gen, Arc::new(w)));
         }
         Ok(r)
     }
@@ -305,7 +307,7 @@ fn read_world(c: &Connection) -> Result<World, String> {
     };
     for (k, default) in t {
         let mut st = c
-            .prepare(&format!("SELECT doc FROM \"{k}\" ORDER BY pos"))
+            .prepare(&format!("SELECT doc FROM \"{k}\" ORDER BY seq"))
             .map_err(|e| e.to_string())?;
         let docs = st
             .query_map([], |r| r.get::<_, String>(0))
@@ -344,63 +346,188 @@ fn bump_generation(c: &Connection) -> Result<i64, rusqlite::Error> {
     Ok(next)
 }
 
-/// Write the tables that changed, touching as few rows as it can: changed rows are updated,
-/// appended rows inserted; after a removal the tail from the first difference is rewritten.
+/// Write what changed, row by row: each row has a stable key (the thing's id), so a change
+/// touches only its own rows however large the state is.
 fn write_world(
     tx: &rusqlite::Transaction<'_>,
     before: Option<&World>,
     w: &World,
 ) -> Result<(), rusqlite::Error> {
-    let to_map = |w: &World| match serde_json::to_value(w) {
-        Ok(Value::Object(m)) => m,
-        _ => serde_json::Map::new(),
-    };
-    let as_items = |v: Value| match v {
-        Value::Array(a) => a,
-        other => vec![other],
-    };
-    let new = to_map(w);
-    let mut old = before.map(to_map);
-    for (k, v) in new {
-        let prev = old.as_mut().and_then(|o| o.remove(&k));
-        if prev.as_ref() == Some(&v) {
-            continue;
-        }
-        let items = as_items(v);
-        let Some(prev) = prev.map(as_items) else {
-            tx.execute(&format!("DELETE FROM \"{k}\""), [])?;
-            let mut st = tx.prepare(&format!("INSERT INTO \"{k}\"(pos, doc) VALUES(?1, ?2)"))?;
-            for (i, item) in items.iter().enumerate() {
-                st.execute(params![i as i64, item.to_string()])?;
+    let b = before;
+    diff(tx, "orgs", b.map(|b| &b.orgs[..]), &w.orgs, |x| {
+        x.organization_id.clone()
+    })?;
+    diff(tx, "pool", b.map(|b| &b.pool[..]), &w.pool, |x| {
+        x.phone_number.clone()
+    })?;
+    diff(
+        tx,
+        "accounts",
+        b.map(|b| &b.accounts[..]),
+        &w.accounts,
+        |x| x.account_sid.clone(),
+    )?;
+    diff(tx, "cdrs", b.map(|b| &b.cdrs[..]), &w.cdrs, |x| {
+        x.cdr_id.clone()
+    })?;
+    diff(tx, "users", b.map(|b| &b.users[..]), &w.users, |x| {
+        x.id.clone()
+    })?;
+    diff(tx, "numbers", b.map(|b| &b.numbers[..]), &w.numbers, |x| {
+        x.id.clone()
+    })?;
+    diff(tx, "peering", b.map(|b| &b.peering[..]), &w.peering, |x| {
+        x.phone_number.clone()
+    })?;
+    diff(tx, "sites", b.map(|b| &b.sites[..]), &w.sites, |x| {
+        x.id.clone()
+    })?;
+    diff(tx, "plans", b.map(|b| &b.plans[..]), &w.plans, |x| {
+        x.kind.to_string()
+    })?;
+    diff(tx, "roles", b.map(|b| &b.roles[..]), &w.roles, |x| {
+        x.id.clone()
+    })?;
+    diff(tx, "devices", b.map(|b| &b.devices[..]), &w.devices, |x| {
+        x.id.clone()
+    })?;
+    diff(
+        tx,
+        "internal_numbers",
+        b.map(|b| &b.internal_numbers[..]),
+        &w.internal_numbers,
+        |x| x.id.clone().unwrap_or_default(),
+    )?;
+    diff(
+        tx,
+        "call_logs",
+        b.map(|b| &b.call_logs[..]),
+        &w.call_logs,
+        |x| x.id.clone(),
+    )?;
+    diff(
+        tx,
+        "counters",
+        b.map(|b| std::slice::from_ref(&b.counters)),
+        std::slice::from_ref(&w.counters),
+        |_| "counters".into(),
+    )?;
+    Ok(())
+}
+
+/// The tables `write_world` writes (a test keeps them in step with `World`'s fields).
+#[cfg(test)]
+const TABLES: &[&str] = &[
+    "orgs",
+    "pool",
+    "accounts",
+    "cdrs",
+    "users",
+    "numbers",
+    "peering",
+    "sites",
+    "plans",
+    "roles",
+    "devices",
+    "internal_numbers",
+    "call_logs",
+    "counters",
+];
+
+/// Write a table whole (a new state, or keys that do not identify rows).
+fn rewrite<T: serde::Serialize>(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    new: &[T],
+    key: &impl Fn(&T) -> String,
+) -> Result<(), rusqlite::Error> {
+    tx.execute(&format!("DELETE FROM \"{table}\""), [])?;
+    let mut ins = tx.prepare(&format!(
+        "INSERT INTO \"{table}\"(seq, key, doc) VALUES(?1, ?2, ?3)"
+    ))?;
+    for (i, x) in new.iter().enumerate() {
+        let doc = serde_json::to_string(x).unwrap_or_else(|_| "null".into());
+        ins.execute(params![i as i64 + 1, key(x), doc])?;
+    }
+    Ok(())
+}
+
+fn diff<T: serde::Serialize + PartialEq>(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    old: Option<&[T]>,
+    new: &[T],
+    key: impl Fn(&T) -> String,
+) -> Result<(), rusqlite::Error> {
+    let doc = |x: &T| serde_json::to_string(x).unwrap_or_else(|_| "null".into());
+    if old == Some(new) {
+        return Ok(());
+    }
+    if let Some(old) = old {
+        // The usual changes — rows edited in place, rows appended — need no look-up by key.
+        let same_prefix =
+            old.len() <= new.len() && old.iter().zip(new).all(|(a, b)| a == b || key(a) == key(b));
+        if same_prefix {
+            let mut upd = tx.prepare(&format!("UPDATE \"{table}\" SET doc=?2 WHERE key=?1"))?;
+            for (_, b) in old.iter().zip(new).filter(|(a, b)| a != b) {
+                upd.execute(params![key(b), doc(b)])?;
             }
-            continue;
-        };
-        let mut upd = tx.prepare(&format!("UPDATE \"{k}\" SET doc=?2 WHERE pos=?1"))?;
-        let mut ins = tx.prepare(&format!("INSERT INTO \"{k}\"(pos, doc) VALUES(?1, ?2)"))?;
-        if items.len() >= prev.len() {
-            for (i, item) in items.iter().enumerate() {
-                match prev.get(i) {
-                    Some(p) if p == item => {}
-                    Some(_) => {
-                        upd.execute(params![i as i64, item.to_string()])?;
+            if new.len() > old.len() {
+                let mut next: i64 = tx.query_row(
+                    &format!("SELECT COALESCE(MAX(seq), 0) FROM \"{table}\""),
+                    [],
+                    |r| r.get(0),
+                )?;
+                let mut ins = tx.prepare(&format!(
+                    "INSERT INTO \"{table}\"(seq, key, doc) VALUES(?1, ?2, ?3)"
+                ))?;
+                let mut exists =
+                    tx.prepare(&format!("SELECT COUNT(*) FROM \"{table}\" WHERE key=?1"))?;
+                let mut seen = std::collections::HashSet::new();
+                for b in &new[old.len()..] {
+                    let k = key(b);
+                    let taken: i64 = exists.query_row(params![k], |r| r.get(0))?;
+                    if taken > 0 || !seen.insert(k) {
+                        // A duplicate key: fall back to rewriting the table whole.
+                        return rewrite(tx, table, new, &key);
                     }
-                    None => {
-                        ins.execute(params![i as i64, item.to_string()])?;
-                    }
+                    next += 1;
+                    ins.execute(params![next, key(b), doc(b)])?;
                 }
             }
-        } else {
-            let first = items
-                .iter()
-                .zip(prev.iter())
-                .take_while(|(a, b)| a == b)
-                .count();
-            tx.execute(
-                &format!("DELETE FROM \"{k}\" WHERE pos >= ?1"),
-                params![first as i64],
-            )?;
-            for (i, item) in items.iter().enumerate().skip(first) {
-                ins.execute(params![i as i64, item.to_string()])?;
+            return Ok(());
+        }
+    }
+    let keys: Vec<String> = new.iter().map(&key).collect();
+    let unique = keys.iter().collect::<std::collections::HashSet<_>>().len() == keys.len();
+    let Some(old) = old.filter(|_| unique) else {
+        return rewrite(tx, table, new, &key);
+    };
+    let old_by_key: std::collections::HashMap<String, &T> =
+        old.iter().map(|x| (key(x), x)).collect();
+    let new_keys: std::collections::HashSet<&String> = keys.iter().collect();
+    let mut del = tx.prepare(&format!("DELETE FROM \"{table}\" WHERE key=?1"))?;
+    for k in old_by_key.keys().filter(|k| !new_keys.contains(k)) {
+        del.execute(params![k])?;
+    }
+    let mut next: i64 = tx.query_row(
+        &format!("SELECT COALESCE(MAX(seq), 0) FROM \"{table}\""),
+        [],
+        |r| r.get(0),
+    )?;
+    let mut upd = tx.prepare(&format!("UPDATE \"{table}\" SET doc=?2 WHERE key=?1"))?;
+    let mut ins = tx.prepare(&format!(
+        "INSERT INTO \"{table}\"(seq, key, doc) VALUES(?1, ?2, ?3)"
+    ))?;
+    for (x, k) in new.iter().zip(&keys) {
+        match old_by_key.get(k) {
+            Some(o) if *o == x => {}
+            Some(_) => {
+                upd.execute(params![k, doc(x)])?;
+            }
+            None => {
+                next += 1;
+                ins.execute(params![next, k, doc(x)])?;
             }
         }
     }
@@ -429,7 +556,7 @@ mod tests {
                 ((), true)
             })
             .unwrap();
-        assert_eq!(fresh(&store), store.load().unwrap());
+        assert_eq!(fresh(&store), *store.load().unwrap());
         store
             .transact(|w| {
                 w.accounts.remove(2);
@@ -438,7 +565,7 @@ mod tests {
             })
             .unwrap();
         let w = fresh(&store);
-        assert_eq!(w, store.load().unwrap());
+        assert_eq!(w, *store.load().unwrap());
         assert_eq!(w.pool.len(), 3);
         assert_eq!(w.accounts.last().unwrap().phone_number, "19999999999");
         // A refused change is not written.
@@ -449,6 +576,15 @@ mod tests {
             })
             .unwrap();
         assert_eq!(fresh(&store).accounts.len(), w.accounts.len());
+    }
+
+    #[test]
+    fn every_world_field_has_a_table() {
+        let mut tables: Vec<String> = TABLES.iter().map(|t| t.to_string()).collect();
+        tables.sort();
+        let mut fields = kinds();
+        fields.sort();
+        assert_eq!(fields, tables);
     }
 
     #[test]

@@ -224,12 +224,17 @@ impl World {
 
     /// Keep the peering `assigned` flag in step with Zoom's assignment.
     pub fn sync_peering(&mut self) {
+        let assigned: std::collections::HashSet<&str> = self
+            .numbers
+            .iter()
+            .filter(|n| n.assignee.is_some())
+            .map(|n| n.number.as_str())
+            .collect();
         for p in &mut self.peering {
-            let assigned = self
-                .numbers
-                .iter()
-                .any(|n| n.number == p.phone_number && n.assignee.is_some());
-            p.assigned = i64::from(assigned);
+            let a = i64::from(assigned.contains(p.phone_number.as_str()));
+            if p.assigned != a {
+                p.assigned = a;
+            }
         }
     }
 

@@ -4,10 +4,10 @@
 use serde_json::{json, Value};
 
 use crate::api::zoom::wire::{
-    Assignee, CallLogPage, CallingPlan, CallingPlanList, Device, DevicePage, IdName,
-    InternalNumber, InternalNumbers, NumberRef, PeeringNumber, PeeringNumberPage, PeeringResult,
-    PhoneNumber, PhoneNumberPage, PhoneUser, PhoneUserPage, Role, RoleList, SitePage,
-    TokenResponse, Unprocessed, User, UserCallingPlan, UserPage,
+    Assignee, CallingPlan, CallingPlanList, Device, IdName, InternalNumber, InternalNumbers,
+    NumberRef, PeeringNumber, PeeringNumberPage, PeeringResult, PhoneNumber, PhoneNumberPage,
+    PhoneUser, PhoneUserPage, Role, RoleList, SitePage, TokenResponse, Unprocessed, User,
+    UserCallingPlan, UserPage,
 };
 use crate::api::E164;
 
@@ -295,38 +295,36 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
             let Some(role) = w.roles.iter().find(|x| x.id == *r) else {
                 return Ok(err(404, 300, &format!("Role does not exist: {r}.")));
             };
+            // The spec gives this list no pagination fields: it comes whole.
             let members: Vec<Value> = role
                 .members
                 .iter()
                 .filter_map(|m| w.user(m))
-                .map(|u| json!({"id": u.id, "name": u.name(), "email": u.email, "extension_number": u.extension}))
+                .map(|u| {
+                    let mut m =
+                        json!({"user_id": u.id, "display_name": u.name(), "email": u.email});
+                    if let Some(e) = u.extension {
+                        m["extension_number"] = json!(e);
+                    }
+                    if let Some(s) = u.site_id.as_deref() {
+                        m["site"] = serde_json::to_value(site_ref(w, s)).unwrap_or(Value::Null);
+                    }
+                    m
+                })
                 .collect();
-            let p = ctx.paginate(
-                req,
-                &list_key(&format!("role_members/{r}"), req),
-                members,
-                30,
-                300,
-            )?;
-            Ok(Reply::json(
-                200,
-                json!({"next_page_token": p.next_page_token, "page_size": p.page_size, "total_records": p.total_records, "members": p.items}),
-            ))
+            Ok(Reply::json(200, json!({ "members": members })))
         }),
         ("POST", ["phone", "roles", r, "members"]) => {
             let v = body!(req);
             ctx.with_world(|w| add_role_members(w, r, &v))
         }
         ("GET", ["phone", "devices"]) => read(ctx, |w| {
-            let p = ctx.paginate(req, &list_key("devices", req), w.devices.clone(), 30, 300)?;
-            Ok(Reply::ok(
+            let devices: Vec<Value> = w.devices.iter().map(device_json).collect();
+            let p = ctx.paginate(req, &list_key("devices", req), devices, 30, 300)?;
+            Ok(Reply::json(
                 200,
-                &DevicePage {
-                    next_page_token: p.next_page_token,
-                    page_size: p.page_size,
-                    total_records: p.total_records,
-                    devices: p.items,
-                },
+                json!({"next_page_token": p.next_page_token, "page_size": p.page_size,
+                       "total_records": p.total_records, "devices": p.items}),
             ))
         }),
         ("POST", ["phone", "devices"]) => {
@@ -417,20 +415,22 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 .q("to")
                 .map(|t| format!("{t}\u{ffff}"))
                 .unwrap_or_else(|| "\u{ffff}".into());
-            let logs: Vec<_> = w
+            let logs: Vec<Value> = w
                 .call_logs
                 .iter()
                 .filter(|c| c.start_time.as_str() >= from && c.start_time.as_str() <= to.as_str())
-                .cloned()
+                .map(|c| {
+                    json!({"id": c.id, "call_id": c.id, "direction": c.direction, "start_time": c.start_time,
+                           "duration": c.duration, "call_result": c.result, "call_type": "general",
+                           "connect_type": "external", "caller_did_number": c.caller_did_number,
+                           "callee_did_number": c.callee_did_number})
+                })
                 .collect();
             let p = ctx.paginate(req, &list_key("call_history", req), logs, 30, 300)?;
-            Ok(Reply::ok(
+            Ok(Reply::json(
                 200,
-                &CallLogPage {
-                    next_page_token: p.next_page_token,
-                    total_records: p.total_records,
-                    call_logs: p.items,
-                },
+                json!({"from": from, "to": req.q("to").unwrap_or(""), "next_page_token": p.next_page_token,
+                       "page_size": p.page_size, "total_records": p.total_records, "call_logs": p.items}),
             ))
         }),
         ("GET", ["phone", "reports", "call_charges"]) => read(ctx, |w| {
@@ -439,16 +439,20 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 .iter()
                 .filter(|c| c.direction == "outbound")
                 .map(|c| {
-                    json!({"call_log_id": c.id, "caller_number": c.caller_did_number, "callee_number": c.callee_did_number,
-                           "start_time": c.start_time, "duration": c.duration, "charge": format!("{:.2}", (c.duration as f64 / 60.0).ceil() * 0.01),
-                           "rate": "0.01", "billing_number": c.caller_did_number})
+                    let minutes = (c.duration as f64 / 60.0).ceil();
+                    json!({"call_log_id": c.id, "caller_number": c.caller_did_number,
+                           "caller_billing_number": c.caller_did_number, "callee_number": c.callee_did_number,
+                           "call_type": "local", "service_type": "call", "end_time": c.start_time,
+                           "duration": c.duration, "charge_mode": "per_min", "rate": "0.01", "currency": "USD",
+                           "total_charge": format!("{:.2}", minutes * 0.01), "billing_number": c.caller_did_number})
                 })
                 .collect();
             let p = ctx.paginate(req, &list_key("call_charges", req), charges, 30, 300)?;
             Ok(Reply::json(
                 200,
-                json!({"from": req.q("from").unwrap_or(""), "to": req.q("to").unwrap_or(""), "currency": "USD",
-                "next_page_token": p.next_page_token, "page_size": p.page_size, "total_records": p.total_records, "call_charges": p.items}),
+                json!({"from": req.q("from").unwrap_or(""), "to": req.q("to").unwrap_or(""),
+                       "next_page_token": p.next_page_token, "page_size": p.page_size,
+                       "total_records": p.total_records, "call_charges": p.items}),
             ))
         }),
         _ => err(
@@ -927,6 +931,23 @@ fn add_role_members(w: &mut World, r: &str, v: &Value) -> Reply {
         }
     }
     Reply::empty(201)
+}
+
+/// A device as `GET /phone/devices` shows it (`device_type`, `extension_type`).
+fn device_json(d: &Device) -> Value {
+    let mut v = json!({"id": d.id, "display_name": d.display_name, "mac_address": d.mac_address,
+                       "device_type": d.kind, "status": d.status.clone().unwrap_or_else(|| "offline".into())});
+    if let Some(a) = &d.assignee {
+        let mut who = json!({"id": a.id, "extension_type": "user"});
+        if let Some(n) = &a.name {
+            who["name"] = json!(n);
+        }
+        if let Some(e) = a.extension_number {
+            who["extension_number"] = json!(e);
+        }
+        v["assignee"] = who;
+    }
+    v
 }
 
 fn normalize_mac(m: &str) -> Option<String> {

@@ -1524,6 +1524,34 @@ fn served_json_matches_zoom_published_schemas() {
     check(&phone, "/phone/sites", "get", "200", &sites);
     let plans = env.get("/phone/calling_plans");
     check(&phone, "/phone/calling_plans", "get", "200", &plans);
+    let roles = env.get("/phone/roles");
+    check(&phone, "/phone/roles", "get", "200", &roles);
+    let members = env.get("/phone/roles/role-phone-user/members");
+    check(
+        &phone,
+        "/phone/roles/{roleId}/members",
+        "get",
+        "200",
+        &members,
+    );
+    let devices = env.get("/phone/devices");
+    check(&phone, "/phone/devices", "get", "200", &devices);
+    let device = env.zoom(
+        "POST",
+        "/phone/devices",
+        Some(json!({"display_name": "d", "mac_address": "001122aabb77", "type": "yealink"})),
+    );
+    check(&phone, "/phone/devices", "post", "201", device.expect(201));
+    let calls = env.get("/phone/call_history");
+    check(&phone, "/phone/call_history", "get", "200", &calls);
+    let charges = env.get("/phone/reports/call_charges");
+    check(
+        &phone,
+        "/phone/reports/call_charges",
+        "get",
+        "200",
+        &charges,
+    );
 
     if let Some(users) = load_spec("folio-sec-terraform-provider-zoom/ZoomUserAPISpec.json") {
         let list = env.get("/users");
@@ -1597,4 +1625,165 @@ fn cli_reset_status_fault_and_log() {
     assert_code(&o, 0);
     assert_eq!(out_json(&o), json!([]));
     assert_code(&home.run(&["sandbox", "reset", "--seed", "nonsense"]), 2);
+}
+
+#[test]
+fn timeouts_hang_past_the_client_and_do_not_hold_shutdown() {
+    let env = Env::new();
+    env.sb.set_faults(Faults {
+        timeout_share: 1.0,
+        ..Faults::default()
+    });
+    let url = format!("{}/phone/sites", env.sb.zoom_api_url());
+    let quick = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let timed_out = env.rt.block_on(async {
+        let r = quick.get(&url).bearer_auth(&env.token).send().await;
+        r.is_err_and(|e| e.is_timeout())
+    });
+    assert!(timed_out);
+    env.sb.set_faults(Faults::default());
+    env.zoom("GET", "/phone/sites", None).expect(200);
+    let t = std::time::Instant::now();
+    env.sb.shutdown();
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(5),
+        "shutdown waited for a hanging request"
+    );
+}
+
+#[test]
+fn movius_accepts_form_bodies_like_the_portal() {
+    let env = Env::new();
+    let url = format!("{}{MCP}/myid_authentications/modify", env.sb.movius_url());
+    let status = env.rt.block_on(async {
+        let r = env
+            .client
+            .post(&url)
+            .basic_auth(sandbox::MOVIUS_USER, Some(sandbox::MOVIUS_PASSWORD))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("phone_number=13126170202&teams_calling=true")
+            .send()
+            .await;
+        r.map(|r| r.status().as_u16()).ok()
+    });
+    assert_eq!(status, Some(200));
+    assert_eq!(
+        env.account("13126170202").expect(200)["account"]["teams_calling"],
+        true
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn cli_serve_prints_urls_and_stops_on_sigterm() {
+    use std::io::BufRead;
+    let home = Home::new();
+    let mut child = home
+        .cmd()
+        .args(["sandbox", "serve", "--port", "0", "--state", ":memory:"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .expect("base url")
+        .to_string();
+    let banner: Vec<String> = lines.by_ref().take(6).map(|l| l.unwrap()).collect();
+    let banner = banner.join("\n");
+    for want in [
+        "/zoom/v2",
+        "/zoom/oauth/token",
+        "/movius",
+        "/carrier",
+        "sandbox-client",
+        "sandbox-api",
+    ] {
+        assert!(banner.contains(want), "{want} missing from\n{banner}");
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status: Value =
+        rt.block_on(async { reqwest::get(&base).await.unwrap().json().await.unwrap() });
+    assert_eq!(status["counts"]["orgs"], 5);
+
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("sandbox stopped")),
+        "{rest:?}"
+    );
+}
+
+#[test]
+fn admin_endpoints_set_faults_show_the_log_and_reset() {
+    let env = Env::new();
+    let base = env.sb.base_url();
+    let put = env.send(
+        "PUT",
+        &format!("{base}/_sandbox/faults"),
+        Auth::None,
+        Some(json!({"peering_fail_numbers": ["+13126170110"], "latency_ms": {"zoom": 5}})),
+    );
+    put.expect(200);
+    assert_eq!(
+        env.admin("faults")["peering_fail_numbers"],
+        json!(["+13126170110"])
+    );
+    env.add("org-zoom", "13126170110", &guide_email("13126170110"), true)
+        .movius_error(1005);
+    env.add("org-zoom", "13126170111", &guide_email("13126170111"), true)
+        .expect(200);
+    let writes = env.admin("requests?writes=true");
+    let ops: Vec<(&str, u64)> = writes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["op"].as_str().unwrap(), r["status"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(ops, vec![("movius.add", 422), ("movius.add", 200)]);
+    assert_eq!(env.admin("status")["counts"]["accounts"], 12);
+
+    let r = env.send(
+        "POST",
+        &format!("{base}/_sandbox/reset"),
+        Auth::None,
+        Some(json!({"seed": "empty"})),
+    );
+    assert_eq!(r.expect(200)["counts"]["accounts"], 0);
+    assert_eq!(
+        env.admin("faults"),
+        serde_json::to_value(Faults::default()).unwrap()
+    );
+    assert_eq!(env.admin("requests"), json!([]));
+    let r = env.send(
+        "POST",
+        &format!("{base}/_sandbox/reset"),
+        Auth::None,
+        Some(json!({"seed": "demo"})),
+    );
+    assert_eq!(r.expect(200)["counts"]["accounts"], 11);
+    env.send(
+        "POST",
+        &format!("{base}/_sandbox/reset"),
+        Auth::None,
+        Some(json!({"seed": "nope"})),
+    )
+    .expect(400);
+    env.send("GET", &format!("{base}/_sandbox/nothing"), Auth::None, None)
+        .expect(404);
 }

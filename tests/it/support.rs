@@ -12,7 +12,9 @@ pub struct Home {
 
 impl Home {
     pub fn new() -> Self {
-        Home { dir: tempfile::tempdir().expect("tempdir") }
+        Home {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -69,6 +71,10 @@ pub fn assert_code(o: &Output, code: i32) {
 #[track_caller]
 pub fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e})\n--- stdout\n{}\n--- stderr\n{}", stdout(o), stderr(o))
+        panic!(
+            "stdout is not JSON ({e})\n--- stdout\n{}\n--- stderr\n{}",
+            stdout(o),
+            stderr(o)
+        )
     })
 }

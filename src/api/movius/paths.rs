@@ -14,27 +14,55 @@ pub struct Endpoint {
 }
 
 const fn documented(method: &'static str, path: &'static str) -> Endpoint {
-    Endpoint { method, path, assumed: false }
+    Endpoint {
+        method,
+        path,
+        assumed: false,
+    }
 }
 const fn assumed(method: &'static str, path: &'static str) -> Endpoint {
-    Endpoint { method, path, assumed: true }
+    Endpoint {
+        method,
+        path,
+        assumed: true,
+    }
 }
 
 /// Root of the MCP web API (relative to the Movius base URL).
 pub const MCP: &str = "/adk/services/mcpwebapi";
 
-pub const ACCOUNT_ADD: Endpoint = documented("POST", "/adk/services/mcpwebapi/myid_authentications/add");
-pub const ACCOUNT_MODIFY: Endpoint = documented("POST", "/adk/services/mcpwebapi/myid_authentications/modify");
-pub const ACCOUNT_DELETE: Endpoint = documented("POST", "/adk/services/mcpwebapi/myid_authentications/delete");
+pub const ACCOUNT_ADD: Endpoint =
+    documented("POST", "/adk/services/mcpwebapi/myid_authentications/add");
+pub const ACCOUNT_MODIFY: Endpoint = documented(
+    "POST",
+    "/adk/services/mcpwebapi/myid_authentications/modify",
+);
+pub const ACCOUNT_DELETE: Endpoint = documented(
+    "POST",
+    "/adk/services/mcpwebapi/myid_authentications/delete",
+);
 /// Read one account by selector (body: the selector fields, same precedence).
-pub const ACCOUNT_GET: Endpoint = assumed("POST", "/adk/services/mcpwebapi/myid_authentications/get");
+pub const ACCOUNT_GET: Endpoint =
+    assumed("POST", "/adk/services/mcpwebapi/myid_authentications/get");
 pub const ORGS: Endpoint = assumed("GET", "/adk/services/mcpwebapi/organizations");
 pub const ORG: Endpoint = assumed("GET", "/adk/services/mcpwebapi/organizations/{org}");
-pub const SUB_ORG_CREATE: Endpoint = assumed("POST", "/adk/services/mcpwebapi/organizations/{org}/sub_orgs");
-pub const ALLOWED_DOMAIN_ADD: Endpoint = assumed("POST", "/adk/services/mcpwebapi/organizations/{org}/allowed_email_domains");
+pub const SUB_ORG_CREATE: Endpoint = assumed(
+    "POST",
+    "/adk/services/mcpwebapi/organizations/{org}/sub_orgs",
+);
+pub const ALLOWED_DOMAIN_ADD: Endpoint = assumed(
+    "POST",
+    "/adk/services/mcpwebapi/organizations/{org}/allowed_email_domains",
+);
 /// Setup → Feature Settings → Zoom Phone → Enable Zoom.
-pub const ZOOM_FEATURE: Endpoint = assumed("POST", "/adk/services/mcpwebapi/organizations/{org}/feature_settings/zoom_phone");
-pub const AVAILABLE_NUMBERS: Endpoint = assumed("GET", "/adk/services/mcpwebapi/organizations/{org}/available_numbers");
+pub const ZOOM_FEATURE: Endpoint = assumed(
+    "POST",
+    "/adk/services/mcpwebapi/organizations/{org}/feature_settings/zoom_phone",
+);
+pub const AVAILABLE_NUMBERS: Endpoint = assumed(
+    "GET",
+    "/adk/services/mcpwebapi/organizations/{org}/available_numbers",
+);
 /// User list v2: `organization_id`, `sub_org`, `exclude_channel`.
 pub const USER_LIST_V2: Endpoint = assumed("GET", "/adk/services/mcpwebapi/v2/user/list");
 /// CDR v2: `organization_id`, `sub_org`, `exclude_channel`, `from`, `to`.

@@ -1,6 +1,6 @@
 //! Zoom Phone, Users and SIP-trunk operations.
 
-pub mod wire;
 pub mod client;
+pub mod wire;
 
 pub use client::{NumberQuery, NumberType, ZoomClient};

@@ -307,7 +307,8 @@ pub struct Device {
     pub id: String,
     pub display_name: String,
     pub mac_address: String,
-    #[serde(rename = "type")]
+    /// `type` in the add request; the list answers it as `device_type`.
+    #[serde(rename = "type", alias = "device_type")]
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
@@ -424,6 +425,8 @@ pub struct CallLog {
     pub direction: String,
     pub start_time: String,
     pub duration: i64,
+    /// Zoom's field is `call_result` (`answered`, `no_answer`, …).
+    #[serde(alias = "call_result")]
     pub result: String,
 }
 
