@@ -61,6 +61,9 @@ pub enum Command {
         /// Script files or bundled procedure names.
         files: Vec<String>,
     },
+    /// Measure throughput and overhead against the limits they chase (ratios, not timings).
+    #[command(subcommand)]
+    Bench(BenchCmd),
     /// Print shell completions: `vline completions bash > /etc/bash_completion.d/vline`.
     Completions { shell: clap_complete::Shell },
     /// Run the local sandbox (Movius, carrier and Zoom emulator), reset or inspect it.
@@ -316,4 +319,38 @@ pub struct BulkArgs {
     /// Run a maintenance-window procedure outside the window; the reason is journaled.
     #[arg(long, value_name = "REASON")]
     pub outside_window: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Per-call overhead of the script host: N reads through a script vs the Rust client directly.
+    Host(BenchHostArgs),
+    /// Bulk onboarding of N users against the in-memory sandbox with the plan's limits enforced.
+    Bulk(BenchBulkArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchHostArgs {
+    /// Read calls per side.
+    #[arg(long, default_value_t = 2000)]
+    pub calls: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchBulkArgs {
+    /// Users to onboard.
+    #[arg(long, default_value_t = 1000)]
+    pub users: u64,
+    /// Zoom plan whose rate limits the sandbox enforces and the client paces to.
+    #[arg(long, default_value = "business")]
+    pub plan: crate::api::ZoomPlan,
+    /// Added latency per service, e.g. `zoom=120ms,movius=350ms`.
+    #[arg(long)]
+    pub latency: Option<String>,
+    /// Concurrency of the main run (`auto` or a number).
+    #[arg(long, default_value = "auto")]
+    pub concurrency: crate::bulk::run::Concurrency,
+    /// Users in the sequential baseline run (concurrency 1).
+    #[arg(long, default_value_t = 100)]
+    pub sequential_users: u64,
 }

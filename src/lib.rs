@@ -4,6 +4,7 @@
 //! `sandbox` shares only the wire types of `api`.
 
 pub mod api;
+pub mod bench;
 pub mod bulk;
 pub mod cli;
 pub mod cmd;

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod bench;
 pub mod bulk;
 pub mod call;
 pub mod config;
@@ -36,6 +37,7 @@ pub fn dispatch(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run::run(&cli.global, a),
         Command::Bulk(a) => bulk::run(&cli.global, a),
+        Command::Bench(c) => bench::run(&cli.global, c),
         Command::Procedures => doc::procedures(&cli.global),
         Command::Doc { name } => doc::doc(&cli.global, name.as_deref()),
         Command::Check { files } => doc::check(&cli.global, &files),

@@ -955,7 +955,11 @@ fn offboard_number_refuses_when_the_number_is_held_by_someone_else() {
 fn offboard_number_without_an_assignment_only_deletes() {
     let h = demo();
     // org= may name the account's org or one above it.
-    done(&h, "offboard-number", &["phone_number=+13126170004", "org=org-jpmc"]);
+    done(
+        &h,
+        "offboard-number",
+        &["phone_number=+13126170004", "org=org-jpmc"],
+    );
     assert_eq!(ops(&ok_writes(&h)), vec!["movius.delete"]);
     assert!(zoom_number(&h, "+13126170004").is_none());
 }
