@@ -415,6 +415,8 @@ impl Config {
                 SANDBOX,
                 &RawProfile {
                     kind: Some(ProfileKind::Sandbox),
+                    // The demo seed's sub-org that is allowed and enabled for Zoom.
+                    movius_org: Some("org-zoom".into()),
                     ..RawProfile::default()
                 },
                 None,

@@ -103,6 +103,7 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
         Err(e) => match explain(e) {
             Failure::Refused { reason, how } => (RunOutcome::Refused, Some(Refused { reason, how_to_proceed: how }.into())),
             Failure::Interrupted => (RunOutcome::Interrupted, Some(anyhow::anyhow!("interrupted by Ctrl-C; writes sent so far are in `vline journal show {run_id}`"))),
+            Failure::Error(m) if m.contains("(at line ") => (RunOutcome::Failed, Some(anyhow::anyhow!("{name}: {m}"))),
             Failure::Error(m) => (RunOutcome::Failed, Some(anyhow::anyhow!(m))),
         },
     };

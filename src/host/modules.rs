@@ -1120,11 +1120,11 @@ pub fn write_csv(path: &str, rows: &[Dynamic]) -> Result<(), String> {
 fn log_mod() -> Module {
     let mut m = Module::new();
     reg!(m, "log", "info", ["msg: string", "()"], |msg: &str| {
-        tracing::info!(target: "vline::script", "{msg}");
+        tracing::debug!(target: "vline::script", "{msg}");
         eprintln!("{msg}");
     });
     reg!(m, "log", "warn", ["msg: string", "()"], |msg: &str| {
-        tracing::warn!(target: "vline::script", "{msg}");
+        tracing::debug!(target: "vline::script", "warning: {msg}");
         eprintln!("warning: {msg}");
     });
     m

@@ -125,12 +125,18 @@ pub fn explain(err: &EvalAltResult) -> Failure {
     }
     let root = innermost(err);
     let pos = root.position();
-    let at = if pos.is_none() {
+    let place = where_(err);
+    // The bundled procedures' own refusals are product messages: where in the stdlib they were
+    // thrown helps nobody. Errors in an operator's script keep file, line and column.
+    let bundled = place.starts_with("stdlib/") || place.starts_with("scripts/");
+    let thrown_text = matches!(root, EvalAltResult::ErrorRuntime(v, _) if v.is_string());
+    let at = if pos.is_none() || (bundled && thrown_text) {
         String::new()
     } else {
-        format!(" (at {})", where_(err))
+        format!(" (at {place})")
     };
     let msg = match root {
+        EvalAltResult::ErrorRuntime(v, _) if v.is_string() => v.to_string(),
         EvalAltResult::ErrorRuntime(v, _) => match v.read_lock::<Map>() {
             Some(m) if m.contains_key("text") => m.get("text").map(|t| t.to_string()).unwrap_or_default(),
             Some(m) => format!("script threw {}", Dynamic::from(m.clone())),

@@ -90,6 +90,39 @@ impl Store {
     fn init(&self, seed: Seed) -> Result<(), SandboxError> {
         let mut c = self.lock();
         let tx = c.transaction().map_err(|e| self.err(e))?;
+        // A file written by another vline (no meta table, or tables of another shape) must be
+        // named as such, not fail half-way through the DDL below.
+        let tables: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type='table'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        let has_meta: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        let old_version: Option<String> = if has_meta == 1 {
+            tx.query_row(
+                "SELECT value FROM meta WHERE key='schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+        } else {
+            None
+        };
+        if tables > 0 && old_version.as_deref() != Some(SCHEMA_VERSION.to_string().as_str()) {
+            return Err(SandboxError::Corrupt(
+                self.name.clone(),
+                "written by another version of vline; run `vline sandbox reset`".into(),
+            ));
+        }
         let mut ddl = String::from(
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
