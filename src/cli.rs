@@ -113,6 +113,12 @@ pub enum SandboxCmd {
         /// SQLite state file (default: the data directory's sandbox.sqlite).
         #[arg(long)]
         state: Option<String>,
+        /// Also add N licensed phone users `bench00001@jpmc.example` … (site Chicago) for bulk runs.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        users: u64,
+        /// Also add M unassigned Zoom-native numbers (+1415…): a larger account.
+        #[arg(long, value_name = "M", default_value_t = 0)]
+        extra_numbers: u64,
     },
     /// Counts of orgs, accounts, numbers and users in the sandbox.
     Status {
@@ -319,6 +325,10 @@ pub struct BulkArgs {
     /// Run a maintenance-window procedure outside the window; the reason is journaled.
     #[arg(long, value_name = "REASON")]
     pub outside_window: Option<String>,
+    /// Check the file without changing anything: per row what would be done or what blocks it,
+    /// writes, licences, time against the next maintenance window; exit 0 ready, 3 not ready.
+    #[arg(long, conflicts_with_all = ["resume", "dry_run"])]
+    pub preflight: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -353,4 +363,7 @@ pub struct BenchBulkArgs {
     /// Users in the sequential baseline run (concurrency 1).
     #[arg(long, default_value_t = 100)]
     pub sequential_users: u64,
+    /// Only measure memory: validate, journal and stream a generated CSV of N rows (no calls).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub memory_rows: u64,
 }

@@ -1,6 +1,8 @@
 //! Bulk runs: a CSV in, the procedure once per row on a pool of threads, progress, resume, and a
 //! results CSV out.
 
+pub mod job;
+pub mod preflight;
 pub mod progress;
 pub mod run;
 pub mod validate;

@@ -14,6 +14,8 @@ use rhai::Map;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::api::http::TransportStats;
+use crate::api::RateCategory;
 use crate::host::engine;
 use crate::host::script::{explain, Failure, Script};
 use crate::host::session::Session;
@@ -47,6 +49,71 @@ impl std::str::FromStr for Concurrency {
 }
 
 pub const MAX_WORKERS: usize = 64;
+
+/// Workers an `auto` run starts with.
+const AUTO_START: usize = 4;
+
+/// Zoom's budget counts as full when a category runs at this share of the rate its client
+/// limiter allows (the limiter itself paces at ~90 % of the plan, see `api::http`).
+const FULL: f64 = 0.9;
+
+/// `auto` concurrency: once a second, look at how full each Zoom category's budget is (requests
+/// sent ÷ the rate the client limiter allows now). Not full → more workers (rows are mostly
+/// waiting on the network, so a quarter more at a time); full → hold (more workers would only
+/// queue on the limiter); a 429 → a quarter fewer, and no growth for a few seconds.
+struct AutoTuner {
+    last_calls: std::collections::BTreeMap<String, u64>,
+    /// Smoothed share of the budget in use, per category.
+    used: std::collections::BTreeMap<RateCategory, f64>,
+    hold: u32,
+}
+
+impl AutoTuner {
+    fn new(st: &TransportStats) -> AutoTuner {
+        AutoTuner {
+            last_calls: st.calls.clone(),
+            used: Default::default(),
+            hold: 0,
+        }
+    }
+
+    fn next(
+        &mut self,
+        cur: usize,
+        max: usize,
+        st: &TransportStats,
+        saw_429: bool,
+        over: Duration,
+        allowed_rate: impl Fn(RateCategory) -> u32,
+    ) -> usize {
+        let secs = over.as_secs_f64().max(1e-3);
+        let mut fullest = 0.0f64;
+        for c in [RateCategory::Light, RateCategory::Medium, RateCategory::Heavy] {
+            let key = c.as_str();
+            let now = st.calls.get(key).copied().unwrap_or(0);
+            let sent = now.saturating_sub(self.last_calls.get(key).copied().unwrap_or(0));
+            // The limiter paces at 1/1.1 of its nominal rate.
+            let budget = f64::from(allowed_rate(c).max(1)) / 1.1;
+            let share = sent as f64 / secs / budget;
+            let u = self.used.entry(c).or_insert(share);
+            *u = 0.5 * *u + 0.5 * share;
+            fullest = fullest.max(*u);
+        }
+        self.last_calls = st.calls.clone();
+        if saw_429 {
+            self.hold = 3;
+            return cur.saturating_sub((cur / 4).max(1)).max(1);
+        }
+        if self.hold > 0 {
+            self.hold -= 1;
+            return cur;
+        }
+        if fullest < FULL && cur < max {
+            return (cur + (cur / 4).max(1)).min(max);
+        }
+        cur
+    }
+}
 
 /// What a bulk run did.
 #[derive(Clone, Debug, Serialize)]
@@ -98,14 +165,18 @@ pub struct BulkJob<'a> {
 pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
     let started = Instant::now();
     let stats_before = job.session.clients.transport.stats();
+    // Auto may use every worker: with a few hundred ms per call and several sequential calls per
+    // row, keeping Zoom's budget full takes tens of rows in flight. Never more workers than rows.
     let max_workers = match job.concurrency {
         Concurrency::Fixed(n) => n,
-        Concurrency::Auto => 24,
-    };
+        Concurrency::Auto => MAX_WORKERS,
+    }
+    .clamp(1, (job.rows.max(1)).min(MAX_WORKERS as u64) as usize);
     let allowed = Arc::new(AtomicUsize::new(match job.concurrency {
         Concurrency::Fixed(n) => n,
-        Concurrency::Auto => 2,
-    }));
+        Concurrency::Auto => AUTO_START,
+    }
+    .min(max_workers)));
     let stop = Arc::new(AtomicBool::new(false));
     // Set when the reader has handed out every row: idle workers leave then.
     let fed = Arc::new(AtomicBool::new(false));
@@ -231,8 +302,7 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
         // Collector: results CSV, progress, auto concurrency, stop on refusal.
         let mut last_tick = Instant::now();
         let mut last_429 = stats_before.rate_limited;
-        let mut last_done = 0u64;
-        let mut best_rate = 0.0f64;
+        let mut auto = AutoTuner::new(&stats_before);
         loop {
             let r = match res_rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(r) => Some(r),
@@ -271,17 +341,19 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
                 let waits = st.rate_limited.saturating_sub(stats_before.rate_limited);
                 progress.tick(allowed.load(Ordering::Relaxed), waits);
                 if job.concurrency == Concurrency::Auto {
-                    let done = report.done + report.failed;
-                    let rate = (done - last_done) as f64 / last_tick.elapsed().as_secs_f64();
                     let cur = allowed.load(Ordering::Relaxed);
-                    if st.rate_limited > last_429 {
-                        allowed.store((cur / 2).max(1), Ordering::Relaxed);
-                    } else if rate >= best_rate * 0.98 && cur < max_workers {
-                        // Still gaining: one more worker.
-                        allowed.store(cur + 1, Ordering::Relaxed);
+                    let next = auto.next(
+                        cur,
+                        max_workers,
+                        &st,
+                        st.rate_limited > last_429,
+                        last_tick.elapsed(),
+                        |c| job.session.clients.transport.current_rate(c),
+                    );
+                    if next != cur {
+                        tracing::debug!(workers = next, "auto concurrency");
+                        allowed.store(next, Ordering::Relaxed);
                     }
-                    best_rate = best_rate.max(rate);
-                    last_done = done;
                 }
                 last_429 = st.rate_limited;
                 last_tick = Instant::now();

@@ -143,10 +143,13 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
     match err {
         Some(e) => Err(e),
         None => {
-            eprintln!(
-                "done: run {run_id} ({} change(s) sent; `vline journal show {run_id}`)",
-                guard.changes_made()
-            );
+            // In a dry run the guard counts held writes: none of them was sent.
+            let what = if a.dry_run {
+                format!("{} write(s) held, none sent", plan.len())
+            } else {
+                format!("{} change(s) sent", guard.changes_made())
+            };
+            eprintln!("done: run {run_id} ({what}; `vline journal show {run_id}`)");
             Ok(())
         }
     }

@@ -13,13 +13,22 @@ use super::Usage;
 pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
     match cmd {
         SandboxCmd::Serve(s) => serve(s),
-        SandboxCmd::Reset { seed, state } => {
+        SandboxCmd::Reset {
+            seed,
+            state,
+            users,
+            extra_numbers,
+        } => {
             let seed: Seed = seed
                 .parse()
                 .map_err(|e: sandbox::SandboxError| Usage(e.to_string()))?;
             let loc = location(state.as_deref());
             sandbox::reset(&loc, seed)
                 .with_context(|| format!("resetting the sandbox state {loc}"))?;
+            if users > 0 || extra_numbers > 0 {
+                sandbox::seed_scale(&loc, users, extra_numbers)
+                    .with_context(|| format!("adding the scale seed to {loc}"))?;
+            }
             let counts = sandbox::status(&loc)?;
             if global.json {
                 println!("{}", serde_json::to_string_pretty(&counts)?);

@@ -105,14 +105,20 @@ impl ModuleResolver for StdlibResolver {
         path: &str,
         pos: Position,
     ) -> Result<SharedModule, Box<EvalAltResult>> {
-        let Some(name) = path.strip_prefix("vline/") else {
-            return Err(Box::new(EvalAltResult::ErrorModuleNotFound(
+        // Not `ErrorModuleNotFound`: Rhai replaces that one with its own bare "Module not found",
+        // which would drop the explanation.
+        let only_stdlib = || {
+            Box::new(EvalAltResult::ErrorRuntime(
                 format!(
-                    "{path} (only the stdlib can be imported: \"vline/<name>\", one of {})",
+                    "cannot import \"{path}\": scripts have no file access, only the stdlib can be imported (\"vline/<name>\", one of {})",
                     bundle::stdlib_names().join(", ")
-                ),
+                )
+                .into(),
                 pos,
-            )));
+            ))
+        };
+        let Some(name) = path.strip_prefix("vline/") else {
+            return Err(only_stdlib());
         };
         if let Some(m) = self
             .cache
@@ -122,8 +128,7 @@ impl ModuleResolver for StdlibResolver {
         {
             return Ok(m.clone());
         }
-        let src = bundle::stdlib(name, self.override_dir.as_deref())
-            .ok_or_else(|| Box::new(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos)))?;
+        let src = bundle::stdlib(name, self.override_dir.as_deref()).ok_or_else(only_stdlib)?;
         let mut ast = engine.compile(&src.text).map_err(|e| {
             Box::new(EvalAltResult::ErrorInModule(
                 path.to_string(),

@@ -305,7 +305,14 @@ fn movius(s: &Arc<Session>) -> Module {
                     v["account_sid"] = json!("(dry-run)");
                     v
                 },
-                || x.clients.movius.add_account(&req),
+                || {
+                    // Peering may put the number into Zoom (even when the call fails half-way):
+                    // the run's number index must ask Zoom about it next time.
+                    if let (Some(idx), true) = (&x.numbers, req.enable_zoom) {
+                        idx.touched(number.as_str());
+                    }
+                    x.clients.movius.add_account(&req)
+                },
             )
         }
     );
@@ -347,6 +354,12 @@ fn movius(s: &Arc<Session>) -> Module {
                 },
                 move || ph,
                 || {
+                    // Turning Zoom on peers the number: the index must ask Zoom about it next time.
+                    if let (Some(idx), Some(true), crate::api::Selector::PhoneNumber(n)) =
+                        (&x.numbers, enable_zoom, &sel)
+                    {
+                        idx.touched(n.as_str());
+                    }
                     x.clients
                         .movius
                         .modify_account(&sel, enable_zoom, teams_calling)
@@ -539,7 +552,21 @@ fn zoom(s: &Arc<Session>) -> Module {
         "zoom",
         "number",
         ["id_or_e164: string", "map"],
-        move |id: &str| { x.read(|| x.clients.zoom.number(id)) }
+        move |id: &str| {
+            // In a bulk run, a number the index holds is read by its Zoom id: one light call
+            // whatever the account's size (by E.164 it is a list call, a full scan where Zoom
+            // ignores the number filter). Still a real read: verifications stay verifications.
+            if let (Some(idx), Ok(n)) = (&x.numbers, E164::parse(id)) {
+                if let Some(zid) = idx.id_of(&n) {
+                    return x.read(|| {
+                        let p = x.clients.zoom.number(&zid)?;
+                        idx.refresh(p.clone());
+                        Ok(p)
+                    });
+                }
+            }
+            x.read(|| x.clients.zoom.number(id))
+        }
     );
     let x = s.clone();
     reg!(

@@ -248,6 +248,21 @@ impl Sandbox {
         }
     }
 
+    /// Add `n` licensed Zoom Phone users with extensions on `site` (`bench00001@jpmc.example` …,
+    /// numbered on from those already there); their emails. For benchmarks and scale tests.
+    pub fn seed_phone_users(&self, n: u64, site: &str) -> Result<Vec<String>, SandboxError> {
+        self.store
+            .transact(|w| (seed::phone_users(w, n, site), true))
+    }
+
+    /// Add `m` unassigned Zoom-native numbers (`+1415…`): a larger account for scale tests.
+    pub fn seed_extra_numbers(&self, m: u64) -> Result<(), SandboxError> {
+        self.store.transact(|w| {
+            seed::extra_numbers(w, m);
+            ((), true)
+        })
+    }
+
     /// The request log, oldest first.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.store.requests().unwrap_or_default()
@@ -299,6 +314,22 @@ pub fn reset(state: &StateLocation, seed: Seed) -> Result<(), SandboxError> {
     }
     let store = store::Store::open(state, seed)?;
     store.reset(seed)
+}
+
+/// Add the scale seed to a state: `users` licensed phone users (`bench00001@jpmc.example` … on
+/// site-chicago) and `extra_numbers` Zoom-native numbers; the users' emails.
+pub fn seed_scale(
+    state: &StateLocation,
+    users: u64,
+    extra_numbers: u64,
+) -> Result<Vec<String>, SandboxError> {
+    let store = store::Store::open(state, Seed::Demo)?;
+    let emails = store.transact(|w| (seed::phone_users(w, users, "site-chicago"), true))?;
+    store.transact(|w| {
+        seed::extra_numbers(w, extra_numbers);
+        ((), true)
+    })?;
+    Ok(emails)
 }
 
 /// Counts of the state (opens it, seeding a new one with the demo seed).

@@ -380,3 +380,55 @@ pub fn world(seed: Seed) -> World {
     w.counters.cdr = w.cdrs.len() as u64;
     w
 }
+
+/// Prefix of the scale seed's users: `bench00001@jpmc.example`, ….
+pub const BENCH_USER_PREFIX: &str = "bench";
+
+/// Add `n` licensed Zoom Phone users (`bench00001@jpmc.example` …, numbered on from the bench
+/// users already there) with extensions on `site`; their emails, in order.
+pub fn phone_users(w: &mut World, n: u64, site: &str) -> Vec<String> {
+    let have = w
+        .users
+        .iter()
+        .filter(|u| u.id.starts_with("user-bench"))
+        .count() as u64;
+    let mut ext = w.next_extension().max(100_000);
+    let mut emails = Vec::with_capacity(n as usize);
+    w.users.reserve(n as usize);
+    for i in have + 1..=have + n {
+        let first = format!("{BENCH_USER_PREFIX}{i:05}");
+        let mut u = user(&format!("user-{first}"), &first, "Bench", Some(ext));
+        u.site_id = Some(site.to_string());
+        emails.push(u.email.clone());
+        w.users.push(u);
+        ext += 1;
+    }
+    emails
+}
+
+/// Add `m` unassigned Zoom-native numbers (`+1415…`, numbered on from those already there): a
+/// larger account for showing that a bulk run's calls per user do not grow with it.
+pub fn extra_numbers(w: &mut World, m: u64) {
+    let have = w
+        .numbers
+        .iter()
+        .filter(|n| n.number.starts_with("+1415"))
+        .count() as u64;
+    w.numbers.reserve(m as usize);
+    for i in have..have + m {
+        let num = format!("+1415{:07}", 2_000_000 + i);
+        w.numbers.push(ZNumber {
+            id: number_id(&num),
+            number: num,
+            source: "internal".into(),
+            carrier: Some(Carrier {
+                code: 1,
+                name: "Zoom".into(),
+            }),
+            site_id: Some("site-chicago".into()),
+            assignee: None,
+            number_type: "toll".into(),
+            location: "San Francisco, CA".into(),
+        });
+    }
+}

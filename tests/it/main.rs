@@ -1,10 +1,14 @@
 //! Integration tests: the real `vline` binary and the library against the sandbox over loopback.
 //! One test binary for the whole suite (faster to build on a 2-core machine).
 
+mod bulk_bench;
 mod client;
 mod config;
+mod host;
 mod journal;
+mod preflight;
 mod procedures;
+mod props;
 mod repl;
 mod sandbox;
 mod support;

@@ -1,0 +1,1127 @@
+//! Pre-flight for a bulk run: will it succeed, and will it fit the window, before the window opens.
+//!
+//! Shared code, not a copy: every row runs through the procedure itself in dry-run (writes are
+//! held, reads happen), so the checks are the procedure's own. What a row would do is the plan
+//! its run held; what blocks it is the procedure's refusal (its `throw`, or a `#{blocked: …}`
+//! result / thrown map). Totals add the licences and calling plans the held writes need against
+//! Zoom's free ones, and the time the calls take at the plan's limits against the profile's
+//! next maintenance window. Nothing is sent but reads.
+//!
+//! Procedures skip some reads in dry-run (verifications of state their held writes would have
+//! made). A procedure declares those per changed row in its header, so that the estimate counts
+//! them: `//! preflight-reads: medium=3 movius=1` (keys: light, medium, heavy, intensive,
+//! movius, carrier).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use jiff::{Timestamp, Zoned};
+use rhai::{Dynamic, EvalAltResult, Map};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::api::clients::Clients;
+use crate::api::{RateCategory, ZoomPlan};
+use crate::guard::window::{self, MaintenanceWindow};
+use crate::guard::{Guard, PlannedWrite, Policy, TerminalPrompter};
+use crate::host::engine;
+use crate::host::header::Header;
+use crate::host::index::NumberIndex;
+use crate::host::script::{explain, Failure, Script};
+use crate::host::session::Session;
+
+use super::validate::{self, bind_row, BoundRow, Refusal};
+
+/// Why a pre-flight could not be made at all (as opposed to "not ready").
+#[derive(Debug, thiserror::Error)]
+pub enum PreflightError {
+    /// Malformed values or missing columns: the file is refused whole, as for a run.
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// What the checker needs from the caller: the service clients and the profile's settings.
+pub struct Setup<'a> {
+    pub clients: &'a Clients,
+    pub profile: &'a str,
+    pub sandbox: bool,
+    /// Applied to every worker session (naming convention, default org, overrides).
+    pub configure: &'a (dyn Fn(&mut Session) + Sync),
+    pub windows: &'a [MaintenanceWindow],
+    /// Rows per second the last bulk run of this procedure on this profile reached.
+    pub last_rate: Option<f64>,
+    /// Rows checked at once (each worker has its own dry-run guard, so plans stay per row).
+    pub workers: usize,
+    pub now: Timestamp,
+}
+
+/// What blocks a row.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Blocker {
+    /// `user_not_found`, `not_licensed`, `not_in_pool`, `account_elsewhere`, `account_exists`,
+    /// `no_account`, `assigned_elsewhere`, `app_too_old`, `org_not_allowed`, `org_not_enabled`,
+    /// `licences_short`, `duplicate`, `refused`, `check_failed`, `other`.
+    pub kind: String,
+    pub reason: String,
+    /// The procedure's "Next: …", when it gave one.
+    pub next: String,
+}
+
+/// One row's verdict.
+#[derive(Clone, Debug, Serialize)]
+pub struct RowReport {
+    pub line: u64,
+    /// The row's values by parameter.
+    pub values: BTreeMap<String, String>,
+    /// `ready` (would change something), `no-op` (already done), `blocked`.
+    pub status: String,
+    /// The writes the row would make, as the plan shows them (`op target`).
+    pub would_do: Vec<String>,
+    pub blocked: Option<Blocker>,
+}
+
+/// Licences or calling plans of one type: needed by the run against Zoom's free ones.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanNeed {
+    pub plan_type: i64,
+    pub name: String,
+    pub needed: u64,
+    pub available: i64,
+    pub short: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Licences {
+    /// Zoom Phone licences the run would give (held `zoom::enable_phone` writes).
+    pub phone_licences_planned: u64,
+    /// Rows blocked because their user has no Zoom Phone licence: each needs one first.
+    pub phone_licences_missing: u64,
+    pub calling_plans: Vec<PlanNeed>,
+    /// Free calling-plan licences over every type (subscribed − assigned).
+    pub calling_plans_available: i64,
+    /// Set when `zoom::calling_plans()` could not be read.
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowFit {
+    /// The window as configured (`sat 22:00–04:00 Asia/Tokyo`).
+    pub window: String,
+    /// Now inside it.
+    pub open_now: bool,
+    /// When the usable stretch starts and ends, in the window's own time zone.
+    pub opens: String,
+    pub closes: String,
+    pub length_s: f64,
+    pub estimate_s: f64,
+    pub fits: bool,
+    /// Spare time (positive) or shortfall (negative), seconds.
+    pub margin_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Timing {
+    pub plan: String,
+    /// Per-second limits of the plan by category; `heavy_per_day` is shared by heavy and
+    /// resource-intensive calls.
+    pub limits: BTreeMap<String, u32>,
+    /// Calls the real run would make: Zoom per category, and `movius`, `carrier`.
+    pub calls: BTreeMap<String, u64>,
+    /// Reads made by this pre-flight (included in `calls`).
+    pub reads_made: BTreeMap<String, u64>,
+    /// Reads the procedure skips in dry-run, as declared in its header (included in `calls`).
+    pub reads_declared: BTreeMap<String, u64>,
+    /// The category that sets the bound.
+    pub bottleneck: Option<String>,
+    /// Duration if every category ran at exactly its limit.
+    pub at_bound_s: f64,
+    /// Duration at the client limiter's pace (slots 10% longer than 1/limit).
+    pub at_client_pace_s: f64,
+    pub last_rate_rows_per_s: Option<f64>,
+    pub at_last_rate_s: Option<f64>,
+    /// The estimate the window is compared with: the last run's rate when known, else the pace.
+    pub estimate_s: f64,
+    pub heavy_daily_cap_exceeded: bool,
+    pub window: Option<WindowFit>,
+    /// Why there is no window comparison.
+    pub window_note: Option<String>,
+}
+
+/// The whole pre-flight.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub procedure: String,
+    pub rows: u64,
+    pub ready_rows: u64,
+    pub noop_rows: u64,
+    pub blocked_rows: u64,
+    /// Writes per operation (`zoom::assign_number` → 12).
+    pub writes: BTreeMap<String, u64>,
+    pub licences: Licences,
+    pub time: Timing,
+    pub ready: bool,
+    /// `ready` or `not ready: …`.
+    pub verdict: String,
+    pub row_reports: Vec<RowReport>,
+    /// The CSV of the rows that would fail, when written.
+    pub failures_csv: Option<String>,
+}
+
+/// Validate like a run, except that duplicates become blocked rows instead of refusing the file.
+/// Returns the file's columns, its rows bound to the parameters, and the duplicate lines.
+#[allow(clippy::type_complexity)]
+pub fn read_rows(
+    csv_path: &Path,
+    header: &Header,
+) -> Result<
+    (
+        Vec<String>,
+        Vec<(u64, Vec<String>, BoundRow)>,
+        HashMap<u64, String>,
+    ),
+    PreflightError,
+> {
+    let mut dups: HashMap<u64, String> = HashMap::new();
+    let columns = match validate::validate(csv_path, header) {
+        Ok(s) => s.columns,
+        Err(r) => {
+            // Only "duplicates line N" problems are tolerated; anything else refuses the file.
+            let (dup, other): (Vec<_>, Vec<_>) = r
+                .problems
+                .iter()
+                .cloned()
+                .partition(|p| p.line > 1 && p.message.contains(" duplicates line "));
+            if !other.is_empty() || r.total > r.problems.len() as u64 {
+                return Err(PreflightError::Refused(Refusal {
+                    total: r.total - dup.len() as u64,
+                    problems: other,
+                }));
+            }
+            for p in dup {
+                dups.entry(p.line)
+                    .and_modify(|m| {
+                        m.push_str("; ");
+                        m.push_str(&p.message)
+                    })
+                    .or_insert(p.message);
+            }
+            let mut rd = csv::Reader::from_path(csv_path)
+                .map_err(|e| PreflightError::Io(format!("{}: {e}", csv_path.display())))?;
+            rd.headers()
+                .map_err(|e| PreflightError::Io(e.to_string()))?
+                .iter()
+                .map(|c| c.trim().to_string())
+                .collect()
+        }
+    };
+    let mut rd = csv::Reader::from_path(csv_path)
+        .map_err(|e| PreflightError::Io(format!("{}: {e}", csv_path.display())))?;
+    let mut rows = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    while rd
+        .read_record(&mut rec)
+        .map_err(|e| PreflightError::Io(e.to_string()))?
+    {
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let bound = bind_row(header, &columns, &rec).map_err(|e| {
+            PreflightError::Io(format!("line {line}: {} (the file changed?)", e.join("; ")))
+        })?;
+        rows.push((line, rec.iter().map(str::to_string).collect(), bound));
+    }
+    Ok((columns, rows, dups))
+}
+
+/// One row's raw outcome from the dry-run.
+struct Checked {
+    plan: Vec<PlannedWrite>,
+    blocked: Option<Blocker>,
+}
+
+fn worker_session(s: &Setup<'_>) -> Arc<Session> {
+    let policy = Policy {
+        read_only: false,
+        dry_run: true,
+        assume_yes: true,
+        max_changes: None,
+        // The window is compared with the estimate below, not with now.
+        outside_window: Some("pre-flight (read-only; the window is checked separately)".into()),
+        windows: vec![],
+        interactive: false,
+    };
+    let guard = Arc::new(Guard::new(policy, Box::new(TerminalPrompter)));
+    let mut session = Session::new(s.clients.clone(), guard, None, s.profile, s.sandbox);
+    (s.configure)(&mut session);
+    session.numbers = Some(NumberIndex::new());
+    session.quiet = true;
+    Arc::new(session)
+}
+
+/// Check every row of `csv_path` with `script` in dry-run and build the report.
+pub fn preflight(
+    setup: &Setup<'_>,
+    script: &Script,
+    csv_path: &Path,
+) -> Result<Report, PreflightError> {
+    let (_, rows, dups) = read_rows(csv_path, &script.header)?;
+    let stats_before = setup.clients.transport.stats();
+    let checked = check_rows(setup, script, &rows, &dups);
+    let stats_after = setup.clients.transport.stats();
+
+    let mut row_reports = Vec::with_capacity(rows.len());
+    let mut writes: BTreeMap<String, u64> = BTreeMap::new();
+    let mut zoom_writes: BTreeMap<String, u64> = BTreeMap::new();
+    let mut enable_phone = 0u64;
+    let mut plan_needs: BTreeMap<i64, u64> = BTreeMap::new();
+    let (mut ready_rows, mut noop_rows, mut blocked_rows, mut changing_rows) = (0, 0, 0, 0u64);
+    let mut not_licensed = 0u64;
+    for ((line, _, bound), c) in rows.iter().zip(checked) {
+        let values = bound
+            .iter()
+            .map(|(k, v)| (k.clone(), param_text(v)))
+            .collect();
+        if !c.plan.is_empty() {
+            changing_rows += 1;
+        }
+        for p in &c.plan {
+            *writes.entry(p.op.clone()).or_default() += 1;
+            *zoom_writes
+                .entry(write_category(&p.op).to_string())
+                .or_default() += 1;
+            if p.op == "zoom::enable_phone" {
+                enable_phone += 1;
+            }
+            if p.op == "zoom::assign_calling_plan" {
+                if let Some(t) = p.params.get("plan_type").and_then(Value::as_i64) {
+                    *plan_needs.entry(t).or_default() += 1;
+                }
+            }
+        }
+        let status = match (&c.blocked, c.plan.is_empty()) {
+            (Some(b), _) => {
+                blocked_rows += 1;
+                if b.kind == "not_licensed" {
+                    not_licensed += 1;
+                }
+                "blocked"
+            }
+            (None, true) => {
+                noop_rows += 1;
+                "no-op"
+            }
+            (None, false) => {
+                ready_rows += 1;
+                "ready"
+            }
+        };
+        row_reports.push(RowReport {
+            line: *line,
+            values,
+            status: status.into(),
+            would_do: c
+                .plan
+                .iter()
+                .map(|p| format!("{} {}", p.op, p.target))
+                .collect(),
+            blocked: c.blocked,
+        });
+    }
+
+    let licences = licences(setup, enable_phone, not_licensed, &plan_needs);
+    let plan = setup.clients.transport.options().plan;
+    let reads_made = diff(&stats_before.calls, &stats_after.calls);
+    let declared = declared_reads(&script.header);
+    let reads_declared: BTreeMap<String, u64> = declared
+        .iter()
+        .map(|(k, v)| (k.clone(), v * changing_rows))
+        .collect();
+    let mut calls = reads_made.clone();
+    for (k, v) in zoom_writes.iter().chain(reads_declared.iter()) {
+        *calls.entry(k.clone()).or_default() += v;
+    }
+    calls.remove("oauth");
+    let time = timing(
+        setup,
+        plan,
+        calls,
+        reads_made,
+        reads_declared,
+        rows.len() as u64,
+    );
+
+    let mut reasons = Vec::new();
+    if blocked_rows > 0 {
+        reasons.push(format!("{blocked_rows} row(s) blocked"));
+    }
+    for p in licences.calling_plans.iter().filter(|p| p.short > 0) {
+        reasons.push(format!(
+            "calling plan {} ({}) short by {} (need {}, {} free)",
+            p.plan_type, p.name, p.short, p.needed, p.available
+        ));
+    }
+    if let Some(w) = &time.window {
+        if !w.fits {
+            reasons.push(format!(
+                "does not fit the maintenance window by {}",
+                human_secs(-w.margin_s)
+            ));
+        }
+    }
+    if time.heavy_daily_cap_exceeded {
+        reasons.push("heavy calls exceed Zoom's daily cap".into());
+    }
+    let ready = reasons.is_empty();
+    let verdict = if ready {
+        "ready".to_string()
+    } else {
+        format!("not ready: {}", reasons.join(", "))
+    };
+    Ok(Report {
+        procedure: script.name.clone(),
+        rows: rows.len() as u64,
+        ready_rows,
+        noop_rows,
+        blocked_rows,
+        writes,
+        licences,
+        time,
+        ready,
+        verdict,
+        row_reports,
+        failures_csv: None,
+    })
+}
+
+fn param_text(v: &crate::host::header::ParamValue) -> String {
+    use crate::host::header::ParamValue;
+    match v {
+        ParamValue::Str(s) => s.clone(),
+        ParamValue::Bool(b) => b.to_string(),
+        ParamValue::Int(i) => i.to_string(),
+    }
+}
+
+/// Run every row (except duplicates) through the procedure in dry-run on `setup.workers` threads.
+fn check_rows(
+    setup: &Setup<'_>,
+    script: &Script,
+    rows: &[(u64, Vec<String>, BoundRow)],
+    dups: &HashMap<u64, String>,
+) -> Vec<Checked> {
+    let results: Mutex<Vec<Option<Checked>>> = Mutex::new((0..rows.len()).map(|_| None).collect());
+    let next = AtomicUsize::new(0);
+    let workers = setup.workers.clamp(1, rows.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let session = worker_session(setup);
+                let engine = engine::build(Some(&session), engine::Limits::default());
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((line, _, bound)) = rows.get(i) else {
+                        break;
+                    };
+                    let c = match dups.get(line) {
+                        Some(m) => Checked {
+                            plan: vec![],
+                            blocked: Some(Blocker {
+                                kind: "duplicate".into(),
+                                reason: m.clone(),
+                                next: "remove the duplicate row (two rows for one number or user would race each other)".into(),
+                            }),
+                        },
+                        None => check_one(&engine, &session, script, bound),
+                    };
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(c);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|c| {
+            c.unwrap_or(Checked {
+                plan: vec![],
+                blocked: Some(Blocker {
+                    kind: "check_failed".into(),
+                    reason: "the row was not checked".into(),
+                    next: String::new(),
+                }),
+            })
+        })
+        .collect()
+}
+
+fn check_one(
+    engine: &rhai::Engine,
+    session: &Session,
+    script: &Script,
+    bound: &BoundRow,
+) -> Checked {
+    let before = session.guard.plan().len();
+    let res = script.run(engine, bound);
+    let plan: Vec<PlannedWrite> = session.guard.plan().into_iter().skip(before).collect();
+    let blocked = match res {
+        Ok(v) => blocked_result(&v),
+        Err(e) => Some(blocker(&e)),
+    };
+    // A blocked row makes none of its writes: the procedure stops before the first change.
+    let plan = if blocked.is_some() { vec![] } else { plan };
+    Checked { plan, blocked }
+}
+
+/// A procedure may return `#{blocked: reason}` (or `#{blocked: kind, reason, next}`) instead of
+/// throwing.
+fn blocked_result(v: &Dynamic) -> Option<Blocker> {
+    let m = v.read_lock::<Map>()?;
+    structured(&m)
+}
+
+fn structured(m: &Map) -> Option<Blocker> {
+    let b = m.get("blocked")?;
+    if b.is_unit() || b.as_bool() == Ok(false) {
+        return None;
+    }
+    let text = |k: &str| {
+        m.get(k)
+            .filter(|v| !v.is_unit())
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
+    let b = b.to_string();
+    let reason = text("reason");
+    let (kind, reason) = if reason.is_empty() {
+        let (r, _) = split_next(&b);
+        (classify(&r), b)
+    } else {
+        (b, reason)
+    };
+    let (reason, next) = match text("next") {
+        n if !n.is_empty() => (reason, n),
+        _ => split_next(&reason),
+    };
+    Some(Blocker { kind, reason, next })
+}
+
+/// The procedure's refusal as a blocker: a structured map when it threw one, else its text.
+fn blocker(err: &EvalAltResult) -> Blocker {
+    let mut e = err;
+    loop {
+        match e {
+            EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+            | EvalAltResult::ErrorInModule(_, inner, _) => e = inner,
+            _ => break,
+        }
+    }
+    if let EvalAltResult::ErrorRuntime(v, _) = e {
+        if let Some(m) = v.read_lock::<Map>() {
+            if let Some(b) = structured(&m) {
+                return b;
+            }
+            if m.contains_key("service") && m.contains_key("text") {
+                // An API error the procedure did not turn into a refusal: the check itself failed.
+                return Blocker {
+                    kind: "check_failed".into(),
+                    reason: m.get("text").map(|t| t.to_string()).unwrap_or_default(),
+                    next: m
+                        .get("next")
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| "re-run the pre-flight".into()),
+                };
+            }
+        }
+    }
+    match explain(err) {
+        Failure::Refused { reason, how } => Blocker {
+            kind: "refused".into(),
+            reason,
+            next: how,
+        },
+        Failure::Interrupted => Blocker {
+            kind: "check_failed".into(),
+            reason: "interrupted".into(),
+            next: "re-run the pre-flight".into(),
+        },
+        Failure::Error(msg) => {
+            let (reason, next) = split_next(&msg);
+            Blocker {
+                kind: classify(&reason),
+                reason,
+                next,
+            }
+        }
+    }
+}
+
+/// `"X. Next: Y"` (the procedures' `vu::fail`) → ("X.", "Y").
+fn split_next(msg: &str) -> (String, String) {
+    match msg.split_once(" Next: ") {
+        Some((a, b)) => (a.trim().to_string(), b.trim().to_string()),
+        None => (msg.trim().to_string(), String::new()),
+    }
+}
+
+/// A kind for a refusal thrown as text. The text stays the authority; the kind only groups rows
+/// (procedures that throw `#{blocked: kind, …}` name it themselves).
+fn classify(reason: &str) -> String {
+    let r = reason.to_ascii_lowercase();
+    let kind = if r.contains("zoom user") && r.contains("does not exist") {
+        "user_not_found"
+    } else if r.contains("do not exist in zoom") {
+        "user_not_found"
+    } else if r.contains("no zoom phone licence") || r.contains("no zoom phone license") {
+        "not_licensed"
+    } else if r.contains("free licence") {
+        "licences_short"
+    } else if r.contains("not in the available pool") {
+        "not_in_pool"
+    } else if r.contains("already has a movius account") {
+        "account_elsewhere"
+    } else if r.contains("already has a multiline account") {
+        "account_exists"
+    } else if r.contains("has no multiline account") {
+        "no_account"
+    } else if r.contains("already assigned in zoom") {
+        "assigned_elsewhere"
+    } else if r.contains("runs multiline app") || r.contains("app 4.15") {
+        "app_too_old"
+    } else if r.contains("not allowed for zoom") {
+        "org_not_allowed"
+    } else if r.contains("not enabled for zoom") {
+        "org_not_enabled"
+    } else if r.contains("no movius organization") {
+        "org_not_found"
+    } else {
+        "other"
+    };
+    kind.to_string()
+}
+
+/// The rate category (or service) a held write would use when sent.
+fn write_category(op: &str) -> &'static str {
+    match op.split_once("::") {
+        Some(("movius", _)) => "movius",
+        Some(("carrier", _)) => "carrier",
+        // Zoom's "Rate Limit Label" of each write endpoint (see `api::zoom::client`).
+        Some(("zoom", "enable_phone")) => RateCategory::Medium.as_str(),
+        Some(("zoom", _)) => RateCategory::Light.as_str(),
+        _ => "other",
+    }
+}
+
+/// `//! preflight-reads: medium=3 movius=1` → {medium: 3, movius: 1}.
+fn declared_reads(h: &Header) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for n in &h.notes {
+        let Some(rest) = n.strip_prefix("preflight-reads:") else {
+            continue;
+        };
+        for kv in rest.split_whitespace() {
+            if let Some((k, v)) = kv.split_once('=') {
+                if let Ok(v) = v.trim_end_matches(',').parse::<u64>() {
+                    *out.entry(k.to_ascii_lowercase()).or_default() += v;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn diff(a: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    b.iter()
+        .map(|(k, v)| (k.clone(), v.saturating_sub(a.get(k).copied().unwrap_or(0))))
+        .filter(|(_, v)| *v > 0)
+        .collect()
+}
+
+fn licences(setup: &Setup<'_>, planned: u64, missing: u64, needs: &BTreeMap<i64, u64>) -> Licences {
+    let mut out = Licences {
+        phone_licences_planned: planned,
+        phone_licences_missing: missing,
+        calling_plans: vec![],
+        calling_plans_available: 0,
+        error: None,
+    };
+    match setup.clients.zoom.calling_plans() {
+        Ok(plans) => {
+            let free: HashMap<i64, (String, i64)> = plans
+                .iter()
+                .map(|p| (p.kind, (p.name.clone(), p.subscribed - p.assigned)))
+                .collect();
+            out.calling_plans_available = free.values().map(|(_, f)| (*f).max(0)).sum();
+            for (t, need) in needs {
+                let (name, available) = free
+                    .get(t)
+                    .cloned()
+                    .unwrap_or_else(|| ("(no such plan)".into(), 0));
+                out.calling_plans.push(PlanNeed {
+                    plan_type: *t,
+                    name,
+                    needed: *need,
+                    available,
+                    short: need.saturating_sub(available.max(0) as u64),
+                });
+            }
+        }
+        Err(e) => out.error = Some(e.to_string()),
+    }
+    out
+}
+
+/// Seconds the calls take at the plan's limits: the slowest category sets the bound.
+pub fn bound_seconds(plan: ZoomPlan, calls: &BTreeMap<String, u64>) -> (f64, Option<String>) {
+    let get = |k: &str| calls.get(k).copied().unwrap_or(0) as f64;
+    let cats = [
+        ("light", get("light"), plan.per_second(RateCategory::Light)),
+        (
+            "medium",
+            get("medium"),
+            plan.per_second(RateCategory::Medium),
+        ),
+        // Heavy and resource-intensive share one per-second budget.
+        (
+            "heavy",
+            get("heavy") + get("intensive"),
+            plan.per_second(RateCategory::Heavy),
+        ),
+    ];
+    let mut best = (0.0, None);
+    for (name, n, per_s) in cats {
+        let s = n / f64::from(per_s.max(1));
+        if s > best.0 {
+            best = (s, Some(name.to_string()));
+        }
+    }
+    best
+}
+
+fn timing(
+    setup: &Setup<'_>,
+    plan: ZoomPlan,
+    calls: BTreeMap<String, u64>,
+    reads_made: BTreeMap<String, u64>,
+    reads_declared: BTreeMap<String, u64>,
+    rows: u64,
+) -> Timing {
+    let l = plan.limits();
+    let limits = BTreeMap::from([
+        ("light_per_s".to_string(), l.light_per_s),
+        ("medium_per_s".to_string(), l.medium_per_s),
+        ("heavy_per_s".to_string(), l.heavy_per_s),
+        ("heavy_per_day".to_string(), l.heavy_per_day),
+    ]);
+    let (at_bound_s, bottleneck) = bound_seconds(plan, &calls);
+    let at_client_pace_s = at_bound_s * 1.1;
+    let at_last_rate_s = setup
+        .last_rate
+        .filter(|r| *r > 0.0)
+        .map(|r| rows as f64 / r);
+    let estimate_s = at_last_rate_s.unwrap_or(at_client_pace_s);
+    let heavy =
+        calls.get("heavy").copied().unwrap_or(0) + calls.get("intensive").copied().unwrap_or(0);
+    let (window, window_note) = window_fit(setup.windows, setup.now, estimate_s);
+    Timing {
+        plan: plan.to_string(),
+        limits,
+        calls,
+        reads_made,
+        reads_declared,
+        bottleneck,
+        at_bound_s,
+        at_client_pace_s,
+        last_rate_rows_per_s: setup.last_rate,
+        at_last_rate_s,
+        estimate_s,
+        heavy_daily_cap_exceeded: heavy > u64::from(l.heavy_per_day),
+        window,
+        window_note,
+    }
+}
+
+/// The window the run would use: the one open now, else the next to open; its whole stretch
+/// (windows that touch count as one), shown in the window's own time zone.
+pub fn window_fit(
+    windows: &[MaintenanceWindow],
+    now: Timestamp,
+    estimate_s: f64,
+) -> (Option<WindowFit>, Option<String>) {
+    if windows.is_empty() {
+        return (
+            None,
+            Some("the profile has no maintenance window configured".into()),
+        );
+    }
+    if let Err(e) = window::validate_windows(windows) {
+        return (None, Some(e));
+    }
+    let (open_now, opens): (bool, Zoned) = match window::window_closes(windows, now) {
+        Some(c) => (true, now.to_zoned(c.time_zone().clone())),
+        None => match window::next_opening(windows, now) {
+            Some(o) => (false, o),
+            None => return (None, Some("no window opens in the next week".into())),
+        },
+    };
+    let Some(closes) = window::window_closes(windows, opens.timestamp()) else {
+        return (None, Some("the window's end could not be computed".into()));
+    };
+    let length_s = closes.timestamp().as_second() as f64 - opens.timestamp().as_second() as f64;
+    // Name the window that holds the opening moment.
+    let text = windows
+        .iter()
+        .find(|w| window::window_closes(std::slice::from_ref(w), opens.timestamp()).is_some())
+        .unwrap_or(&windows[0])
+        .to_string();
+    let margin_s = length_s - estimate_s;
+    (
+        Some(WindowFit {
+            window: text,
+            open_now,
+            opens: window::show(&opens),
+            closes: window::show(&closes),
+            length_s,
+            estimate_s,
+            fits: margin_s >= 0.0,
+            margin_s,
+        }),
+        None,
+    )
+}
+
+/// `3725` → `1 h 02 min 05 s`.
+pub fn human_secs(s: f64) -> String {
+    let t = s.max(0.0).round() as u64;
+    let (h, m, sec) = (t / 3600, (t % 3600) / 60, t % 60);
+    if h > 0 {
+        format!("{h} h {m:02} min {sec:02} s")
+    } else if m > 0 {
+        format!("{m} min {sec:02} s")
+    } else if s < 10.0 {
+        format!("{:.1} s", s.max(0.0))
+    } else {
+        format!("{sec} s")
+    }
+}
+
+/// `<dir>/<stem>.preflight.csv` beside the input.
+pub fn failures_path(csv: &Path) -> PathBuf {
+    let stem = csv
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bulk".into());
+    csv.with_file_name(format!("{stem}.preflight.csv"))
+}
+
+/// The rows that would fail: the input columns, then line, kind, reason, next.
+pub fn write_failures(out: &Path, csv_path: &Path, report: &Report) -> Result<u64, PreflightError> {
+    let io = |e: csv::Error| PreflightError::Io(format!("{}: {e}", out.display()));
+    let mut rd = csv::Reader::from_path(csv_path).map_err(io)?;
+    let mut head: Vec<String> = rd
+        .headers()
+        .map_err(io)?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let ncols = head.len();
+    head.extend(["line", "blocked", "reason", "next"].map(String::from));
+    let by_line: HashMap<u64, &Blocker> = report
+        .row_reports
+        .iter()
+        .filter_map(|r| r.blocked.as_ref().map(|b| (r.line, b)))
+        .collect();
+    let mut w = csv::Writer::from_path(out).map_err(io)?;
+    w.write_record(&head).map_err(io)?;
+    let mut n = 0;
+    let mut rec = csv::StringRecord::new();
+    while rd.read_record(&mut rec).map_err(io)? {
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        if let Some(b) = by_line.get(&line) {
+            let mut row: Vec<String> = rec.iter().map(str::to_string).collect();
+            row.resize(ncols, String::new());
+            row.extend([
+                line.to_string(),
+                b.kind.clone(),
+                b.reason.clone(),
+                b.next.clone(),
+            ]);
+            w.write_record(&row).map_err(io)?;
+            n += 1;
+        }
+    }
+    w.flush()
+        .map_err(|e| PreflightError::Io(format!("{}: {e}", out.display())))?;
+    Ok(n)
+}
+
+/// The report for a terminal.
+pub fn render(r: &Report) -> String {
+    use std::fmt::Write;
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(["line", "row", "status", "would do / blocked by"]);
+    for row in &r.row_reports {
+        let vals = row.values.values().cloned().collect::<Vec<_>>().join(" ");
+        let what = match &row.blocked {
+            Some(b) => format!("[{}] {}", b.kind, b.reason),
+            None if row.would_do.is_empty() => "nothing (already done)".into(),
+            None => row.would_do.join("\n"),
+        };
+        t.add_row([row.line.to_string(), vals, row.status.clone(), what]);
+    }
+    let mut s = format!("Pre-flight of {} on {} row(s)\n{t}\n", r.procedure, r.rows);
+    let _ = writeln!(
+        s,
+        "Rows: {} ready, {} already done, {} blocked",
+        r.ready_rows, r.noop_rows, r.blocked_rows
+    );
+    if r.writes.is_empty() {
+        let _ = writeln!(s, "Writes: none");
+    } else {
+        let _ = writeln!(s, "Writes:");
+        for (op, n) in &r.writes {
+            let _ = writeln!(s, "  {op:<32} {n}");
+        }
+    }
+    let l = &r.licences;
+    let _ = writeln!(
+        s,
+        "Licences: {} Zoom Phone licence(s) to give, {} row(s) whose user has none yet; {} calling-plan licence(s) free",
+        l.phone_licences_planned, l.phone_licences_missing, l.calling_plans_available
+    );
+    for p in &l.calling_plans {
+        let _ = writeln!(
+            s,
+            "  calling plan {} {}: need {}, free {}{}",
+            p.plan_type,
+            p.name,
+            p.needed,
+            p.available,
+            if p.short > 0 {
+                format!("  SHORT BY {}", p.short)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if let Some(e) = &l.error {
+        let _ = writeln!(s, "  (calling plans could not be read: {e})");
+    }
+    let tm = &r.time;
+    let calls = tm
+        .calls
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(
+        s,
+        "Calls: {calls}\nPlan {}: light {}/s, medium {}/s, heavy {}/s, heavy {}/day",
+        tm.plan,
+        tm.limits.get("light_per_s").unwrap_or(&0),
+        tm.limits.get("medium_per_s").unwrap_or(&0),
+        tm.limits.get("heavy_per_s").unwrap_or(&0),
+        tm.limits.get("heavy_per_day").unwrap_or(&0)
+    );
+    let _ = writeln!(
+        s,
+        "Time: {} at the bound{}, {} at the client's pace; {}",
+        human_secs(tm.at_bound_s),
+        tm.bottleneck
+            .as_deref()
+            .map(|b| format!(" ({b} calls set it)"))
+            .unwrap_or_default(),
+        human_secs(tm.at_client_pace_s),
+        match (tm.last_rate_rows_per_s, tm.at_last_rate_s) {
+            (Some(rate), Some(d)) =>
+                format!("{} at the last run's {rate:.2} rows/s", human_secs(d)),
+            _ => "no earlier run of this procedure on this profile".into(),
+        }
+    );
+    match (&tm.window, &tm.window_note) {
+        (Some(w), _) => {
+            let _ = writeln!(
+                s,
+                "Window: {} — {} {} to {} ({}): {} {}",
+                w.window,
+                if w.open_now {
+                    "open now,"
+                } else {
+                    "next opens"
+                },
+                w.opens,
+                w.closes,
+                human_secs(w.length_s),
+                if w.fits {
+                    "fits, with"
+                } else {
+                    "does NOT fit, short by"
+                },
+                if w.fits {
+                    format!("{} to spare", human_secs(w.margin_s))
+                } else {
+                    human_secs(-w.margin_s)
+                }
+            );
+        }
+        (None, Some(n)) => {
+            let _ = writeln!(s, "Window: {n}");
+        }
+        _ => {}
+    }
+    if let Some(p) = &r.failures_csv {
+        let _ = writeln!(s, "Rows that would fail: {p}");
+    }
+    let _ = write!(s, "{}", r.verdict);
+    s
+}
+
+/// The report as a script sees it.
+pub fn to_value(r: &Report) -> Value {
+    serde_json::to_value(r).unwrap_or_else(|e| json!({"error": e.to_string()}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bound_is_set_by_the_slowest_category() {
+        let calls = BTreeMap::from([
+            ("light".to_string(), 300u64),
+            ("medium".to_string(), 400),
+            ("movius".to_string(), 999),
+        ]);
+        // Business: light 300/40 = 7.5 s, medium 400/20 = 20 s.
+        let (s, b) = bound_seconds(ZoomPlan::Business, &calls);
+        assert!((s - 20.0).abs() < 1e-9, "{s}");
+        assert_eq!(b.as_deref(), Some("medium"));
+        // Pro halves the limits.
+        let (s, _) = bound_seconds(ZoomPlan::Pro, &calls);
+        assert!((s - 40.0).abs() < 1e-9, "{s}");
+        // Heavy and intensive share one budget.
+        let calls = BTreeMap::from([("heavy".to_string(), 50u64), ("intensive".to_string(), 50)]);
+        let (s, b) = bound_seconds(ZoomPlan::Business, &calls);
+        assert!((s - 10.0).abs() < 1e-9, "{s}");
+        assert_eq!(b.as_deref(), Some("heavy"));
+    }
+
+    #[test]
+    fn refusal_text_is_split_and_grouped() {
+        let (r, n) = split_next(
+            "organization org-retail is not Allowed for Zoom (…). Next: ask Movius SRE/CS",
+        );
+        assert!(r.ends_with("(…)."), "{r}");
+        assert_eq!(n, "ask Movius SRE/CS");
+        assert_eq!(classify(&r), "org_not_allowed");
+        assert_eq!(
+            classify("Zoom user x@y.z has no Zoom Phone licence."),
+            "not_licensed"
+        );
+        assert_eq!(
+            classify("Zoom user x@y.z does not exist."),
+            "user_not_found"
+        );
+    }
+
+    #[test]
+    fn declared_reads_from_the_header() {
+        let h = Header::parse("//! title: t\n//! preflight-reads: medium=3 movius=1\n").unwrap();
+        let d = declared_reads(&h);
+        assert_eq!(d.get("medium"), Some(&3));
+        assert_eq!(d.get("movius"), Some(&1));
+    }
+
+    #[test]
+    fn window_fit_in_the_window_zone() {
+        let ws = [MaintenanceWindow {
+            days: vec![],
+            start: "01:00".into(),
+            end: "03:00".into(),
+            tz: "Asia/Tokyo".into(),
+        }];
+        let now: Timestamp = "2026-11-24T12:00:00Z".parse().unwrap();
+        let (w, _) = window_fit(&ws, now, 3600.0);
+        let w = w.unwrap();
+        assert!(!w.open_now);
+        assert!(w.opens.contains("01:00 JST (Asia/Tokyo)"), "{}", w.opens);
+        assert_eq!(w.length_s, 7200.0);
+        assert!(w.fits && (w.margin_s - 3600.0).abs() < 1e-9);
+        let (w, _) = window_fit(&ws, now, 9000.0);
+        let w = w.unwrap();
+        assert!(!w.fits && (w.margin_s + 1800.0).abs() < 1e-9);
+    }
+}
+
+/// `vline bulk <procedure> --csv FILE --preflight`: check every row, print the report, write the
+/// CSV of the rows that would fail beside the input. Ready → Ok; not ready → a guard refusal
+/// (exit 3); malformed file → usage error (exit 2).
+pub fn run(global: &crate::cli::Global, a: &crate::cli::BulkArgs) -> anyhow::Result<()> {
+    use crate::cmd::session as sess;
+    use crate::cmd::Usage;
+    let override_dir = Some(crate::config::data_dir());
+    let (src, header) =
+        Script::load(&a.script, override_dir.as_deref()).map_err(|e| Usage(e.to_string()))?;
+    let script =
+        Script::compile(&sess::compile_engine()?, src, header).map_err(|e| Usage(e.to_string()))?;
+    // Refuse a malformed file before opening anything (exit 2), as a run does.
+    if let Err(PreflightError::Refused(r)) = read_rows(&a.csv, &script.header) {
+        return Err(Usage(format!("{}: {r}", a.csv.display())).into());
+    }
+    let opened = sess::open(global)?;
+    let journal = sess::journal()?;
+    let last_rate = journal.last_rate(&opened.profile.name, &a.script)?;
+    let profile = opened.profile.clone();
+    let od = override_dir.clone();
+    let configure = move |s: &mut Session| {
+        s.override_dir = od.clone();
+        sess::configure_session(s, &profile);
+    };
+    let workers = match a.concurrency {
+        super::run::Concurrency::Fixed(n) => n,
+        super::run::Concurrency::Auto => DEFAULT_WORKERS,
+    };
+    let setup = Setup {
+        clients: &opened.clients,
+        profile: &opened.profile.name,
+        sandbox: opened.sandbox.is_some(),
+        configure: &configure,
+        windows: &opened.profile.windows,
+        last_rate,
+        workers,
+        now: Timestamp::now(),
+    };
+    let mut report = match preflight(&setup, &script, &a.csv) {
+        Ok(r) => r,
+        Err(PreflightError::Refused(r)) => {
+            return Err(Usage(format!("{}: {r}", a.csv.display())).into())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let out = failures_path(&a.csv);
+    write_failures(&out, &a.csv, &report)?;
+    report.failures_csv = Some(out.display().to_string());
+    if global.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{}", render(&report));
+    }
+    if report.ready {
+        return Ok(());
+    }
+    Err(crate::guard::Refused {
+        reason: report.verdict.clone(),
+        how_to_proceed: format!(
+            "nothing was changed; the rows that would fail are in {} with the reason and the next step",
+            out.display()
+        ),
+    }
+    .into())
+}
+
+/// Rows checked at once when `--concurrency auto`: reads only, so a few workers keep Zoom's budget
+/// busy without crowding out other apps on the account.
+pub const DEFAULT_WORKERS: usize = 4;

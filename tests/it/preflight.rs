@@ -1,0 +1,317 @@
+//! `vline bulk <procedure> --csv FILE --preflight`: per-row blockers from the procedures' own
+//! checks, totals, licences, time against the window — and no write reaches the sandbox.
+
+use serde_json::Value;
+
+use crate::support::{assert_code, json, stderr, stdout, Home};
+
+fn demo() -> Home {
+    let h = Home::new();
+    assert_code(&h.run(&["sandbox", "reset", "--seed", "demo"]), 0);
+    h
+}
+
+/// The sandbox's request log of writes (must stay empty through a pre-flight).
+fn writes(h: &Home) -> Vec<Value> {
+    let o = h.run(&["sandbox", "log", "--writes", "--json"]);
+    assert_code(&o, 0);
+    json(&o).as_array().cloned().unwrap_or_default()
+}
+
+fn preflight(h: &Home, procedure: &str, csv: &str) -> std::process::Output {
+    let f = h.file("in.csv", csv);
+    h.run(&[
+        "--json",
+        "bulk",
+        procedure,
+        "--csv",
+        f.to_str().unwrap(),
+        "--preflight",
+    ])
+}
+
+/// line → (status, blocker kind, reason).
+fn rows(r: &Value) -> Vec<(u64, String, String, String)> {
+    r["row_reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["line"].as_u64().unwrap(),
+                x["status"].as_str().unwrap().to_string(),
+                x["blocked"]["kind"].as_str().unwrap_or("").to_string(),
+                x["blocked"]["reason"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_blocking_kind_is_reported_with_its_reason_and_nothing_is_written() {
+    let h = demo();
+    let o = preflight(
+        &h,
+        "onboard-new-user",
+        "phone_number,user,org\n\
+         +13126170100,carol@jpmc.example,org-zoom\n\
+         +13126170101,erin@jpmc.example,org-zoom\n\
+         +13126170001,dave@jpmc.example,org-zoom\n\
+         +13126170103,alice@jpmc.example,org-retail\n\
+         +13126170104,bob@jpmc.example,org-trading\n\
+         +13126170105,nobody@jpmc.example,org-zoom\n\
+         +13126170100,zed@jpmc.example,org-zoom\n",
+    );
+    assert_code(&o, 3);
+    let r = json(&o);
+    let got = rows(&r);
+    let kinds: Vec<(u64, &str, &str)> = got
+        .iter()
+        .map(|(l, s, k, _)| (*l, s.as_str(), k.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (2, "ready", ""),
+            (3, "blocked", "not_licensed"),
+            (4, "blocked", "assigned_elsewhere"),
+            (5, "blocked", "org_not_allowed"),
+            (6, "blocked", "org_not_enabled"),
+            (7, "blocked", "user_not_found"),
+            (8, "blocked", "duplicate"),
+        ],
+        "{r:#}"
+    );
+    let reason = |l: u64| got.iter().find(|g| g.0 == l).unwrap().3.clone();
+    assert!(
+        reason(3).contains("erin@jpmc.example has no Zoom Phone licence"),
+        "{}",
+        reason(3)
+    );
+    assert!(
+        reason(4).contains("already assigned in Zoom to Alice"),
+        "{}",
+        reason(4)
+    );
+    assert!(
+        reason(5).contains("org-retail is not Allowed for Zoom"),
+        "{}",
+        reason(5)
+    );
+    assert!(
+        reason(6).contains("org-trading is Allowed but not Enabled"),
+        "{}",
+        reason(6)
+    );
+    assert!(
+        reason(7).contains("nobody@jpmc.example does not exist"),
+        "{}",
+        reason(7)
+    );
+    assert!(reason(8).contains("duplicates line 2"), "{}", reason(8));
+    assert_eq!(r["verdict"], "not ready: 6 row(s) blocked", "{r:#}");
+    assert_eq!(r["ready"], false);
+    assert_eq!(r["licences"]["phone_licences_missing"], 1);
+    // The ready row's plan: the procedure's own writes, held.
+    assert_eq!(r["writes"]["movius::add_account"], 1, "{r:#}");
+    assert_eq!(r["writes"]["zoom::assign_number"], 1, "{r:#}");
+    // The CSV of the failing rows, beside the input, with reason and next step.
+    let failed = std::fs::read_to_string(h.path().join("in.preflight.csv")).unwrap();
+    let lines: Vec<&str> = failed.lines().collect();
+    assert_eq!(lines.len(), 7, "{failed}");
+    assert!(
+        lines[0].starts_with("phone_number,user,org,line,blocked,reason,next"),
+        "{failed}"
+    );
+    assert!(failed.contains("org-retail,5,org_not_allowed"), "{failed}");
+    assert!(!failed.contains("carol@"), "{failed}");
+    assert!(
+        stderr(&o).contains("not ready: 6 row(s) blocked"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        writes(&h),
+        Vec::<Value>::new(),
+        "a pre-flight sends no write"
+    );
+}
+
+#[test]
+fn an_old_app_blocks_a_migration() {
+    let h = demo();
+    let o = preflight(
+        &h,
+        "migrate-existing-user",
+        "phone_number,user\n+13126170202,carol@jpmc.example\n+13126170203,dave@jpmc.example\n",
+    );
+    assert_code(&o, 3);
+    let r = json(&o);
+    let got = rows(&r);
+    assert_eq!(got[0].2, "app_too_old", "{r:#}");
+    assert!(got[0].3.contains("4.14.3"), "{r:#}");
+    // 203 is in org-trading, which is not enabled for Zoom.
+    assert_eq!(got[1].2, "org_not_enabled", "{r:#}");
+    assert_eq!(writes(&h), Vec::<Value>::new());
+}
+
+#[test]
+fn a_clean_file_is_ready_with_write_counts_and_an_estimate() {
+    let h = demo();
+    let o = preflight(
+        &h,
+        "onboard-new-user",
+        "phone_number,user,org\n\
+         +13126170110,alice@jpmc.example,org-zoom\n\
+         +13126170111,bob@jpmc.example,org-zoom\n\
+         +13126170112,carol@jpmc.example,org-zoom\n\
+         +13126170002,bob2@jpmc.example,org-zoom\n",
+    );
+    // bob2 does not exist: take that row out and try again with the clean part.
+    assert_code(&o, 3);
+    let o = preflight(
+        &h,
+        "onboard-new-user",
+        "phone_number,user,org\n\
+         +13126170110,alice@jpmc.example,org-zoom\n\
+         +13126170111,bob@jpmc.example,org-zoom\n\
+         +13126170112,carol@jpmc.example,org-zoom\n",
+    );
+    assert_code(&o, 0);
+    let r = json(&o);
+    assert_eq!(r["verdict"], "ready");
+    assert_eq!(r["ready_rows"], 3);
+    assert_eq!(r["writes"]["movius::add_account"], 3, "{r:#}");
+    assert_eq!(r["writes"]["zoom::assign_number"], 3, "{r:#}");
+    let t = &r["time"];
+    // Reads made (user, phone user, number) plus the held assignments, per category.
+    assert!(t["calls"]["light"].as_u64().unwrap() >= 9, "{t:#}");
+    assert!(t["calls"]["medium"].as_u64().unwrap() >= 1, "{t:#}");
+    assert!(t["at_bound_s"].as_f64().unwrap() > 0.0, "{t:#}");
+    assert_eq!(t["limits"]["light_per_s"], 40);
+    assert_eq!(writes(&h), Vec::<Value>::new());
+    // The terminal form: a table and the verdict on the last line.
+    let f = h.file(
+        "in.csv",
+        "phone_number,user,org\n+13126170110,alice@jpmc.example,org-zoom\n",
+    );
+    let o = h.run(&[
+        "bulk",
+        "onboard-new-user",
+        "--csv",
+        f.to_str().unwrap(),
+        "--preflight",
+    ]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("zoom::assign_number +13126170110"), "{out}");
+    assert!(out.contains("at the bound"), "{out}");
+    assert_eq!(out.trim_end().lines().last(), Some("ready"), "{out}");
+}
+
+#[test]
+fn calling_plans_short_by_one_block_the_run() {
+    let h = demo();
+    let csv = "users,calling_plan\nerin@jpmc.example,300\nfrank@jpmc.example,300\n";
+    // Plan 300 has two free licences: enough.
+    let o = preflight(&h, "assign-phone-license", csv);
+    assert_code(&o, 0);
+    let r = json(&o);
+    assert_eq!(r["licences"]["calling_plans"][0]["needed"], 2, "{r:#}");
+    assert_eq!(r["licences"]["calling_plans"][0]["available"], 2, "{r:#}");
+    // Use one of them for real; now the file needs one more than there is.
+    let o = h.run(&[
+        "run",
+        "assign-phone-license",
+        "users=alice@jpmc.example",
+        "calling_plan=300",
+        "--yes",
+    ]);
+    assert_code(&o, 0);
+    let before = writes(&h).len();
+    let o = preflight(&h, "assign-phone-license", csv);
+    assert_code(&o, 3);
+    let r = json(&o);
+    assert_eq!(r["blocked_rows"], 0, "each row alone passes: {r:#}");
+    assert_eq!(r["licences"]["calling_plans"][0]["short"], 1, "{r:#}");
+    assert!(
+        r["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("calling plan 300 (International Toll Free) short by 1"),
+        "{r:#}"
+    );
+    assert_eq!(writes(&h).len(), before, "the pre-flight wrote nothing");
+}
+
+#[test]
+fn the_window_is_stated_in_the_profiles_time_zone() {
+    let h = demo();
+    h.file(
+        "config.toml",
+        "[profiles.sandbox]\nkind = \"sandbox\"\nmovius_org = \"org-zoom\"\nwindows = [{days = [], start = \"01:00\", end = \"01:00\", tz = \"Asia/Tokyo\"}]\n",
+    );
+    let o = preflight(
+        &h,
+        "onboard-new-user",
+        "phone_number,user\n+13126170110,alice@jpmc.example\n",
+    );
+    assert_code(&o, 0);
+    let r = json(&o);
+    let w = &r["time"]["window"];
+    // A daily 24-hour window (01:00 to 01:00 the next day) is open now: it closes at 01:00 Tokyo.
+    assert_eq!(w["window"], "daily 01:00–01:00 Asia/Tokyo", "{w:#}");
+    assert!(
+        w["closes"]
+            .as_str()
+            .unwrap()
+            .ends_with("01:00 JST (Asia/Tokyo)"),
+        "{w:#}"
+    );
+    assert_eq!(w["fits"], true, "{w:#}");
+    // A window too short for the estimate (one minute, once a week) does not fit.
+    h.file(
+        "config.toml",
+        "[profiles.sandbox]\nkind = \"sandbox\"\nmovius_org = \"org-zoom\"\nwindows = [{days = [\"sun\"], start = \"03:00\", end = \"03:01\", tz = \"Asia/Tokyo\"}]\n",
+    );
+    let many: String = (0..4)
+        .map(|i| {
+            format!(
+                "+1312617011{i},{}@jpmc.example\n",
+                ["alice", "bob", "carol", "dave"][i]
+            )
+        })
+        .collect();
+    let o = preflight(
+        &h,
+        "onboard-new-user",
+        &format!("phone_number,user\n{many}"),
+    );
+    let r = json(&o);
+    let w = &r["time"]["window"];
+    assert!(w["opens"].as_str().unwrap().contains("Sun"), "{w:#}");
+    assert!(
+        w["opens"]
+            .as_str()
+            .unwrap()
+            .ends_with("03:00 JST (Asia/Tokyo)"),
+        "{w:#}"
+    );
+    assert_eq!(w["length_s"], 60.0, "{w:#}");
+    // Four rows take well under a minute at the bound: it fits, and says by how much.
+    assert_eq!(w["fits"], true, "{w:#}");
+    assert!(w["margin_s"].as_f64().unwrap() > 0.0, "{w:#}");
+    assert_code(&o, 0);
+}
+
+#[test]
+fn malformed_values_still_refuse_the_file() {
+    let h = demo();
+    let o = preflight(
+        &h,
+        "onboard-new-user",
+        "phone_number,user\nnot-a-number,alice@jpmc.example\n",
+    );
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+}

@@ -1,0 +1,220 @@
+//! Bad input, property-tested: the parsers every operator input goes through never panic, accept
+//! only what round-trips, and refuse with a one-line reason (CSV refusals name their line).
+
+use proptest::prelude::*;
+
+use vline::api::E164;
+use vline::bulk::validate::validate;
+use vline::config::Config;
+use vline::host::header::{split_kv, Header};
+
+/// Few cases by default (the whole suite must stay fast on 2 cores); `PROPTEST_CASES` raises it.
+fn cases(default: u32) -> ProptestConfig {
+    let n = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig {
+        cases: n,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Things people paste into a number cell: digits with separators, a stray letter or unicode.
+fn number_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[+]?[0-9 ().-]{0,24}",
+        "[+]?[0-9]{1,18}",
+        "\\PC{0,20}",
+        "[+0-9a-zA-Z ()\\-.٣０]{0,20}",
+    ]
+}
+
+const HEADER: &str = "//! title: T\n//! param: phone_number e164 required n\n//! param: user email required u\n//! param: site string optional=Chicago s\n//! param: enable bool optional e\n//! param: count int optional c\n";
+
+proptest! {
+    #![proptest_config(cases(400))]
+
+    #[test]
+    fn e164_never_panics_accepts_only_what_round_trips(s in number_like()) {
+        match E164::parse(&s) {
+            Ok(n) => {
+                let canon = n.as_str();
+                prop_assert!(canon.starts_with('+'));
+                prop_assert_eq!(&canon[1..], n.digits());
+                prop_assert!((8..=15).contains(&n.digits().len()), "{}", canon);
+                prop_assert!(n.digits().bytes().all(|b| b.is_ascii_digit()), "{}", canon);
+                prop_assert!(!n.digits().starts_with('0'), "{}", canon);
+                // The digits of the input are exactly the number's digits (nothing invented).
+                let input_digits: String = s.chars().filter(char::is_ascii_digit).collect();
+                prop_assert_eq!(&input_digits, n.digits());
+                prop_assert_eq!(E164::parse(canon), Ok(n.clone()));
+                prop_assert_eq!(E164::parse(n.digits()), Ok(n.clone()));
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                prop_assert!(!msg.is_empty());
+                prop_assert!(!msg.contains('\n'), "{}", msg);
+                if !s.trim().is_empty() {
+                    // The reason quotes what was refused, so an operator finds the cell.
+                    prop_assert!(msg.contains(s.trim()), "{} / {:?}", msg, s);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn kv_params_never_panic_and_errors_are_one_line(
+        args in prop::collection::vec(
+            prop_oneof![
+                "(phone_number|user|site|enable|count|x)=\\PC{0,16}",
+                "\\PC{0,16}",
+                "[a-z_]{1,8}=[0-9+ -]{0,14}",
+            ],
+            0..6,
+        )
+    ) {
+        let header = Header::parse(HEADER).expect("header");
+        match split_kv(&args) {
+            Ok(kv) => {
+                for (k, _) in &kv {
+                    prop_assert!(!k.is_empty());
+                    prop_assert!(k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+                }
+                if let Err(errs) = header.bind(&kv) {
+                    prop_assert!(!errs.is_empty());
+                    for e in errs {
+                        prop_assert!(!e.trim().is_empty());
+                        prop_assert!(!e.contains('\n'), "{}", e);
+                    }
+                }
+            }
+            Err(e) => {
+                prop_assert!(e.contains("is not KEY=VALUE"), "{}", e);
+            }
+        }
+    }
+
+    #[test]
+    fn config_parse_never_panics_and_errors_are_one_line(
+        lines in prop::collection::vec(
+            prop_oneof![
+                Just("[profiles.lab]".to_string()),
+                Just("default_profile = \"lab\"".to_string()),
+                Just("kind = \"real\"".to_string()),
+                Just("kind = \"sandbox\"".to_string()),
+                "(zoom_api_url|zoom_oauth_url|movius_url|carrier_url) = \"(http|https|ftp)://[a-z0-9.:]{0,20}/?\"",
+                "(zoom_account_id|zoom_client_id|movius_user|movius_org|zoom_plan) = \"[a-z-]{0,10}\"",
+                "(max_changes|http_timeout_secs) = -?[0-9]{1,20}",
+                "\\[naming\\]|\\[\\[profiles.lab.windows\\]\\]",
+                "(first_name|email|days|start|end|tz) = \"[{}a-z@._ ]{0,16}\"",
+                "\\PC{0,24}",
+                "[\\[\\]=\"{}a-z ]{0,12}",
+            ],
+            0..12,
+        )
+    ) {
+        let text = lines.join("\n");
+        match Config::parse(&text, None) {
+            Ok(cfg) => {
+                for name in [None, Some("lab"), Some("sandbox"), Some("nope")] {
+                    if let Err(e) = cfg.profile(name) {
+                        let msg = e.to_string();
+                        prop_assert!(!msg.is_empty());
+                        prop_assert!(!msg.contains('\n'), "{}", msg);
+                    }
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                prop_assert!(!msg.is_empty());
+                prop_assert!(!msg.contains('\n'), "{}", msg);
+            }
+        }
+    }
+}
+
+proptest! {
+    // Each case writes a file; fewer of them.
+    #![proptest_config(cases(200))]
+
+    #[test]
+    fn csv_validator_never_panics_and_names_the_line_of_each_refusal(
+        head in prop_oneof![
+            Just("phone_number,user".to_string()),
+            Just("phone_number,user,site,enable,count".to_string()),
+            Just("user,phone_number,extra".to_string()),
+            Just("number,user".to_string()),
+            Just("phone_number,phone_number,user".to_string()),
+            "\\PC{0,20}",
+        ],
+        rows in prop::collection::vec(
+            prop_oneof![
+                "\\+1312617[0-9]{4},[a-c]@jpmc\\.example",
+                "[+0-9 -]{0,14},[a-z@.]{0,12}",
+                "[+0-9 -]{0,14},[a-z@.]{0,12},[A-Za-z]{0,6},(true|false|yes|x)?,-?[0-9]{0,20}",
+                "\\PC{0,30}",
+                "\"[^\"]{0,10}",
+                Just(String::new()),
+            ],
+            0..12,
+        ),
+        crlf in any::<bool>(),
+    ) {
+        let header = Header::parse(HEADER).expect("header");
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let mut text = head;
+        for r in &rows {
+            text.push_str(eol);
+            text.push_str(r);
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("rows.csv");
+        std::fs::write(&path, &text).expect("write");
+        match validate(&path, &header) {
+            Ok(summary) => {
+                prop_assert!(summary.rows > 0);
+                for p in &header.params {
+                    if p.required && p.default.is_none() {
+                        prop_assert!(summary.columns.contains(&p.name));
+                    }
+                }
+            }
+            Err(refusal) => {
+                prop_assert!(!refusal.problems.is_empty());
+                prop_assert!(refusal.total >= refusal.problems.len() as u64);
+                for p in &refusal.problems {
+                    prop_assert!(!p.message.trim().is_empty());
+                    let shown = p.to_string();
+                    if p.line == 0 {
+                        // File-level problems (unreadable header, no rows) name the file instead.
+                        prop_assert!(shown.contains("rows.csv"), "{}", shown);
+                    } else {
+                        prop_assert!(shown.starts_with(&format!("line {}: ", p.line)), "{}", shown);
+                        let lines = text.split('\n').count() as u64;
+                        prop_assert!(p.line <= lines.max(1), "line {} of {}: {}", p.line, lines, shown);
+                    }
+                }
+                let whole = refusal.to_string();
+                prop_assert!(whole.contains("nothing was sent"), "{}", whole);
+            }
+        }
+    }
+}
+
+/// A good row next to bad ones: the bad lines are named, the file is refused whole.
+#[test]
+fn csv_refusal_lists_exactly_the_bad_lines() {
+    let header = Header::parse(HEADER).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rows.csv");
+    std::fs::write(
+        &path,
+        "phone_number,user\n+13126170100,a@jpmc.example\n+1312617,b@jpmc.example\n+13126170102,not-an-email\n+13126170100,d@jpmc.example\n",
+    )
+    .unwrap();
+    let r = validate(&path, &header).unwrap_err();
+    let lines: Vec<u64> = r.problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, vec![3, 4, 5], "{r}");
+}
