@@ -219,8 +219,8 @@ fn one_run(
     drop(f);
 
     let (src, header) = Script::load(PROCEDURE, None)?;
-    let summary = validate::validate(&csv, &header)
-        .map_err(|r| anyhow::anyhow!("{}: {r}", csv.display()))?;
+    let summary =
+        validate::validate(&csv, &header).map_err(|r| anyhow::anyhow!("{}: {r}", csv.display()))?;
     let secrets = profile.resolve_secrets()?;
     // Fresh clients: a limiter lowered by one run's 429s must not slow the next.
     let clients = Clients::new(profile, &secrets)?;
@@ -313,7 +313,11 @@ fn bound_of(cpu: &BTreeMap<String, f64>, plan: ZoomPlan) -> (f64, String) {
     let cats = [
         ("light", get("light"), RateCategory::Light),
         ("medium", get("medium"), RateCategory::Medium),
-        ("heavy", get("heavy") + get("intensive"), RateCategory::Heavy),
+        (
+            "heavy",
+            get("heavy") + get("intensive"),
+            RateCategory::Heavy,
+        ),
     ];
     cats.iter()
         .filter(|(_, n, _)| *n > 0.0)
@@ -528,8 +532,8 @@ fn memory(json: bool, rows: u64) -> anyhow::Result<()> {
     let start_kb = status_kb("VmRSS:");
     let t = Instant::now();
     let (_, header) = Script::load(PROCEDURE, None)?;
-    let summary = validate::validate(&csv, &header)
-        .map_err(|r| anyhow::anyhow!("{}: {r}", csv.display()))?;
+    let summary =
+        validate::validate(&csv, &header).map_err(|r| anyhow::anyhow!("{}: {r}", csv.display()))?;
     let journal = Journal::open(&dir.path().join("journal.sqlite"))?;
     let run = journal.start_run(&crate::journal::NewRun {
         operator: crate::journal::current_operator(),
@@ -578,10 +582,7 @@ impl TempDir {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let p = std::env::temp_dir().join(format!(
-            "vline-bench-{}-{nanos}",
-            std::process::id()
-        ));
+        let p = std::env::temp_dir().join(format!("vline-bench-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
         Ok(TempDir(p))
     }

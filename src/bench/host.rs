@@ -24,7 +24,7 @@ use crate::sandbox::{Sandbox, SandboxOptions};
 const NUMBER: &str = "+13126170001";
 /// Rounds per side. Times per call are the median round's; the ratio is the median of the rounds'
 /// own ratios (each pairs two runs next to each other in time, so drift cancels).
-const ROUNDS: usize = 7;
+const ROUNDS: usize = 11;
 
 /// What one benchmark run measured.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -37,6 +37,10 @@ pub struct HostBench {
     pub overhead_ratio: f64,
     pub direct_rounds_us: Vec<f64>,
     pub script_rounds_us: Vec<f64>,
+    /// The host's own share, without the network: turning one answer into a script value…
+    pub convert_us_per_call: f64,
+    /// …and one loop turn calling a host function that returns a ready value.
+    pub interpreter_us_per_call: f64,
 }
 
 pub fn run(json: bool, a: &BenchHostArgs) -> anyhow::Result<()> {
@@ -70,6 +74,12 @@ pub fn run(json: bool, a: &BenchHostArgs) -> anyhow::Result<()> {
     println!(
         "  overhead ratio:        {:>9.3}  ({verdict}; median of the rounds' script/direct ratios)",
         b.overhead_ratio
+    );
+    println!(
+        "  host share w/o network: {:>9.2} µs/call  (result → script value {:.2}, interpreter loop + call {:.2})",
+        b.convert_us_per_call + b.interpreter_us_per_call,
+        b.convert_us_per_call,
+        b.interpreter_us_per_call
     );
     println!(
         "calls={} direct_us_per_call={:.1} script_us_per_call={:.1} overhead_ratio={:.3} (goal ≤ 1.10)",
@@ -119,11 +129,35 @@ pub fn measure(calls: u64) -> anyhow::Result<HostBench> {
     session.quiet = true;
     let session = Arc::new(session);
     // The limits a real run has: counting operations is part of the host's cost.
-    let engine = engine::build(Some(&session), Limits::default());
+    let mut engine = engine::build(Some(&session), Limits::default());
     let src = format!(
         "let last = ();\nfor i in 0..{calls} {{ last = zoom::number(\"{NUMBER}\"); }}\nlast.number"
     );
     let ast = engine.compile(&src).context("benchmark script")?;
+
+    // The host's share without the network, to tell it from the sandbox's noise.
+    let answer = clients.zoom.number(NUMBER)?;
+    let t = Instant::now();
+    for _ in 0..calls {
+        let d =
+            crate::host::value::to_dynamic(&answer).map_err(|e| anyhow::anyhow!("convert: {e}"))?;
+        let _ = std::hint::black_box(d);
+    }
+    let convert = t.elapsed();
+    let ready =
+        crate::host::value::to_dynamic(&answer).map_err(|e| anyhow::anyhow!("convert: {e}"))?;
+    engine.register_fn("bench_ready", move |_n: &str| ready.clone());
+    let noop = engine
+        .compile(format!(
+            "let last = ();\nfor i in 0..{calls} {{ last = bench_ready(\"{NUMBER}\"); }}\nlast.number"
+        ))
+        .context("benchmark script")?;
+    let t = Instant::now();
+    let r: String = engine
+        .eval_ast(&noop)
+        .map_err(|e| anyhow::anyhow!("benchmark script failed: {e}"))?;
+    let interpreter = t.elapsed();
+    anyhow::ensure!(r == NUMBER, "script read returned {r}");
 
     let direct = || -> anyhow::Result<Duration> {
         let t = Instant::now();
@@ -188,6 +222,8 @@ pub fn measure(calls: u64) -> anyhow::Result<HostBench> {
         overhead_ratio: (median(&ratios) * 1000.0).round() / 1000.0,
         direct_rounds_us: d_us.into_iter().map(round1).collect(),
         script_rounds_us: s_us.into_iter().map(round1).collect(),
+        convert_us_per_call: (per_call(&convert) * 100.0).round() / 100.0,
+        interpreter_us_per_call: (per_call(&interpreter) * 100.0).round() / 100.0,
     })
 }
 

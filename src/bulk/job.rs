@@ -297,7 +297,11 @@ fn row_keys(csv: &Path, header: &Header, columns: &[String]) -> anyhow::Result<V
 
 /// Continue an earlier run: rows done stay done; rows in flight or failed run again (the
 /// procedures check state first, so a row that did finish before the crash is a no-op).
-fn resume(journal: &Journal, r: &str, script: &str) -> anyhow::Result<(RunId, HashMap<u64, String>)> {
+fn resume(
+    journal: &Journal,
+    r: &str,
+    script: &str,
+) -> anyhow::Result<(RunId, HashMap<u64, String>)> {
     let id: RunId = r
         .parse()
         .map_err(|_| BadInput(format!("--resume takes a run id like r12 or 12, not '{r}'")))?;

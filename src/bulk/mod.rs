@@ -2,6 +2,7 @@
 //! results CSV out.
 
 pub mod job;
+pub mod map;
 pub mod preflight;
 pub mod progress;
 pub mod run;

@@ -370,6 +370,13 @@ pub fn preflight(
             ));
         }
     }
+    if script.header.window_required && time.window.is_none() {
+        reasons.push(format!(
+            "{} needs a maintenance window and none can be used ({})",
+            script.name,
+            time.window_note.as_deref().unwrap_or("none configured")
+        ));
+    }
     if time.heavy_daily_cap_exceeded {
         reasons.push("heavy calls exceed Zoom's daily cap".into());
     }
@@ -511,12 +518,10 @@ fn structured(m: &Map) -> Option<Blocker> {
 /// The procedure's refusal as a blocker: a structured map when it threw one, else its text.
 fn blocker(err: &EvalAltResult) -> Blocker {
     let mut e = err;
-    loop {
-        match e {
-            EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
-            | EvalAltResult::ErrorInModule(_, inner, _) => e = inner,
-            _ => break,
-        }
+    while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+    | EvalAltResult::ErrorInModule(_, inner, _) = e
+    {
+        e = inner;
     }
     if let EvalAltResult::ErrorRuntime(v, _) = e {
         if let Some(m) = v.read_lock::<Map>() {
@@ -570,9 +575,9 @@ fn split_next(msg: &str) -> (String, String) {
 /// (procedures that throw `#{blocked: kind, …}` name it themselves).
 fn classify(reason: &str) -> String {
     let r = reason.to_ascii_lowercase();
-    let kind = if r.contains("zoom user") && r.contains("does not exist") {
-        "user_not_found"
-    } else if r.contains("do not exist in zoom") {
+    let kind = if (r.contains("zoom user") && r.contains("does not exist"))
+        || r.contains("do not exist in zoom")
+    {
         "user_not_found"
     } else if r.contains("no zoom phone licence") || r.contains("no zoom phone license") {
         "not_licensed"
@@ -984,6 +989,76 @@ pub fn to_value(r: &Report) -> Value {
     serde_json::to_value(r).unwrap_or_else(|e| json!({"error": e.to_string()}))
 }
 
+/// `vline bulk <procedure> --csv FILE --preflight`: check every row, print the report, write the
+/// CSV of the rows that would fail beside the input. Ready → Ok; not ready → a guard refusal
+/// (exit 3); malformed file → usage error (exit 2).
+pub fn run(global: &crate::cli::Global, a: &crate::cli::BulkArgs) -> anyhow::Result<()> {
+    use crate::cmd::session as sess;
+    use crate::cmd::Usage;
+    let override_dir = Some(crate::config::data_dir());
+    let (src, header) =
+        Script::load(&a.script, override_dir.as_deref()).map_err(|e| Usage(e.to_string()))?;
+    let script =
+        Script::compile(&sess::compile_engine()?, src, header).map_err(|e| Usage(e.to_string()))?;
+    // Refuse a malformed file before opening anything (exit 2), as a run does.
+    if let Err(PreflightError::Refused(r)) = read_rows(&a.csv, &script.header) {
+        return Err(Usage(format!("{}: {r}", a.csv.display())).into());
+    }
+    let opened = sess::open(global)?;
+    let journal = sess::journal()?;
+    let last_rate = journal.last_rate(&opened.profile.name, &a.script)?;
+    let profile = opened.profile.clone();
+    let od = override_dir.clone();
+    let configure = move |s: &mut Session| {
+        s.override_dir = od.clone();
+        sess::configure_session(s, &profile);
+    };
+    let workers = match a.concurrency {
+        super::run::Concurrency::Fixed(n) => n,
+        super::run::Concurrency::Auto => DEFAULT_WORKERS,
+    };
+    let setup = Setup {
+        clients: &opened.clients,
+        profile: &opened.profile.name,
+        sandbox: opened.sandbox.is_some(),
+        configure: &configure,
+        windows: &opened.profile.windows,
+        last_rate,
+        workers,
+        now: Timestamp::now(),
+    };
+    let mut report = match preflight(&setup, &script, &a.csv) {
+        Ok(r) => r,
+        Err(PreflightError::Refused(r)) => {
+            return Err(Usage(format!("{}: {r}", a.csv.display())).into())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let out = failures_path(&a.csv);
+    write_failures(&out, &a.csv, &report)?;
+    report.failures_csv = Some(out.display().to_string());
+    if global.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{}", render(&report));
+    }
+    if report.ready {
+        return Ok(());
+    }
+    Err(crate::guard::Refused {
+        reason: report.verdict.clone(),
+        how_to_proceed: format!(
+            "nothing was changed; the rows that would fail are in {} with the reason and the next step",
+            out.display()
+        ),
+    }
+    .into())
+}
+
+/// Rows checked at once when `--concurrency auto`: reads only, so a few workers keep Zoom's budget
+/// busy without crowding out other apps on the account.
+pub const DEFAULT_WORKERS: usize = 4;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1055,73 +1130,3 @@ mod tests {
         assert!(!w.fits && (w.margin_s + 1800.0).abs() < 1e-9);
     }
 }
-
-/// `vline bulk <procedure> --csv FILE --preflight`: check every row, print the report, write the
-/// CSV of the rows that would fail beside the input. Ready → Ok; not ready → a guard refusal
-/// (exit 3); malformed file → usage error (exit 2).
-pub fn run(global: &crate::cli::Global, a: &crate::cli::BulkArgs) -> anyhow::Result<()> {
-    use crate::cmd::session as sess;
-    use crate::cmd::Usage;
-    let override_dir = Some(crate::config::data_dir());
-    let (src, header) =
-        Script::load(&a.script, override_dir.as_deref()).map_err(|e| Usage(e.to_string()))?;
-    let script =
-        Script::compile(&sess::compile_engine()?, src, header).map_err(|e| Usage(e.to_string()))?;
-    // Refuse a malformed file before opening anything (exit 2), as a run does.
-    if let Err(PreflightError::Refused(r)) = read_rows(&a.csv, &script.header) {
-        return Err(Usage(format!("{}: {r}", a.csv.display())).into());
-    }
-    let opened = sess::open(global)?;
-    let journal = sess::journal()?;
-    let last_rate = journal.last_rate(&opened.profile.name, &a.script)?;
-    let profile = opened.profile.clone();
-    let od = override_dir.clone();
-    let configure = move |s: &mut Session| {
-        s.override_dir = od.clone();
-        sess::configure_session(s, &profile);
-    };
-    let workers = match a.concurrency {
-        super::run::Concurrency::Fixed(n) => n,
-        super::run::Concurrency::Auto => DEFAULT_WORKERS,
-    };
-    let setup = Setup {
-        clients: &opened.clients,
-        profile: &opened.profile.name,
-        sandbox: opened.sandbox.is_some(),
-        configure: &configure,
-        windows: &opened.profile.windows,
-        last_rate,
-        workers,
-        now: Timestamp::now(),
-    };
-    let mut report = match preflight(&setup, &script, &a.csv) {
-        Ok(r) => r,
-        Err(PreflightError::Refused(r)) => {
-            return Err(Usage(format!("{}: {r}", a.csv.display())).into())
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let out = failures_path(&a.csv);
-    write_failures(&out, &a.csv, &report)?;
-    report.failures_csv = Some(out.display().to_string());
-    if global.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        println!("{}", render(&report));
-    }
-    if report.ready {
-        return Ok(());
-    }
-    Err(crate::guard::Refused {
-        reason: report.verdict.clone(),
-        how_to_proceed: format!(
-            "nothing was changed; the rows that would fail are in {} with the reason and the next step",
-            out.display()
-        ),
-    }
-    .into())
-}
-
-/// Rows checked at once when `--concurrency auto`: reads only, so a few workers keep Zoom's budget
-/// busy without crowding out other apps on the account.
-pub const DEFAULT_WORKERS: usize = 4;

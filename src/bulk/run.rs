@@ -10,7 +10,6 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rhai::Map;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -58,9 +57,10 @@ const AUTO_START: usize = 4;
 const FULL: f64 = 0.9;
 
 /// `auto` concurrency: once a second, look at how full each Zoom category's budget is (requests
-/// sent ÷ the rate the client limiter allows now). Not full → more workers (rows are mostly
-/// waiting on the network, so a quarter more at a time); full → hold (more workers would only
-/// queue on the limiter); a 429 → a quarter fewer, and no growth for a few seconds.
+/// sent ÷ the rate the client limiter allows now). Not full → more workers (rows mostly wait on
+/// the network: half as many again while under half full, a quarter more near full); full → hold
+/// (more workers would only queue on the limiter); a 429 → a quarter fewer, and no growth for a
+/// few seconds (the transport has lowered its own rate too).
 struct AutoTuner {
     last_calls: std::collections::BTreeMap<String, u64>,
     /// Smoothed share of the budget in use, per category.
@@ -88,7 +88,11 @@ impl AutoTuner {
     ) -> usize {
         let secs = over.as_secs_f64().max(1e-3);
         let mut fullest = 0.0f64;
-        for c in [RateCategory::Light, RateCategory::Medium, RateCategory::Heavy] {
+        for c in [
+            RateCategory::Light,
+            RateCategory::Medium,
+            RateCategory::Heavy,
+        ] {
             let key = c.as_str();
             let now = st.calls.get(key).copied().unwrap_or(0);
             let sent = now.saturating_sub(self.last_calls.get(key).copied().unwrap_or(0));
@@ -108,7 +112,11 @@ impl AutoTuner {
             self.hold -= 1;
             return cur;
         }
-        if fullest < FULL && cur < max {
+        if fullest < FULL / 2.0 {
+            // Far from full: half as many again (the share lags a row's duration behind).
+            return (cur + cur.div_ceil(2)).min(max);
+        }
+        if fullest < FULL {
             return (cur + (cur / 4).max(1)).min(max);
         }
         cur
@@ -172,11 +180,13 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
         Concurrency::Auto => MAX_WORKERS,
     }
     .clamp(1, (job.rows.max(1)).min(MAX_WORKERS as u64) as usize);
-    let allowed = Arc::new(AtomicUsize::new(match job.concurrency {
-        Concurrency::Fixed(n) => n,
-        Concurrency::Auto => AUTO_START,
-    }
-    .min(max_workers)));
+    let allowed = Arc::new(AtomicUsize::new(
+        match job.concurrency {
+            Concurrency::Fixed(n) => n,
+            Concurrency::Auto => AUTO_START,
+        }
+        .min(max_workers),
+    ));
     let stop = Arc::new(AtomicBool::new(false));
     // Set when the reader has handed out every row: idle workers leave then.
     let fed = Arc::new(AtomicBool::new(false));
@@ -458,6 +468,3 @@ fn summary(v: &Value) -> String {
         other => other.to_string(),
     }
 }
-
-#[allow(dead_code)]
-fn unused(_: Map) {}

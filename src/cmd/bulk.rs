@@ -78,10 +78,7 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&json!({"report": report, "plan": plan}))?
         );
     } else if a.dry_run {
-        println!(
-            "Dry run: {} write(s) held, nothing was sent.",
-            plan.len()
-        );
+        println!("Dry run: {} write(s) held, nothing was sent.", plan.len());
         for p in &plan {
             println!("  {:>4}. {} [{}] {}", p.seq, p.op, p.impact, p.target);
         }
@@ -113,4 +110,3 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
-

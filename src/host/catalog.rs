@@ -116,6 +116,10 @@ pub const CATALOG: &[FnDoc] = &[
        "Change only the given fields of a Phone user: `#{extension_number, site_id, department, cost_center}`.\nExample: `zoom::update_phone_user(\"erin@jpmc.example\", #{extension_number: 1010})`"),
     f!("zoom", "call_history", "zoom::call_history(q: map) -> array", R,
        "Account call history `#{from, to}` (dates).\nExample: `zoom::call_history(#{from: \"2026-11-01\", to: \"2026-11-23\"})`"),
+    f!("zoom", "export_users_csv", "zoom::export_users_csv(path: string) -> int", R,
+       "Write every Zoom Phone user's current profile as Zoom's bulk-import CSV (email, name, site_name, site_code, extension_number, calling_plans, phone_numbers, department, cost_center, status, desk_phone_N_brand/model/mac_address); the number of rows. A Zoom CSV upload clears every field it leaves out: start uploads from this. Only paths the operator passed as parameters are writable.\nExample: `zoom::export_users_csv(out)`"),
+    f!("zoom", "merge_users_csv", "zoom::merge_users_csv(changes: array, path: string) -> map", R,
+       "Write a Zoom bulk-import CSV for the users in `changes` (maps keyed by `email`, with the columns to change; `()` clears one): each row keeps ALL the user's current values and changes only what was given, so the upload removes nothing by omission. Unknown users or columns: nothing is written. Returns `#{rows, path, columns, changes: [#{email, field, from, to}]}`.\nExample: `zoom::merge_users_csv([#{email: \"bob@jpmc.example\", department: \"Trading\"}], out)`"),
     // ---- guard:: ----
     f!("guard", "require_maintenance_window", "guard::require_maintenance_window(why: string) -> ()", None,
        "Stop the script unless now is inside one of the profile's maintenance windows (or the operator passed `--outside-window \"reason\"`, which is journaled).\nExample: `guard::require_maintenance_window(\"org-level to user-level move\")`"),
@@ -152,6 +156,11 @@ pub const CATALOG: &[FnDoc] = &[
        "The account naming convention of the profile for a number: `#{first_name, last_name, email}`. The guide's default: first name = the number's digits, last name = JPMC, email = `<first_name>.<last_name>@jpmc.movius.ai`.\nExample: `profile::naming(\"+13126173497\").email`"),
     f!("profile", "is_sandbox", "profile::is_sandbox() -> bool", None,
        "True on the sandbox profile (where `carrier::` exists).\nExample: `if profile::is_sandbox() { carrier::provision_ptn(n, []) }`"),
+    // ---- bulk:: ----
+    f!("bulk", "map", "bulk::map(rows: array, f: FnPtr, opts: map) -> array", None,
+       "Call `f(row)` for every row on a pool of threads (`#{concurrency: 1..64}`, default 4), through this run's guardrails, journal and Zoom rate limiter; returns `#{row, ok: true, result}` or `#{row, ok: false, error}` per row, in input order. A guard refusal or Ctrl-C stops the whole map. Above concurrency 1 the function sees the script's functions, closures' captured variables and imported modules, not its global variables: pass what it needs through the row.\nExample: `let out = bulk::map(csv::read(file), |r| zoom::phone_user(r.email).extension_number, #{concurrency: 8}); out.filter(|x| !x.ok)`"),
+    f!("bulk", "preflight", "bulk::preflight(rows: array, procedure: string) -> map", R,
+       "Check rows (maps of the procedure's parameters) without changing anything: the procedure runs per row in dry-run, so its own checks decide. Returns the report `vline bulk --preflight --json` prints: `row_reports` (status ready / no-op / blocked, `would_do`, `blocked: #{kind, reason, next}`; line 2 = the first row), `writes` per operation, `licences`, `time` (calls per category, `at_bound_s`, window fit), `ready`, `verdict`.\nExample: `let r = bulk::preflight(csv::read(file), \"onboard-new-user\"); if !r.ready { print(r.verdict) }`"),
 ];
 
 /// Look a function up by `module::name` or bare name.

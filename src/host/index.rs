@@ -89,7 +89,12 @@ impl NumberIndex {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Some(hit));
         }
-        if self.ask.lock().unwrap_or_else(|e| e.into_inner()).insert(n.to_string()) {
+        if self
+            .ask
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(n.to_string())
+        {
             // Absent when the run started and not touched since: the load answers, once.
             return Ok(None);
         }

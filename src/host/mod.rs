@@ -14,3 +14,4 @@ pub mod modules;
 pub mod script;
 pub mod session;
 pub mod value;
+pub mod zoomcsv;

@@ -392,16 +392,15 @@ pub fn phone_users(w: &mut World, n: u64, site: &str) -> Vec<String> {
         .iter()
         .filter(|u| u.id.starts_with("user-bench"))
         .count() as u64;
-    let mut ext = w.next_extension().max(100_000);
+    let first_ext = w.next_extension().max(100_000);
     let mut emails = Vec::with_capacity(n as usize);
     w.users.reserve(n as usize);
-    for i in have + 1..=have + n {
+    for (i, ext) in (have + 1..=have + n).zip(first_ext..) {
         let first = format!("{BENCH_USER_PREFIX}{i:05}");
         let mut u = user(&format!("user-{first}"), &first, "Bench", Some(ext));
         u.site_id = Some(site.to_string());
         emails.push(u.email.clone());
         w.users.push(u);
-        ext += 1;
     }
     emails
 }

@@ -42,22 +42,31 @@ fn bench_bulk_reports_a_constant_cost_per_user() {
     let small = &r["main"];
     let large = &r["large_account"];
     assert!(
-        large["account_numbers"].as_u64().unwrap() >= 40 * small["account_numbers"].as_u64().unwrap(),
+        large["account_numbers"].as_u64().unwrap()
+            >= 40 * small["account_numbers"].as_u64().unwrap(),
         "{r}"
     );
     assert_eq!(large["failed"], 0, "{r}");
     // The index is read once per run (its pages grow with the account, once)...
-    assert!(large["index_load_pages"].as_u64().unwrap() > small["index_load_pages"].as_u64().unwrap());
+    assert!(
+        large["index_load_pages"].as_u64().unwrap() > small["index_load_pages"].as_u64().unwrap()
+    );
     // ...but each user costs the same Zoom calls in every category (a 429 retry is the only
     // extra call allowed).
     let slack = large["retries"].as_f64().unwrap() / large["users"].as_f64().unwrap() + 0.01;
     for c in ["light", "medium", "heavy"] {
         let s = small["calls_per_user"][c].as_f64().unwrap_or(0.0);
         let l = large["calls_per_user"][c].as_f64().unwrap_or(0.0);
-        assert!(l <= s + slack, "{c}: {s} calls/user at the small account, {l} at the large one: {r}");
+        assert!(
+            l <= s + slack,
+            "{c}: {s} calls/user at the small account, {l} at the large one: {r}"
+        );
     }
     // Onboarding needs Zoom reads and writes: the measurement saw them.
-    assert!(small["calls_per_user"]["light"].as_f64().unwrap() >= 1.0, "{r}");
+    assert!(
+        small["calls_per_user"]["light"].as_f64().unwrap() >= 1.0,
+        "{r}"
+    );
     assert_eq!(r["calls_per_user_constant"], true, "{r}");
 }
 

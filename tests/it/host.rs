@@ -712,7 +712,13 @@ fn bench_host_reports_direct_and_script_time_per_call_and_their_ratio() {
     assert_code(&o, 0);
     let v = json(&o);
     assert_eq!(v["calls"], 50);
-    for k in ["direct_us_per_call", "script_us_per_call", "overhead_ratio"] {
+    for k in [
+        "direct_us_per_call",
+        "script_us_per_call",
+        "overhead_ratio",
+        "convert_us_per_call",
+        "interpreter_us_per_call",
+    ] {
         let x = v[k].as_f64().unwrap_or(-1.0);
         assert!(x > 0.0, "{k} = {x} in {v}");
     }

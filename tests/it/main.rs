@@ -2,6 +2,7 @@
 //! One test binary for the whole suite (faster to build on a 2-core machine).
 
 mod bulk_bench;
+mod bulkmap;
 mod client;
 mod config;
 mod host;
@@ -9,6 +10,9 @@ mod journal;
 mod preflight;
 mod procedures;
 mod props;
+mod reliability;
+mod security;
 mod repl;
 mod sandbox;
 mod support;
+mod zoomcsv;

@@ -57,10 +57,11 @@ fn every_blocking_kind_is_reported_with_its_reason_and_nothing_is_written() {
          +13126170100,carol@jpmc.example,org-zoom\n\
          +13126170101,erin@jpmc.example,org-zoom\n\
          +13126170001,dave@jpmc.example,org-zoom\n\
-         +13126170103,alice@jpmc.example,org-retail\n\
-         +13126170104,bob@jpmc.example,org-trading\n\
+         +13126170103,x1@jpmc.example,org-retail\n\
+         +13126170104,x2@jpmc.example,org-trading\n\
          +13126170105,nobody@jpmc.example,org-zoom\n\
-         +13126170100,zed@jpmc.example,org-zoom\n",
+         +13126170100,zed@jpmc.example,org-zoom\n\
+         +13126170201,alice@jpmc.example,org-zoom\n",
     );
     assert_code(&o, 3);
     let r = json(&o);
@@ -79,6 +80,7 @@ fn every_blocking_kind_is_reported_with_its_reason_and_nothing_is_written() {
             (6, "blocked", "org_not_enabled"),
             (7, "blocked", "user_not_found"),
             (8, "blocked", "duplicate"),
+            (9, "blocked", "account_elsewhere"),
         ],
         "{r:#}"
     );
@@ -109,7 +111,13 @@ fn every_blocking_kind_is_reported_with_its_reason_and_nothing_is_written() {
         reason(7)
     );
     assert!(reason(8).contains("duplicates line 2"), "{}", reason(8));
-    assert_eq!(r["verdict"], "not ready: 6 row(s) blocked", "{r:#}");
+    assert!(
+        reason(9)
+            .contains("already has a Movius account (AC13126170201) in organization org-trading"),
+        "{}",
+        reason(9)
+    );
+    assert_eq!(r["verdict"], "not ready: 7 row(s) blocked", "{r:#}");
     assert_eq!(r["ready"], false);
     assert_eq!(r["licences"]["phone_licences_missing"], 1);
     // The ready row's plan: the procedure's own writes, held.
@@ -118,7 +126,7 @@ fn every_blocking_kind_is_reported_with_its_reason_and_nothing_is_written() {
     // The CSV of the failing rows, beside the input, with reason and next step.
     let failed = std::fs::read_to_string(h.path().join("in.preflight.csv")).unwrap();
     let lines: Vec<&str> = failed.lines().collect();
-    assert_eq!(lines.len(), 7, "{failed}");
+    assert_eq!(lines.len(), 8, "{failed}");
     assert!(
         lines[0].starts_with("phone_number,user,org,line,blocked,reason,next"),
         "{failed}"
@@ -126,7 +134,7 @@ fn every_blocking_kind_is_reported_with_its_reason_and_nothing_is_written() {
     assert!(failed.contains("org-retail,5,org_not_allowed"), "{failed}");
     assert!(!failed.contains("carol@"), "{failed}");
     assert!(
-        stderr(&o).contains("not ready: 6 row(s) blocked"),
+        stderr(&o).contains("not ready: 7 row(s) blocked"),
         "{}",
         stderr(&o)
     );
@@ -314,4 +322,63 @@ fn malformed_values_still_refuse_the_file() {
     );
     assert_code(&o, 2);
     assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_custom_procedure_can_report_structured_blockers() {
+    let h = demo();
+    // The convention: throw (or return) `#{blocked: kind, reason, next}`; `text` keeps `vline run`'s
+    // message the same.
+    let p = h.file(
+        "quota.rhai",
+        r#"//! title: Give a desk phone
+//! impact: write
+//! param: user email required who
+if user.starts_with("full") {
+    throw #{blocked: "desk_phones_full", reason: `${user} already has 9 desk phones`, next: "remove one first", text: "full. Next: remove one first"};
+}
+if user.starts_with("later") {
+    return #{blocked: "not_yet", reason: "wait for the hardware", next: "re-run next week"};
+}
+zoom::update_phone_user(user, #{department: "Desk"});
+#{status: "done"}
+"#,
+    );
+    let f = h.file(
+        "q.csv",
+        "user\nalice@jpmc.example\nfull@jpmc.example\nlater@jpmc.example\n",
+    );
+    let o = h.run(&[
+        "--json",
+        "bulk",
+        p.to_str().unwrap(),
+        "--csv",
+        f.to_str().unwrap(),
+        "--preflight",
+    ]);
+    assert_code(&o, 3);
+    let r = json(&o);
+    let got = rows(&r);
+    assert_eq!(got[0].1, "ready", "{r:#}");
+    assert_eq!(got[1].2, "desk_phones_full", "{r:#}");
+    assert_eq!(got[1].3, "full@jpmc.example already has 9 desk phones");
+    assert_eq!(got[2].2, "not_yet", "{r:#}");
+    assert_eq!(r["row_reports"][2]["blocked"]["next"], "re-run next week");
+    assert_eq!(r["writes"]["zoom::update_phone_user"], 1, "{r:#}");
+    assert_eq!(writes(&h), Vec::<Value>::new());
+}
+
+#[test]
+fn a_window_procedure_without_a_window_is_not_ready() {
+    let h = demo();
+    let o = preflight(&h, "move-org-to-user-level", "org\norg-legacy\n");
+    let r = json(&o);
+    assert_code(&o, 3);
+    assert!(
+        r["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("needs a maintenance window"),
+        "{r:#}"
+    );
 }
