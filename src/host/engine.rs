@@ -18,9 +18,15 @@ use super::session::{stop, Session, Stop};
 pub struct Limits {
     pub max_operations: u64,
     pub max_call_levels: usize,
+    /// Rhai's own size limits (0 = none). Off by default: Rhai re-measures a whole container
+    /// after each change, which is quadratic, and counts every string inside an array against
+    /// the string limit. `max_memory_bytes` bounds data growth instead.
     pub max_string_size: usize,
     pub max_array_size: usize,
     pub max_map_size: usize,
+    /// How much the process may grow while a script runs (checked at every operation when the
+    /// binary's counting allocator is installed; see `host::memory`).
+    pub max_memory_bytes: usize,
 }
 
 impl Default for Limits {
@@ -28,12 +34,16 @@ impl Default for Limits {
         Limits {
             max_operations: 50_000_000,
             max_call_levels: 64,
-            max_string_size: 1 << 20,
-            max_array_size: 1_000_000,
-            max_map_size: 100_000,
+            max_string_size: 0,
+            max_array_size: 0,
+            max_map_size: 0,
+            max_memory_bytes: 1 << 30,
         }
     }
 }
+
+/// The token a script is terminated with when it outgrows `max_memory_bytes`.
+pub const MEMORY_STOP: &str = "memory limit";
 
 /// Build an engine. With a session the service modules are bound to it; without one (for
 /// `vline check`) only the offline modules are registered and service calls fail to resolve at
@@ -65,11 +75,18 @@ pub fn build(session: Option<&Arc<Session>>, limits: Limits) -> Engine {
     match session {
         Some(s) => {
             let cancel = s.cancel.clone();
+            // Growth is measured from when the engine was built (one per run or bulk worker).
+            let ceiling = super::memory::allocated().map(|now| now.saturating_add(limits.max_memory_bytes));
             e.on_progress(move |_| {
                 if cancel.load(std::sync::atomic::Ordering::Relaxed) {
                     let token = stop(Stop::Interrupted);
                     if let EvalAltResult::ErrorTerminated(t, _) = *token {
                         return Some(t);
+                    }
+                }
+                if let (Some(max), Some(now)) = (ceiling, super::memory::allocated()) {
+                    if now > max {
+                        return Some(MEMORY_STOP.into());
                     }
                 }
                 None

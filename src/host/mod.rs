@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod engine;
 pub mod header;
 pub mod index;
+pub mod memory;
 pub mod modules;
 pub mod script;
 pub mod session;

@@ -515,7 +515,7 @@ fn bulk_under_faults_loses_no_row_and_reruns_the_failed_ones() {
 #[test]
 #[ignore = "full size: 2,000 rows with 200 ms latency (run with --release)"]
 fn bulk_under_faults_full_size() {
-    faults_run(2000, 200, "auto");
+    faults_run(2000, 200, "24");
 }
 
 /// The newest run in the journal, if any.
