@@ -650,7 +650,11 @@ fn zoom(s: &Arc<Session>) -> Module {
                 .collect::<Vec<_>>()
                 .join(", ");
             let params = json!({"user": user, "phone_numbers": refs});
-            let ph = json!({"phone_numbers": refs});
+            // Same shape as the live answer: the numbers assigned.
+            let ph = json!(refs
+                .iter()
+                .map(|r| json!({"id": r.id.clone().unwrap_or_else(|| "(dry-run)".into()), "number": r.number}))
+                .collect::<Vec<_>>());
             x.write(
                 Change {
                     op: f,

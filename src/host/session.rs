@@ -203,9 +203,15 @@ impl Session {
             Ok(Decision::Hold { seq: step }) => {
                 record(WriteOutcome::Held, None, 0, None);
                 let mut v = placeholder();
-                if let Value::Object(m) = &mut v {
+                // Marked wherever the live answer has records, so a script can tell either way.
+                let mark = |m: &mut serde_json::Map<String, Value>| {
                     m.insert("dry_run".into(), json!(true));
                     m.insert("plan_step".into(), json!(step));
+                };
+                match &mut v {
+                    Value::Object(m) => mark(m),
+                    Value::Array(items) => items.iter_mut().filter_map(Value::as_object_mut).for_each(mark),
+                    _ => {}
                 }
                 to_dynamic(&v)
             }

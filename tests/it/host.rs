@@ -107,9 +107,10 @@ fn both(o: &Output) -> String {
 
 const ASSIGN_003: &str = r#"
 let r = zoom::assign_number("carol@jpmc.example", "+13126170003");
-// Live, Zoom answers with the numbers assigned; in a dry run the placeholder says what it is.
-let dry = type_of(r) == "map" && r.dry_run == true;
-#{dry_run: dry, plan_step: if dry { r.plan_step } else { 0 }, guard_says: guard::is_dry_run()}
+// Live, Zoom answers with the numbers assigned; a dry run's placeholder has the same shape
+// (so `r[0].number` works either way) and each record says what it is.
+let dry = "dry_run" in r[0] && r[0].dry_run == true;
+#{dry_run: dry, plan_step: if dry { r[0].plan_step } else { 0 }, number: r[0].number, guard_says: guard::is_dry_run()}
 "#;
 
 #[test]
@@ -123,6 +124,7 @@ fn dry_run_sends_no_write_lists_it_in_the_plan_and_gives_the_script_a_placeholde
     assert_eq!(v["outcome"], "done");
     assert_eq!(v["result"]["dry_run"], true, "{v}");
     assert_eq!(v["result"]["plan_step"], 1);
+    assert_eq!(v["result"]["number"], "+13126170003");
     assert_eq!(v["result"]["guard_says"], true);
     let plan = v["plan"].as_array().expect("plan");
     assert_eq!(plan.len(), 1, "{v}");
