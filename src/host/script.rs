@@ -154,7 +154,14 @@ pub fn explain(err: &EvalAltResult) -> Failure {
         EvalAltResult::ErrorDataTooLarge(what, _) => {
             format!("the script was stopped: {what} grew past the engine's limit (strings 1 MiB, arrays 1,000,000 items)")
         }
-        other => other.to_string(),
+        other => {
+            // The position is added once, below, with the file name.
+            let text = other.to_string();
+            match text.rfind(" (line ") {
+                Some(i) if text.ends_with(')') => text[..i].to_string(),
+                _ => text,
+            }
+        }
     };
     Failure::Error(format!("{msg}{at}"))
 }
@@ -194,6 +201,6 @@ fn where_(e: &EvalAltResult) -> String {
     if src.is_empty() {
         format!("line {line}, column {col}")
     } else {
-        format!("{src}:{line}:{col}")
+        format!("{src}, line {line}, column {col}")
     }
 }
