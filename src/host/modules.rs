@@ -27,6 +27,18 @@ fn doc(module: &str, name: &str) -> &'static FnDoc {
         .unwrap_or_else(|| panic!("{module}::{name} is registered but has no catalog entry"))
 }
 
+/// A change whose impact level is the catalog's for `op` (`zoom::assign_number`).
+fn change<'a>(op: &'a str, target: &'a str, params: Value) -> Change<'a> {
+    let (m, n) = op.split_once("::").unwrap_or(("", op));
+    Change {
+        op,
+        impact: impact(m, n),
+        target,
+        params,
+        undo: None,
+    }
+}
+
 fn impact(module: &str, name: &str) -> Impact {
     doc(module, name).impact.unwrap_or(Impact::Read)
 }
@@ -199,13 +211,11 @@ fn movius(s: &Arc<Session>) -> Module {
         ["parent: string", "name: string", "map"],
         move |parent: &str, name: &str| {
             x.write(
-                Change {
-                    op: "movius::create_sub_org",
-                    impact: impact("movius", "create_sub_org"),
-                    target: &format!("{name} under {parent}"),
-                    params: json!({"parent": parent, "name": name}),
-                    undo: None,
-                },
+                change(
+                    "movius::create_sub_org",
+                    &format!("{name} under {parent}"),
+                    json!({"parent": parent, "name": name}),
+                ),
                 || json!({"organization_id": "(dry-run)", "name": name, "parent_id": parent}),
                 || x.clients.movius.create_sub_org(parent, name),
             )
@@ -219,13 +229,11 @@ fn movius(s: &Arc<Session>) -> Module {
         ["org: string", "domain: string", "map"],
         move |org: &str, domain: &str| {
             x.write(
-                Change {
-                    op: "movius::add_allowed_email_domain",
-                    impact: impact("movius", "add_allowed_email_domain"),
-                    target: &format!("{domain} on {org}"),
-                    params: json!({"org": org, "domain": domain}),
-                    undo: None,
-                },
+                change(
+                    "movius::add_allowed_email_domain",
+                    &format!("{domain} on {org}"),
+                    json!({"org": org, "domain": domain}),
+                ),
                 || json!({"organization_id": org}),
                 || x.clients.movius.add_allowed_email_domain(org, domain),
             )
@@ -239,13 +247,11 @@ fn movius(s: &Arc<Session>) -> Module {
         ["org: string", "on: bool", "map"],
         move |org: &str, on: bool| {
             x.write(
-                Change {
-                    op: "movius::set_zoom_enabled",
-                    impact: impact("movius", "set_zoom_enabled"),
-                    target: org,
-                    params: json!({"org": org, "enable_zoom": on}),
-                    undo: None,
-                },
+                change(
+                    "movius::set_zoom_enabled",
+                    org,
+                    json!({"org": org, "enable_zoom": on}),
+                ),
                 || json!({"organization_id": org, "enable_zoom": on}),
                 || x.clients.movius.set_zoom_enabled(org, on),
             )
@@ -434,13 +440,7 @@ fn carrier(s: &Arc<Session>) -> Module {
             let params = json!({"numbers": nums, "tags": tags});
             let ph = params.clone();
             x.write(
-                Change {
-                    op: f,
-                    impact: impact("carrier", "provision_ptn"),
-                    target: &target,
-                    params,
-                    undo: None,
-                },
+                change(f, &target, params),
                 move || ph,
                 || carrier.provision_ptn(&nums, &tags),
             )
@@ -656,13 +656,7 @@ fn zoom(s: &Arc<Session>) -> Module {
                 .map(|r| json!({"id": r.id.clone().unwrap_or_else(|| "(dry-run)".into()), "number": r.number}))
                 .collect::<Vec<_>>());
             x.write(
-                Change {
-                    op: f,
-                    impact: impact("zoom", "assign_number"),
-                    target: &format!("{shown} → {user}"),
-                    params,
-                    undo: None,
-                },
+                change(f, &format!("{shown} → {user}"), params),
                 move || ph,
                 || {
                     let done = x.clients.zoom.assign_number(&user, &refs)?;
@@ -690,13 +684,11 @@ fn zoom(s: &Arc<Session>) -> Module {
                 .map(|n| n.to_string())
                 .unwrap_or(number);
             x.write(
-                Change {
-                    op: f,
-                    impact: impact("zoom", "unassign_number"),
-                    target: &format!("{number} from {user}"),
-                    params: json!({"user": user, "number": number}),
-                    undo: None,
-                },
+                change(
+                    f,
+                    &format!("{number} from {user}"),
+                    json!({"user": user, "number": number}),
+                ),
                 || json!({}),
                 || {
                     x.clients.zoom.unassign_number(&user, &number)?;
@@ -732,13 +724,7 @@ fn zoom(s: &Arc<Session>) -> Module {
             let params = json!({"user": user, "site_id": site_id, "extension": ext});
             let ph = params.clone();
             x.write(
-                Change {
-                    op: f,
-                    impact: impact("zoom", "enable_phone"),
-                    target: &user,
-                    params,
-                    undo: None,
-                },
+                change(f, &user, params),
                 move || ph,
                 || x.clients.zoom.enable_phone(&user, site_id.as_deref(), ext),
             )
@@ -754,13 +740,11 @@ fn zoom(s: &Arc<Session>) -> Module {
             let f = "zoom::assign_calling_plan";
             let user = args::string(f, "user", &user)?;
             x.write(
-                Change {
-                    op: f,
-                    impact: impact("zoom", "assign_calling_plan"),
-                    target: &format!("plan {plan} → {user}"),
-                    params: json!({"user": user, "plan_type": plan}),
-                    undo: None,
-                },
+                change(
+                    f,
+                    &format!("plan {plan} → {user}"),
+                    json!({"user": user, "plan_type": plan}),
+                ),
                 || json!({}),
                 || x.clients.zoom.assign_calling_plan(&user, plan),
             )
@@ -779,13 +763,11 @@ fn zoom(s: &Arc<Session>) -> Module {
             tracing::warn!("removing calling plan {plan} from {user} also removes the user's direct number in Zoom");
             eprintln!("warning: removing calling plan {plan} from {user} also removes the user's direct number in Zoom");
             x.write(
-                Change {
-                    op: f,
-                    impact: impact("zoom", "remove_calling_plan"),
-                    target: &format!("plan {plan} from {user}"),
-                    params: json!({"user": user, "plan_type": plan}),
-                    undo: None,
-                },
+                change(
+                    f,
+                    &format!("plan {plan} from {user}"),
+                    json!({"user": user, "plan_type": plan}),
+                ),
                 || json!({}),
                 || x.clients.zoom.remove_calling_plan(&user, plan),
             )
@@ -818,13 +800,7 @@ fn zoom(s: &Arc<Session>) -> Module {
                 })
                 .collect::<R<Vec<_>>>()?;
             x.write(
-                Change {
-                    op: f,
-                    impact: impact("zoom", "add_role_members"),
-                    target: role,
-                    params: json!({"role_id": role, "members": members}),
-                    undo: None,
-                },
+                change(f, role, json!({"role_id": role, "members": members})),
                 || json!({}),
                 || x.clients.zoom.add_role_members(role, &members),
             )
@@ -845,13 +821,7 @@ fn zoom(s: &Arc<Session>) -> Module {
             let params = serde_json::to_value(&dev).unwrap_or(Value::Null);
             let ph = params.clone();
             x.write(
-                Change {
-                    op: f,
-                    impact: impact("zoom", "add_device"),
-                    target: &dev.mac_address.clone(),
-                    params,
-                    undo: None,
-                },
+                change(f, &dev.mac_address.clone(), params),
                 move || ph,
                 || x.clients.zoom.add_device(&dev),
             )
@@ -870,13 +840,11 @@ fn zoom(s: &Arc<Session>) -> Module {
                 .map(|e| args::string(f, "extension_ids", e))
                 .collect::<R<_>>()?;
             x.write(
-                Change {
-                    op: f,
-                    impact: impact("zoom", "assign_device"),
-                    target: device,
-                    params: json!({"device_id": device, "extension_ids": exts}),
-                    undo: None,
-                },
+                change(
+                    f,
+                    device,
+                    json!({"device_id": device, "extension_ids": exts}),
+                ),
                 || json!({}),
                 || x.clients.zoom.assign_device(device, &exts),
             )
@@ -911,13 +879,7 @@ fn zoom(s: &Arc<Session>) -> Module {
             let params = json!({"account": acct, "internal_numbers": rows});
             let ph = params["internal_numbers"].clone();
             x.write(
-                Change {
-                    op: f,
-                    impact: impact("zoom", "add_internal_numbers"),
-                    target: &target,
-                    params,
-                    undo: None,
-                },
+                change(f, &target, params),
                 move || json!({"internal_numbers": ph}),
                 || x.clients.zoom.add_internal_numbers(acct, &rows),
             )
@@ -941,13 +903,7 @@ fn zoom(s: &Arc<Session>) -> Module {
             let patch: PhoneUserPatch = from_json(to_json(&partial), f)?;
             let params = json!({"user": user, "changes": patch});
             x.write(
-                Change {
-                    op: f,
-                    impact: impact("zoom", "update_phone_user"),
-                    target: &user,
-                    params,
-                    undo: None,
-                },
+                change(f, &user, params),
                 || json!({}),
                 || x.clients.zoom.update_phone_user(&user, &patch),
             )
@@ -1348,7 +1304,12 @@ fn zoom_csv_fns(m: &mut Module, s: &Arc<Session>) {
         if x.file_granted(Path::new(path)) {
             return Ok(());
         }
-        Err(bad(f, format!("'{path}' was not named by the operator; pass it as a parameter (e.g. out={path})")))
+        Err(bad(
+            f,
+            format!(
+                "'{path}' was not named by the operator; pass it as a parameter (e.g. out={path})"
+            ),
+        ))
     }
     fn fail(f: &str, e: zoomcsv::CsvError) -> Box<rhai::EvalAltResult> {
         match e {
@@ -1386,7 +1347,9 @@ fn zoom_csv_fns(m: &mut Module, s: &Arc<Session>) {
             let t = zoomcsv::current(&x.clients).map_err(|e| fail(f, e))?;
             let (merged, log) = zoomcsv::merge(&t, &changes).map_err(|e| fail(f, e))?;
             let rows = zoomcsv::write(&merged, path).map_err(|e| fail(f, e))?;
-            to_dynamic(&json!({"rows": rows, "path": path, "columns": merged.columns, "changes": log}))
+            to_dynamic(
+                &json!({"rows": rows, "path": path, "columns": merged.columns, "changes": log}),
+            )
         }
     );
 }
