@@ -314,7 +314,8 @@ fn check_results_match_sandbox(
     state: &HashMap<String, NumberState>,
 ) -> Vec<usize> {
     assert_eq!(results.len(), rows.len(), "no row lost from the results");
-    let by_number: HashMap<String, usize> = rows.iter().map(|&i| (row(i).0.to_string(), i)).collect();
+    let by_number: HashMap<String, usize> =
+        rows.iter().map(|&i| (row(i).0.to_string(), i)).collect();
     let mut seen = HashSet::new();
     let mut failed = Vec::new();
     for r in results {
@@ -325,12 +326,23 @@ fn check_results_match_sandbox(
         let st = state.get(&n).cloned().unwrap_or_default();
         match r["status"].as_str() {
             "done" | "skipped" => {
-                assert_eq!(st.account, Some(true), "{n} done: Zoom-enabled account ({r:?})");
+                assert_eq!(
+                    st.account,
+                    Some(true),
+                    "{n} done: Zoom-enabled account ({r:?})"
+                );
                 assert!(st.peered, "{n} done: peered");
-                assert_eq!(st.holder.as_deref(), Some(user.as_str()), "{n} done: assigned to {user}");
+                assert_eq!(
+                    st.holder.as_deref(),
+                    Some(user.as_str()),
+                    "{n} done: assigned to {user}"
+                );
             }
             "failed" => {
-                assert!(!r["detail"].trim().is_empty(), "{n} failed without a reason");
+                assert!(
+                    !r["detail"].trim().is_empty(),
+                    "{n} failed without a reason"
+                );
                 // No half state: either nothing was created, or a Zoom-enabled account whose
                 // peered number nobody else holds (a re-run finishes it).
                 match st.account {
@@ -362,7 +374,10 @@ fn check_no_repeated_write(log: &[LoggedRequest], accounts_created: usize) {
     let ok = |r: &LoggedRequest| (200..300).contains(&r.status);
     let adds: Vec<&LoggedRequest> = log.iter().filter(|r| r.op == "movius.add").collect();
     let dup_adds: Vec<_> = adds.iter().filter(|r| r.status == 409).collect();
-    assert!(dup_adds.is_empty(), "an add was sent for an existing account: {dup_adds:?}");
+    assert!(
+        dup_adds.is_empty(),
+        "an add was sent for an existing account: {dup_adds:?}"
+    );
     assert_eq!(
         adds.iter().filter(|r| ok(r)).count(),
         accounts_created,
@@ -413,10 +428,14 @@ fn fault_mix(latency_ms: u64) -> Faults {
             len: 2,
             retry_after: true,
         }),
-        latency_ms: [("zoom", latency_ms), ("movius", latency_ms), ("carrier", latency_ms)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
+        latency_ms: [
+            ("zoom", latency_ms),
+            ("movius", latency_ms),
+            ("carrier", latency_ms),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
         ..Faults::default()
     }
 }
@@ -456,7 +475,11 @@ fn faults_run(n: usize, latency_ms: u64, concurrency: &str) {
     assert_eq!(failed.len() as u64, failed_n);
     let accounts = rows
         .iter()
-        .filter(|&&i| state.get(&row(i).0.to_string()).is_some_and(|s| s.account.is_some()))
+        .filter(|&&i| {
+            state
+                .get(&row(i).0.to_string())
+                .is_some_and(|s| s.account.is_some())
+        })
         .count();
     check_no_repeated_write(&sb.log(), accounts);
 
@@ -520,7 +543,10 @@ fn bulk_under_faults_full_size() {
 
 /// The newest run in the journal, if any.
 fn last_run(home: &Home) -> Option<i64> {
-    let o = lab(home).args(["--json", "journal", "list"]).output().unwrap();
+    let o = lab(home)
+        .args(["--json", "journal", "list"])
+        .output()
+        .unwrap();
     assert_code(&o, 0);
     json(&o).as_array()?.first()?["id"].as_i64()
 }
@@ -557,18 +583,28 @@ fn crash_run(n: usize, kills: usize, kill_sandbox: bool) {
         assert!(attempts <= kills + 6, "the run never finished");
         let out = home.path().join(format!("results-{attempts}.csv"));
         let mut cmd = lab(&home);
-        cmd.args(["--json", "bulk", "onboard-new-user", "--yes", "--concurrency", "8", "--csv"])
-            .arg(&csv)
-            .arg("--out")
-            .arg(if killed < kills { &out } else { &final_out })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "--json",
+            "bulk",
+            "onboard-new-user",
+            "--yes",
+            "--concurrency",
+            "8",
+            "--csv",
+        ])
+        .arg(&csv)
+        .arg("--out")
+        .arg(if killed < kills { &out } else { &final_out })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         if let Some(r) = run {
             cmd.args(["--resume", &r.to_string()]);
         }
         let mut child = cmd.spawn().unwrap();
         if killed < kills {
-            let wait = Duration::from_millis(rng.random_range(400..2500));
+            // Spread the kills over the whole run (roughly 10 rows/s in a release build).
+            let hi = (n as u64 * 100 / (kills as u64 + 1)).max(2500);
+            let wait = Duration::from_millis(rng.random_range(400..hi));
             let deadline = Instant::now() + wait;
             let mut sandbox_bounced = false;
             while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
@@ -639,13 +675,39 @@ fn crash_run(n: usize, kills: usize, kill_sandbox: bool) {
         .map(|z| (z.number, z.id))
         .collect();
     for r in &jrows {
-        assert_eq!(r.status, RowStatus::Done, "line {} {}: {}", r.line, r.key, r.detail);
+        assert_eq!(
+            r.status,
+            RowStatus::Done,
+            "line {} {}: {}",
+            r.line,
+            r.key,
+            r.detail
+        );
         let num = E164::parse(&r.key).unwrap().to_string();
         assert_eq!(state[&num].account, Some(true), "{num}");
         if let Some(id) = &r.zoom_number_id {
             assert_eq!(zoom_ids.get(&num), Some(id), "{num}: journal's Zoom id");
         }
     }
+    // An operator who runs (part of) the same file again as a new run changes nothing: each row
+    // sees its state is already there and sends no write.
+    let writes_before = sb.log().iter().filter(|r| r.is_write).count();
+    let again_rows: Vec<usize> = (0..n.min(30)).collect();
+    let again = bulk(
+        &home,
+        &write_csv(&home, "again.csv", &again_rows),
+        &home.path().join("again.results.csv"),
+        &["--concurrency", "8"],
+    );
+    assert_code(&again, 0);
+    let writes_after: Vec<LoggedRequest> = sb.log().into_iter().filter(|r| r.is_write).collect();
+    assert_eq!(
+        writes_after.len(),
+        writes_before,
+        "a second run of done rows sent writes: {:?}",
+        &writes_after[writes_before.min(writes_after.len())..]
+    );
+
     let reattempted = jrows.iter().filter(|r| r.attempts > 1).count();
     eprintln!(
         "FIGURE crashes: rows={n} kills={killed} sandbox_restart={kill_sandbox} attempts={attempts} time={:.1}s rows_started_twice={reattempted} failed=0 repeated_writes=0",
@@ -686,7 +748,15 @@ fn two_runs_on_one_journal_the_second_is_told_who_holds_the_rows() {
     let csv1 = write_csv(&home, "a.csv", &first_rows);
     let csv2 = write_csv(&home, "b.csv", &second_rows);
     let first = lab(&home)
-        .args(["--json", "bulk", "onboard-new-user", "--yes", "--concurrency", "2", "--csv"])
+        .args([
+            "--json",
+            "bulk",
+            "onboard-new-user",
+            "--yes",
+            "--concurrency",
+            "2",
+            "--csv",
+        ])
         .arg(&csv1)
         .arg("--out")
         .arg(home.path().join("a.out.csv"))
@@ -703,7 +773,11 @@ fn two_runs_on_one_journal_the_second_is_told_who_holds_the_rows() {
             if let Ok(j) = Journal::open(&journal_path) {
                 if let Some(r) = j.runs(5).unwrap().first() {
                     let id = r.id;
-                    if j.bulk_rows(id).unwrap().iter().any(|r| r.status != RowStatus::Pending) {
+                    if j.bulk_rows(id)
+                        .unwrap()
+                        .iter()
+                        .any(|r| r.status != RowStatus::Pending)
+                    {
                         break id;
                     }
                 }
@@ -721,7 +795,8 @@ fn two_runs_on_one_journal_the_second_is_told_who_holds_the_rows() {
     assert_code(&second, 3);
     let msg = stderr(&second);
     assert!(
-        msg.contains(&format!("run {first_id}")) && msg.contains("still working on 10 of these rows"),
+        msg.contains(&format!("run {first_id}"))
+            && msg.contains("still working on 10 of these rows"),
         "{msg}"
     );
     // The refused run changed nothing: no request for its own rows beyond the first run's.
@@ -731,10 +806,16 @@ fn two_runs_on_one_journal_the_second_is_told_who_holds_the_rows() {
     let state = sandbox_state(&sb);
     for i in 30..n {
         let num = row(i).0.to_string();
-        assert!(state.get(&num).is_none_or(|s| s.account.is_none()), "{num} was touched");
+        assert!(
+            state.get(&num).is_none_or(|s| s.account.is_none()),
+            "{num} was touched"
+        );
     }
     // The journal is intact and readable; the refused run is recorded as refused.
-    let o = lab(&home).args(["--json", "journal", "list"]).output().unwrap();
+    let o = lab(&home)
+        .args(["--json", "journal", "list"])
+        .output()
+        .unwrap();
     assert_code(&o, 0);
     let runs = json(&o);
     let outcomes: Vec<&str> = runs
@@ -780,7 +861,15 @@ fn two_disjoint_runs_at_once_both_finish_and_the_journal_is_intact() {
     let csv2 = write_csv(&home, "b.csv", &(20..40).collect::<Vec<_>>());
     let spawn = |csv: &Path, out: &str| {
         lab(&home)
-            .args(["--json", "bulk", "onboard-new-user", "--yes", "--concurrency", "4", "--csv"])
+            .args([
+                "--json",
+                "bulk",
+                "onboard-new-user",
+                "--yes",
+                "--concurrency",
+                "4",
+                "--csv",
+            ])
             .arg(csv)
             .arg("--out")
             .arg(home.path().join(out))
@@ -802,7 +891,9 @@ fn two_disjoint_runs_at_once_both_finish_and_the_journal_is_intact() {
     for r in &runs {
         let rows = j.bulk_rows(r.id).unwrap();
         assert_eq!(rows.len(), 20);
-        assert!(rows.iter().all(|x| x.status == RowStatus::Done && x.attempts == 1));
+        assert!(rows
+            .iter()
+            .all(|x| x.status == RowStatus::Done && x.attempts == 1));
     }
     let o = lab(&home).args(["journal", "list"]).output().unwrap();
     assert_code(&o, 0);

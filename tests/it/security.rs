@@ -65,9 +65,18 @@ fn no_secret_or_token_in_bulk_run_journal_or_errors_at_any_verbosity() {
         ..Faults::default()
     });
     let csv = write_csv(&home, "rows.csv", &[0, 1, 2, 3]);
-    let o = bulk(&home, &csv, &home.path().join("r1.csv"), &["-vvv", "--concurrency", "2"]);
+    let o = bulk(
+        &home,
+        &csv,
+        &home.path().join("r1.csv"),
+        &["-vvv", "--concurrency", "2"],
+    );
     assert_code(&o, 1);
-    assert!(stderr(&o).contains("op="), "trace spans are on: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("op="),
+        "trace spans are on: {}",
+        stderr(&o)
+    );
     outputs.push(("bulk -vvv".into(), o));
     let o = lab(&home)
         .env("RUST_LOG", "trace")
@@ -84,14 +93,20 @@ fn no_secret_or_token_in_bulk_run_journal_or_errors_at_any_verbosity() {
     // A procedure run, a failing one (wrong user), and the journal read back every way.
     let o = lab(&home)
         .args(["-vvv", "--json", "run", "onboard-new-user", "--yes"])
-        .args([format!("phone_number={}", row(6).0), format!("user={}", row(6).1)])
+        .args([
+            format!("phone_number={}", row(6).0),
+            format!("user={}", row(6).1),
+        ])
         .output()
         .unwrap();
     assert_code(&o, 0);
     outputs.push(("run -vvv".into(), o));
     let o = lab(&home)
         .args(["-vvv", "run", "onboard-new-user", "--yes"])
-        .args([format!("phone_number={}", row(7).0), "user=nobody@jpmc.example".into()])
+        .args([
+            format!("phone_number={}", row(7).0),
+            "user=nobody@jpmc.example".into(),
+        ])
         .output()
         .unwrap();
     assert_code(&o, 1);
@@ -126,7 +141,8 @@ fn no_secret_or_token_in_bulk_run_journal_or_errors_at_any_verbosity() {
         let results = read_results(&home.path().join("r3.csv"));
         assert_eq!(results[0]["status"], "failed");
         assert!(
-            results[0]["detail"].contains("401") || results[0]["detail"].to_lowercase().contains("credential")
+            results[0]["detail"].contains("401")
+                || results[0]["detail"].to_lowercase().contains("credential")
                 || results[0]["detail"].to_lowercase().contains("invalid"),
             "the reason says what is wrong: {}",
             results[0]["detail"]
@@ -177,7 +193,15 @@ fn a_token_expired_mid_bulk_run_is_replaced_and_no_row_fails() {
     let csv = write_csv(&home, "rows.csv", &(0..n).collect::<Vec<_>>());
     let out = home.path().join("out.csv");
     let child = lab(&home)
-        .args(["--json", "bulk", "onboard-new-user", "--yes", "--concurrency", "2", "--csv"])
+        .args([
+            "--json",
+            "bulk",
+            "onboard-new-user",
+            "--yes",
+            "--concurrency",
+            "2",
+            "--csv",
+        ])
         .arg(&csv)
         .arg("--out")
         .arg(&out)
@@ -206,7 +230,10 @@ fn a_token_expired_mid_bulk_run_is_replaced_and_no_row_fails() {
     assert!(refused >= 1, "the sandbox refused the expired token");
     assert!(tokens >= 2, "a new token was fetched ({tokens})");
     // Without --expire-tokens the same run fetches one token; the refusals were the expired one.
-    assert!(refused <= 4, "each worker hit the expired token at most once or twice: {refused}");
+    assert!(
+        refused <= 4,
+        "each worker hit the expired token at most once or twice: {refused}"
+    );
 }
 
 #[test]
@@ -242,11 +269,7 @@ fn secrets_file_readable_by_others_and_remote_http_are_refused_for_bulk_and_run(
         .output()
         .unwrap();
     refused(&b, "chmod 600");
-    let r = home
-        .cmd()
-        .args(["run", "reconcile"])
-        .output()
-        .unwrap();
+    let r = home.cmd().args(["run", "reconcile"]).output().unwrap();
     refused(&r, "chmod 600");
     // 0600 is accepted (the run then fails to connect to port 9: a different error).
     std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -260,7 +283,13 @@ fn secrets_file_readable_by_others_and_remote_http_are_refused_for_bulk_and_run(
     );
     for args in [
         vec!["run", "reconcile"],
-        vec!["bulk", "onboard-new-user", "--yes", "--csv", csv.to_str().unwrap()],
+        vec![
+            "bulk",
+            "onboard-new-user",
+            "--yes",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
     ] {
         let o = lab(&home).args(&args).output().unwrap();
         refused(&o, "real endpoints must use https");
@@ -270,12 +299,7 @@ fn secrets_file_readable_by_others_and_remote_http_are_refused_for_bulk_and_run(
 /// Write a script file in the home and run it with `vline run`.
 fn run_script(home: &Home, name: &str, src: &str, params: &[&str]) -> Output {
     let p = home.file(name, src);
-    home.cmd()
-        .arg("run")
-        .arg(&p)
-        .args(params)
-        .output()
-        .unwrap()
+    home.cmd().arg("run").arg(&p).args(params).output().unwrap()
 }
 
 #[test]
@@ -284,10 +308,30 @@ fn runaway_scripts_stop_at_the_engine_limits_with_a_clear_error() {
     let t0 = Instant::now();
     let deep = format!("let x = {}1{};", "[".repeat(300), "]".repeat(300));
     let cases = [
-        ("loop.rhai", "let x = 0; loop { x += 1; }", "too many operations", 1),
-        ("recurse.rhai", "fn f(n) { f(n + 1) } f(0)", "nested too deeply", 1),
-        ("string.rhai", "let s = \"x\"; loop { s += s; }", "memory limit", 1),
-        ("array.rhai", "let a = []; let s = \"x\"; loop { s += \"y\"; a.push(s); }", "memory limit", 1),
+        (
+            "loop.rhai",
+            "let x = 0; loop { x += 1; }",
+            "too many operations",
+            1,
+        ),
+        (
+            "recurse.rhai",
+            "fn f(n) { f(n + 1) } f(0)",
+            "nested too deeply",
+            1,
+        ),
+        (
+            "string.rhai",
+            "let s = \"x\"; loop { s += s; }",
+            "memory limit",
+            1,
+        ),
+        (
+            "array.rhai",
+            "let a = []; let s = \"x\"; loop { s += \"y\"; a.push(s); }",
+            "memory limit",
+            1,
+        ),
         // Refused when compiled, before any call: a usage error.
         ("deep.rhai", deep.as_str(), "exceeds maximum complexity", 2),
     ];
@@ -327,7 +371,10 @@ fn huge_arrays_and_runaway_loops_hit_the_limits_at_the_library_level() {
         },
     );
     let err = e.run("loop {}").expect_err("operations");
-    assert!(err.to_string().to_lowercase().contains("operations"), "{err}");
+    assert!(
+        err.to_string().to_lowercase().contains("operations"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -382,12 +429,27 @@ fn scripts_reach_only_the_files_the_operator_granted_and_no_environment() {
         ),
         (
             "wr.rhai",
-            format!("csv::write(\"{}\", [#{{a: 1}}])", home.path().join("new.csv").display()),
+            format!(
+                "csv::write(\"{}\", [#{{a: 1}}])",
+                home.path().join("new.csv").display()
+            ),
             "was not named by the operator",
         ),
-        ("env.rhai", "env(\"VLINE_IT_PRIVATE\")".to_string(), "Function not found"),
-        ("env2.rhai", "getenv(\"HOME\")".to_string(), "Function not found"),
-        ("open.rhai", "open_file(\"/etc/passwd\")".to_string(), "Function not found"),
+        (
+            "env.rhai",
+            "env(\"VLINE_IT_PRIVATE\")".to_string(),
+            "Function not found",
+        ),
+        (
+            "env2.rhai",
+            "getenv(\"HOME\")".to_string(),
+            "Function not found",
+        ),
+        (
+            "open.rhai",
+            "open_file(\"/etc/passwd\")".to_string(),
+            "Function not found",
+        ),
     ] {
         let o = run_script(&home, name, &src, &[]);
         assert_code(&o, 1);
@@ -417,5 +479,9 @@ fn scripts_reach_only_the_files_the_operator_granted_and_no_environment() {
         &[&format!("file={}", granted.display())],
     );
     assert_code(&o, 1);
-    assert!(stderr(&o).contains("was not named by the operator"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("was not named by the operator"),
+        "{}",
+        stderr(&o)
+    );
 }
