@@ -76,7 +76,8 @@ pub fn build(session: Option<&Arc<Session>>, limits: Limits) -> Engine {
         Some(s) => {
             let cancel = s.cancel.clone();
             // Growth is measured from when the engine was built (one per run or bulk worker).
-            let ceiling = super::memory::allocated().map(|now| now.saturating_add(limits.max_memory_bytes));
+            let ceiling =
+                super::memory::allocated().map(|now| now.saturating_add(limits.max_memory_bytes));
             e.on_progress(move |_| {
                 if cancel.load(std::sync::atomic::Ordering::Relaxed) {
                     let token = stop(Stop::Interrupted);

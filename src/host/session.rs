@@ -210,7 +210,10 @@ impl Session {
                 };
                 match &mut v {
                     Value::Object(m) => mark(m),
-                    Value::Array(items) => items.iter_mut().filter_map(Value::as_object_mut).for_each(mark),
+                    Value::Array(items) => items
+                        .iter_mut()
+                        .filter_map(Value::as_object_mut)
+                        .for_each(mark),
                     _ => {}
                 }
                 to_dynamic(&v)

@@ -891,9 +891,17 @@ fn two_disjoint_runs_at_once_both_finish_and_the_journal_is_intact() {
     for r in &runs {
         let rows = j.bulk_rows(r.id).unwrap();
         assert_eq!(rows.len(), 20);
-        assert!(rows
-            .iter()
-            .all(|x| x.status == RowStatus::Done && x.attempts == 1));
+        for x in &rows {
+            assert!(
+                x.status == RowStatus::Done && x.attempts == 1,
+                "run {} line {}: {:?} after {} attempt(s): {}",
+                r.id,
+                x.line,
+                x.status,
+                x.attempts,
+                x.detail
+            );
+        }
     }
     let o = lab(&home).args(["journal", "list"]).output().unwrap();
     assert_code(&o, 0);
