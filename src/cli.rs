@@ -41,6 +41,13 @@ pub enum Command {
     /// runs (`vline run <procedure> --help` lists them). Writes pass the guardrails: irreversible
     /// ones ask, naming the target (`--yes` pre-approves), `--dry-run` holds every write in a plan.
     /// Exit codes: 0 done, 1 failed, 2 usage, 3 refused by a guard.
+    #[command(after_help = "Examples:
+  vline procedures                              list what can be run
+  vline run onboard-new-user --help             a procedure's parameters
+  vline run onboard-new-user phone_number=+13126170100 user=carol@jpmc.example --dry-run
+  vline run offboard-number phone_number=+13126170003 --yes
+  vline run move-org-to-user-level org=org-legacy --outside-window \"CAB-1234\"
+  vline run ./my_migration.rhai file=users.csv  your own script (`vline doc` lists functions)")]
     Run(RunArgs),
     /// Run a procedure once per row of a CSV, as fast as Zoom's rate limits allow; resumable.
     ///
@@ -48,6 +55,13 @@ pub enum Command {
     /// whole, every bad line listed, before any call. One confirmation covers the run. Results go
     /// to a CSV beside the input (`<name>.results-<run>.csv`); `--resume RUN` continues a run that
     /// crashed or was stopped, without repeating a row that was done.
+    #[command(after_help = "Examples:
+  vline bulk onboard-new-user --csv users.csv --preflight   will it fit, will it succeed?
+  vline bulk onboard-new-user --csv users.csv --dry-run     every write planned, none sent
+  vline bulk onboard-new-user --csv users.csv --yes         run it
+  vline bulk onboard-new-user --csv users.csv --resume r12  after a crash or Ctrl-C
+The CSV's header names the procedure's parameters (onboard-new-user: phone_number,user[,org]).
+Exit codes: 0 every row done, 1 some rows failed (see the results CSV), 2 bad input, 3 refused.")]
     Bulk(BulkArgs),
     /// List the bundled procedures with the guide section each implements.
     Procedures,

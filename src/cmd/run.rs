@@ -19,6 +19,13 @@ use super::session as sess;
 use super::Usage;
 
 pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
+    if a.help && a.script.is_none() {
+        let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+        if let Some(run) = cmd.find_subcommand_mut("run") {
+            run.print_long_help()?;
+        }
+        return Ok(());
+    }
     let Some(name) = a.script.as_deref() else {
         return Err(Usage("name a procedure (see `vline procedures`) or a .rhai file: vline run <procedure> [KEY=VALUE…]".into()).into());
     };

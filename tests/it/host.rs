@@ -738,3 +738,17 @@ fn bench_host_reports_direct_and_script_time_per_call_and_their_ratio() {
     );
     assert_code(&h.run(&["bench", "host", "--calls", "0"]), 2);
 }
+
+#[test]
+fn run_and_bulk_help_teach_with_examples() {
+    let h = Home::new();
+    for cmd in [&["run", "--help"][..], &["bulk", "--help"][..]] {
+        let o = h.run(cmd);
+        assert_code(&o, 0);
+        let out = stdout(&o);
+        assert!(
+            out.contains("Examples:") && out.contains("onboard-new-user"),
+            "{cmd:?}: {out}"
+        );
+    }
+}
