@@ -5,19 +5,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::support::{assert_code, json, stderr, Home};
-
-fn demo() -> Home {
-    let h = Home::new();
-    assert_code(&h.run(&["sandbox", "reset", "--seed", "demo"]), 0);
-    h
-}
-
-fn writes(h: &Home) -> Vec<Value> {
-    let o = h.run(&["sandbox", "log", "--writes", "--json"]);
-    assert_code(&o, 0);
-    json(&o).as_array().cloned().unwrap_or_default()
-}
+use crate::support::{assert_code, demo, json, stderr, writes};
 
 const ROWS: &str = r#"[#{email: "alice@jpmc.example"}, #{email: "bob@jpmc.example"}, #{email: "nobody@jpmc.example"}, #{email: "carol@jpmc.example"}, #{email: "dave@jpmc.example"}]"#;
 

@@ -9,14 +9,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{assert_code, json, stderr, stdout, Home};
-
-/// A fresh home with the demo seed.
-fn demo() -> Home {
-    let h = Home::new();
-    assert_code(&h.run(&["sandbox", "reset"]), 0);
-    h
-}
+use crate::support::{assert_code, demo, json, stderr, stdout, writes, Home};
 
 /// Write a script into the home; its path as the argument `vline run` takes.
 fn script(h: &Home, name: &str, src: &str) -> String {
@@ -36,13 +29,6 @@ fn run_json(h: &Home, path: &str, extra: &[&str]) -> Output {
     let mut args = vec!["--json", "run", path];
     args.extend_from_slice(extra);
     h.run(&args)
-}
-
-/// Every request the sandbox served that changes state.
-fn writes(h: &Home) -> Vec<Value> {
-    let o = h.run(&["sandbox", "log", "--writes", "--json"]);
-    assert_code(&o, 0);
-    json(&o).as_array().cloned().unwrap_or_default()
 }
 
 /// The newest journal run and its writes.

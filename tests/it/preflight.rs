@@ -3,20 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::{assert_code, json, stderr, stdout, Home};
-
-fn demo() -> Home {
-    let h = Home::new();
-    assert_code(&h.run(&["sandbox", "reset", "--seed", "demo"]), 0);
-    h
-}
-
-/// The sandbox's request log of writes (must stay empty through a pre-flight).
-fn writes(h: &Home) -> Vec<Value> {
-    let o = h.run(&["sandbox", "log", "--writes", "--json"]);
-    assert_code(&o, 0);
-    json(&o).as_array().cloned().unwrap_or_default()
-}
+use crate::support::{assert_code, demo, json, stderr, stdout, writes, Home};
 
 fn preflight(h: &Home, procedure: &str, csv: &str) -> std::process::Output {
     let f = h.file("in.csv", csv);

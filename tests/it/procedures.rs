@@ -6,15 +6,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{assert_code, json, stderr, stdout, Home};
-
-/// A fresh home with the demo seed.
-fn demo() -> Home {
-    let h = Home::new();
-    let o = h.run(&["sandbox", "reset", "--seed", "demo"]);
-    assert_code(&o, 0);
-    h
-}
+use crate::support::{assert_code, demo, json, stderr, stdout, writes, Home};
 
 /// `vline --json run NAME PARAMS… --yes`.
 fn run(h: &Home, name: &str, params: &[&str]) -> Output {
@@ -38,13 +30,6 @@ fn refused(h: &Home, name: &str, params: &[&str], code: i32) -> String {
     let o = run(h, name, params);
     assert_code(&o, code);
     format!("{}\n{}", stdout(&o), stderr(&o))
-}
-
-/// The sandbox's write requests so far.
-fn writes(h: &Home) -> Vec<Value> {
-    let o = h.run(&["sandbox", "log", "--writes", "--json"]);
-    assert_code(&o, 0);
-    json(&o).as_array().cloned().unwrap_or_default()
 }
 
 /// The write requests that succeeded (a failed peering is sent, answered 422, and keeps nothing).

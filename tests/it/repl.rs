@@ -9,16 +9,9 @@ use std::time::{Duration, Instant};
 use rexpect::reader::Options;
 use rexpect::session::{spawn_with_options, PtySession};
 
-use crate::support::{assert_code, json, Home};
+use crate::support::{assert_code, demo, json, Home};
 
 const TIMEOUT_MS: u64 = 10_000;
-
-/// A sandbox home with the demo seed.
-fn demo() -> Home {
-    let home = Home::new();
-    assert_code(&home.run(&["sandbox", "reset", "--seed", "demo"]), 0);
-    home
-}
 
 /// `vline repl ARGS…` on a pty; returns once the first (read-only) prompt is drawn, with the
 /// time it took.

@@ -78,3 +78,17 @@ pub fn json(o: &Output) -> serde_json::Value {
         )
     })
 }
+
+/// A fresh home whose sandbox holds the demo seed (docs/sandbox.md).
+pub fn demo() -> Home {
+    let h = Home::new();
+    assert_code(&h.run(&["sandbox", "reset", "--seed", "demo"]), 0);
+    h
+}
+
+/// The sandbox's request log, writes only (`vline sandbox log --writes --json`).
+pub fn writes(h: &Home) -> Vec<serde_json::Value> {
+    let o = h.run(&["sandbox", "log", "--writes", "--json"]);
+    assert_code(&o, 0);
+    json(&o).as_array().cloned().unwrap_or_default()
+}

@@ -1,13 +1,7 @@
 //! `zoom::export_users_csv` and `zoom::merge_users_csv` through `vline run`: the upload file keeps
 //! every current value (a Zoom CSV upload clears what it leaves out) and changes only what was given.
 
-use crate::support::{assert_code, json, stderr, Home};
-
-fn demo() -> Home {
-    let h = Home::new();
-    assert_code(&h.run(&["sandbox", "reset", "--seed", "demo"]), 0);
-    h
-}
+use crate::support::{assert_code, demo, json, stderr};
 
 /// CSV rows as maps (header → value).
 fn read(path: &std::path::Path) -> Vec<std::collections::BTreeMap<String, String>> {
