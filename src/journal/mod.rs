@@ -289,15 +289,27 @@ impl Journal {
         if fresh {
             restrict_permissions(path);
         }
-        conn.busy_timeout(Duration::from_secs(5))
+        conn.busy_timeout(Duration::from_secs(15))
             .map_err(open_err)?;
         // WAL lets readers and one writer work at once across processes; FULL sync because an
-        // audit record that a power cut can lose is not much of a record.
-        let _: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(open_err)?;
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(open_err)?;
+        // audit record that a power cut can lose is not much of a record. Switching a new file to
+        // WAL takes an exclusive lock without waiting on the busy handler, so two runs starting
+        // together on a fresh journal retry instead of failing.
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let r = conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+                .and_then(|_| {
+                    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+                });
+            match r {
+                Ok(()) => break,
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => return Err(open_err(e)),
+            }
+        }
         Self::finish_open(conn, shown)
     }
 
@@ -308,7 +320,8 @@ impl Journal {
         Self::finish_open(conn, ":memory:".to_string())
     }
 
-    fn finish_open(mut conn: Connection, path: String) -> Result<Journal, JournalError> {
+    fn finish_open(conn: Connection, path: String) -> Result<Journal, JournalError> {
+        let mut conn = conn;
         schema::migrate(&mut conn, &path)?;
         Ok(Journal {
             conn: Mutex::new(conn),
@@ -549,3 +562,12 @@ fn restrict_permissions(path: &Path) {
 
 #[cfg(test)]
 mod tests;
+
+/// SQLite's "another connection holds the lock" answers.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}

@@ -319,3 +319,28 @@ fn a_newer_schema_is_refused() {
     let e = Journal::open(&path).unwrap_err();
     assert!(e.to_string().contains("newer vline"), "{e}");
 }
+
+/// Two `vline bulk` runs started together on a fresh journal both open it: the first switches the
+/// new file to WAL while the other waits, instead of failing with "database is locked".
+#[test]
+fn many_processes_opening_a_fresh_journal_at_once_all_succeed() {
+    for round in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Arc::new(dir.path().join("journal.sqlite"));
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let j = Journal::open(&path)
+                        .map_err(|e| format!("round {round} opener {i}: {e}"))?;
+                    j.start_run(&new_run("onboard-new-user", "bulk"))
+                        .map_err(|e| e.to_string())?;
+                    Ok::<(), String>(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap().unwrap();
+        }
+    }
+}
