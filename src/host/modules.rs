@@ -68,6 +68,24 @@ macro_rules! reg {
     };
 }
 
+/// A read with no argument, straight to the client: `zoom::users()`.
+macro_rules! read0 {
+    ($m:ident, $s:ident, $module:literal, $name:literal, $ret:literal, $svc:ident . $op:ident) => {{
+        let x = $s.clone();
+        reg!($m, $module, $name, [$ret], move || x
+            .read(|| x.clients.$svc.$op()));
+    }};
+}
+
+/// A read with one string argument, straight to the client: `zoom::user(id_or_email)`.
+macro_rules! read1 {
+    ($m:ident, $s:ident, $module:literal, $name:literal, $param:literal, $ret:literal, $svc:ident . $op:ident) => {{
+        let x = $s.clone();
+        reg!($m, $module, $name, [$param, $ret], move |a: &str| x
+            .read(|| x.clients.$svc.$op(a)));
+    }};
+}
+
 /// Register every module on `engine`, bound to `s`.
 pub fn register_all(engine: &mut Engine, s: &Arc<Session>) {
     engine.register_static_module("movius", movius(s).into());
@@ -95,18 +113,8 @@ fn digits(n: &E164) -> String {
 
 fn movius(s: &Arc<Session>) -> Module {
     let mut m = Module::new();
-    let x = s.clone();
-    reg!(
-        m,
-        "movius",
-        "org",
-        ["id: string", "map"],
-        move |id: &str| { x.read(|| x.clients.movius.org(id)) }
-    );
-    let x = s.clone();
-    reg!(m, "movius", "orgs", ["array"], move || {
-        x.read(|| x.clients.movius.orgs())
-    });
+    read1!(m, s, "movius", "org", "id: string", "map", movius.org);
+    read0!(m, s, "movius", "orgs", "array", movius.orgs);
     let x = s.clone();
     reg!(
         m,
@@ -586,53 +594,45 @@ fn zoom(s: &Arc<Session>) -> Module {
             }
         }
     );
-    let x = s.clone();
-    reg!(
+    read1!(
         m,
+        s,
         "zoom",
         "user",
-        ["id_or_email: string", "map"],
-        move |id: &str| { x.read(|| x.clients.zoom.user(id)) }
+        "id_or_email: string",
+        "map",
+        zoom.user
     );
-    let x = s.clone();
-    reg!(m, "zoom", "users", ["array"], move || {
-        x.read(|| x.clients.zoom.users())
-    });
-    let x = s.clone();
-    reg!(
+    read0!(m, s, "zoom", "users", "array", zoom.users);
+    read1!(
         m,
+        s,
         "zoom",
         "phone_user",
-        ["id_or_email: string", "map"],
-        move |id: &str| { x.read(|| x.clients.zoom.phone_user(id)) }
+        "id_or_email: string",
+        "map",
+        zoom.phone_user
     );
-    let x = s.clone();
-    reg!(m, "zoom", "phone_users", ["array"], move || {
-        x.read(|| x.clients.zoom.phone_users())
-    });
-    let x = s.clone();
-    reg!(m, "zoom", "sites", ["array"], move || {
-        x.read(|| x.clients.zoom.sites())
-    });
-    let x = s.clone();
-    reg!(m, "zoom", "roles", ["array"], move || {
-        x.read(|| x.clients.zoom.roles())
-    });
-    let x = s.clone();
-    reg!(m, "zoom", "calling_plans", ["array"], move || {
-        x.read(|| x.clients.zoom.calling_plans())
-    });
-    let x = s.clone();
-    reg!(m, "zoom", "peering_numbers", ["array"], move || {
-        x.read(|| x.clients.zoom.peering_numbers())
-    });
-    let x = s.clone();
-    reg!(
+    read0!(m, s, "zoom", "phone_users", "array", zoom.phone_users);
+    read0!(m, s, "zoom", "sites", "array", zoom.sites);
+    read0!(m, s, "zoom", "roles", "array", zoom.roles);
+    read0!(m, s, "zoom", "calling_plans", "array", zoom.calling_plans);
+    read0!(
         m,
+        s,
+        "zoom",
+        "peering_numbers",
+        "array",
+        zoom.peering_numbers
+    );
+    read1!(
+        m,
+        s,
         "zoom",
         "internal_numbers",
-        ["account: string", "array"],
-        move |acct: &str| { x.read(|| x.clients.zoom.internal_numbers(acct)) }
+        "account: string",
+        "array",
+        zoom.internal_numbers
     );
     let x = s.clone();
     reg!(
