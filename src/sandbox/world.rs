@@ -223,6 +223,19 @@ impl World {
     }
 
     /// Keep the peering `assigned` flag in step with Zoom's assignment.
+    /// Unassign every number a user holds (licence removed, calling plan removed: Zoom drops
+    /// the user's direct numbers with them) and keep the peering list in step.
+    pub fn release_numbers_of(&mut self, uid: &str) {
+        for n in self
+            .numbers
+            .iter_mut()
+            .filter(|n| n.assignee.as_deref() == Some(uid))
+        {
+            n.assignee = None;
+        }
+        self.sync_peering();
+    }
+
     pub fn sync_peering(&mut self) {
         let assigned: std::collections::HashSet<&str> = self
             .numbers

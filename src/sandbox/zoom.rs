@@ -743,14 +743,7 @@ fn user_settings(w: &mut World, u: &str, v: &Value) -> Reply {
         user.phone = false;
         user.extension = None;
         user.calling_plans.clear();
-        for n in w
-            .numbers
-            .iter_mut()
-            .filter(|n| n.assignee.as_deref() == Some(uid.as_str()))
-        {
-            n.assignee = None;
-        }
-        w.sync_peering();
+        w.release_numbers_of(&uid);
     }
     Reply::empty(204)
 }
@@ -883,14 +876,7 @@ fn unassign_plan(w: &mut World, u: &str, t: &str) -> Reply {
     w.users[ui].calling_plans.retain(|x| *x != t);
     // Zoom drops the user's direct numbers with the plan.
     let uid = w.users[ui].id.clone();
-    for n in w
-        .numbers
-        .iter_mut()
-        .filter(|n| n.assignee.as_deref() == Some(uid.as_str()))
-    {
-        n.assignee = None;
-    }
-    w.sync_peering();
+    w.release_numbers_of(&uid);
     Reply::empty(204)
 }
 
