@@ -160,6 +160,15 @@ impl Serve {
     }
 
     /// Write `$VLINE_HOME/config.toml`: a real-kind profile `lab` on this sandbox over loopback.
+    /// A sandbox process with `n` licensed users and their `n` row numbers in the pool, and the
+    /// home's profile pointing at it: the start of every lab run.
+    pub fn ready(home: &Home, n: usize) -> Serve {
+        let sb = Serve::start(home, n, &[]);
+        sb.configure(home, "");
+        provision(&sb, 0..n);
+        sb
+    }
+
     pub fn configure(&self, home: &Home, extra: &str) {
         home.file("config.toml", &lab_config(&self.base, extra));
     }
@@ -736,9 +745,7 @@ fn bulk_killed_ten_times_full_size() {
 fn two_runs_on_one_journal_the_second_is_told_who_holds_the_rows() {
     let home = Home::new();
     let n = 40;
-    let sb = Serve::start(&home, n, &[]);
-    sb.configure(&home, "");
-    provision(&sb, 0..n);
+    let sb = Serve::ready(&home, n);
     // Slow the first run down so the second starts while it holds its rows.
     let mut slow = Faults::default();
     slow.latency_ms.insert("movius".into(), 150);
@@ -854,9 +861,7 @@ fn two_runs_on_one_journal_the_second_is_told_who_holds_the_rows() {
 fn two_disjoint_runs_at_once_both_finish_and_the_journal_is_intact() {
     let home = Home::new();
     let n = 40;
-    let sb = Serve::start(&home, n, &[]);
-    sb.configure(&home, "");
-    provision(&sb, 0..n);
+    let sb = Serve::ready(&home, n);
     let csv1 = write_csv(&home, "a.csv", &(0..20).collect::<Vec<_>>());
     let csv2 = write_csv(&home, "b.csv", &(20..40).collect::<Vec<_>>());
     let spawn = |csv: &Path, out: &str| {

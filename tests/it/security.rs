@@ -184,9 +184,7 @@ fn no_secret_or_token_in_bulk_run_journal_or_errors_at_any_verbosity() {
 fn a_token_expired_mid_bulk_run_is_replaced_and_no_row_fails() {
     let home = Home::new();
     let n = 30;
-    let sb = Serve::start(&home, n, &[]);
-    sb.configure(&home, "");
-    provision(&sb, 0..n);
+    let sb = Serve::ready(&home, n);
     let mut slow = Faults::default();
     slow.latency_ms.insert("zoom".into(), 40);
     sb.set_faults(&slow);
