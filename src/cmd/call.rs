@@ -747,16 +747,6 @@ fn plan(spec: &OpSpec, p: &Params, profile: &Profile) -> Result<Action, Usage> {
     Ok(a)
 }
 
-/// Open the clients of the profile; for a sandbox profile, start the embedded sandbox on its
-/// state file first. Keep the returned sandbox alive while the clients are used.
-// The lead moves this to `crate::cmd::session`.
-#[allow(dead_code)]
-pub(crate) fn open_clients(global: &Global) -> anyhow::Result<(Clients, Option<Sandbox>)> {
-    let profile = load_profile(global)?;
-    let (clients, sandbox, _) = open_clients_for(profile)?;
-    Ok((clients, sandbox))
-}
-
 /// Same, for an already loaded profile; returns the profile with its URLs filled in.
 pub(crate) fn open_clients_for(
     profile: Profile,

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Engine, FuncRegistration, Map, Module};
 use serde_json::{json, Value};
 
-use crate::api::movius::wire::{AccountSelector, AddAccount};
+use crate::api::movius::wire::AddAccount;
 use crate::api::movius::{CdrQuery, UserListQuery};
 use crate::api::zoom::wire::{Device, IdOrEmail, InternalNumber, NumberRef, PhoneUserPatch};
 use crate::api::zoom::{NumberQuery, NumberType};
-use crate::api::{ApiError, Service, E164};
+use crate::api::{ApiError, E164};
 use crate::guard::Impact;
 
 use super::args::{self, bad, field, only_fields, R};
@@ -415,7 +415,6 @@ fn movius(s: &Arc<Session>) -> Module {
             )
         }
     );
-    let _ = AccountSelector::default;
     m
 }
 
@@ -1140,11 +1139,6 @@ fn e164_mod() -> Module {
         }
     );
     m
-}
-
-#[allow(dead_code)]
-fn local(service: Service, op: &str, msg: &str) -> ApiError {
-    ApiError::local(service, op, "", msg)
 }
 
 fn time_mod(s: Option<&Arc<Session>>) -> Module {
