@@ -110,7 +110,7 @@ fn provision(w: &mut super::world::World, ptns: Option<&Value>) -> Reply {
     let mut provisioned = Vec::new();
     for (e, tags) in parsed {
         // Provisioning again is a no-op apart from new tags: the carrier retries.
-        match w.pool.iter_mut().find(|p| p.phone_number == e.digits()) {
+        match w.pool.find_mut(|p| p.phone_number == e.digits()) {
             Some(p) => {
                 for t in tags {
                     if !p.tags.contains(&t) {

@@ -29,6 +29,7 @@ mod reqlog;
 mod seed;
 mod server;
 mod store;
+mod table;
 mod world;
 mod zoom;
 

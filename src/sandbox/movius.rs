@@ -298,7 +298,7 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 200,
                 &OrgList {
                     status: "success".into(),
-                    organizations: w.orgs.clone(),
+                    organizations: w.orgs.to_vec(),
                 },
             )
         }),

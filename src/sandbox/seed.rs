@@ -96,7 +96,8 @@ pub fn world(seed: Seed) -> World {
             true,
             true,
             &["@jpmc.example"],
-        )],
+        )]
+        .into(),
         sites: vec![
             Site {
                 id: "site-chicago".into(),
@@ -108,7 +109,8 @@ pub fn world(seed: Seed) -> World {
                 name: "New York".into(),
                 site_code: Some(212),
             },
-        ],
+        ]
+        .into(),
         plans: vec![
             Plan {
                 kind: 200,
@@ -125,7 +127,8 @@ pub fn world(seed: Seed) -> World {
                 name: "International Toll Free".into(),
                 subscribed: 2,
             },
-        ],
+        ]
+        .into(),
         roles: vec![
             RoleRow {
                 id: "role-admin".into(),
@@ -139,7 +142,8 @@ pub fn world(seed: Seed) -> World {
                 description: "Zoom Phone users".into(),
                 members: vec![],
             },
-        ],
+        ]
+        .into(),
         ..World::default()
     };
     if seed == Seed::Empty {
@@ -197,9 +201,10 @@ pub fn world(seed: Seed) -> World {
         user("user-dave", "Dave", "Davis", Some(1004)),
         user("user-erin", "Erin", "Evans", None),
         user("user-frank", "Frank", "Fisher", None),
-    ];
+    ]
+    .into();
     // erin is licensed for Zoom but not for Phone; frank is a basic user.
-    if let Some(f) = w.users.iter_mut().find(|u| u.id == "user-frank") {
+    if let Some(f) = w.users.find_mut(|u| u.id == "user-frank") {
         f.kind = 1;
     }
     w.roles[1].members = vec![
@@ -229,7 +234,7 @@ pub fn world(seed: Seed) -> World {
         w.peer(&e);
     }
     for (d, u) in [("+13126170001", "user-alice"), ("+13126170002", "user-bob")] {
-        if let Some(n) = w.numbers.iter_mut().find(|n| n.number == d) {
+        if let Some(n) = w.numbers.find_mut(|n| n.number == d) {
             n.assignee = Some(u.into());
             n.site_id = Some("site-chicago".into());
         }
@@ -283,7 +288,7 @@ pub fn world(seed: Seed) -> World {
         ));
         w.peer(&format!("+{d}"));
     }
-    if let Some(n) = w.numbers.iter_mut().find(|n| n.number == "+13126170301") {
+    if let Some(n) = w.numbers.find_mut(|n| n.number == "+13126170301") {
         n.assignee = Some("user-carol".into());
         n.site_id = Some("site-chicago".into());
     }

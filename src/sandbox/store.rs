@@ -387,62 +387,92 @@ fn write_world(
     w: &World,
 ) -> Result<(), rusqlite::Error> {
     let b = before;
-    diff(tx, "orgs", b.map(|b| &b.orgs[..]), &w.orgs, |x| {
+    diff(tx, "orgs", b.map(|b| b.orgs.rows()), w.orgs.rows(), |x| {
         x.organization_id.clone()
     })?;
-    diff(tx, "pool", b.map(|b| &b.pool[..]), &w.pool, |x| {
+    diff(tx, "pool", b.map(|b| b.pool.rows()), w.pool.rows(), |x| {
         x.phone_number.clone()
     })?;
     diff(
         tx,
         "accounts",
-        b.map(|b| &b.accounts[..]),
-        &w.accounts,
+        b.map(|b| b.accounts.rows()),
+        w.accounts.rows(),
         |x| x.account_sid.clone(),
     )?;
-    diff(tx, "cdrs", b.map(|b| &b.cdrs[..]), &w.cdrs, |x| {
+    diff(tx, "cdrs", b.map(|b| b.cdrs.rows()), w.cdrs.rows(), |x| {
         x.cdr_id.clone()
-    })?;
-    diff(tx, "users", b.map(|b| &b.users[..]), &w.users, |x| {
-        x.id.clone()
-    })?;
-    diff(tx, "numbers", b.map(|b| &b.numbers[..]), &w.numbers, |x| {
-        x.id.clone()
-    })?;
-    diff(tx, "peering", b.map(|b| &b.peering[..]), &w.peering, |x| {
-        x.phone_number.clone()
-    })?;
-    diff(tx, "sites", b.map(|b| &b.sites[..]), &w.sites, |x| {
-        x.id.clone()
-    })?;
-    diff(tx, "plans", b.map(|b| &b.plans[..]), &w.plans, |x| {
-        x.kind.to_string()
-    })?;
-    diff(tx, "roles", b.map(|b| &b.roles[..]), &w.roles, |x| {
-        x.id.clone()
-    })?;
-    diff(tx, "devices", b.map(|b| &b.devices[..]), &w.devices, |x| {
-        x.id.clone()
     })?;
     diff(
         tx,
+        "users",
+        b.map(|b| b.users.rows()),
+        w.users.rows(),
+        |x| x.id.clone(),
+    )?;
+    diff(
+        tx,
+        "numbers",
+        b.map(|b| b.numbers.rows()),
+        w.numbers.rows(),
+        |x| x.id.clone(),
+    )?;
+    diff(
+        tx,
+        "peering",
+        b.map(|b| b.peering.rows()),
+        w.peering.rows(),
+        |x| x.phone_number.clone(),
+    )?;
+    diff(
+        tx,
+        "sites",
+        b.map(|b| b.sites.rows()),
+        w.sites.rows(),
+        |x| x.id.clone(),
+    )?;
+    diff(
+        tx,
+        "plans",
+        b.map(|b| b.plans.rows()),
+        w.plans.rows(),
+        |x| x.kind.to_string(),
+    )?;
+    diff(
+        tx,
+        "roles",
+        b.map(|b| b.roles.rows()),
+        w.roles.rows(),
+        |x| x.id.clone(),
+    )?;
+    diff(
+        tx,
+        "devices",
+        b.map(|b| b.devices.rows()),
+        w.devices.rows(),
+        |x| x.id.clone(),
+    )?;
+    diff(
+        tx,
         "internal_numbers",
-        b.map(|b| &b.internal_numbers[..]),
-        &w.internal_numbers,
+        b.map(|b| b.internal_numbers.rows()),
+        w.internal_numbers.rows(),
         |x| x.id.clone().unwrap_or_default(),
     )?;
     diff(
         tx,
         "call_logs",
-        b.map(|b| &b.call_logs[..]),
-        &w.call_logs,
+        b.map(|b| b.call_logs.rows()),
+        w.call_logs.rows(),
         |x| x.id.clone(),
     )?;
+    // Counters are one small row: compared by value.
+    let old_counters = b.map(|b| [Arc::new(b.counters.clone())]);
     diff(
         tx,
         "counters",
-        b.map(|b| std::slice::from_ref(&b.counters)),
-        std::slice::from_ref(&w.counters),
+        old_counters.as_ref().map(|c| &c[..]),
+        &[Arc::new(w.counters.clone())],
         |_| "counters".into(),
     )?;
     Ok(())
@@ -471,7 +501,7 @@ const TABLES: &[&str] = &[
 fn rewrite<T: serde::Serialize>(
     tx: &rusqlite::Transaction<'_>,
     table: &str,
-    new: &[T],
+    new: &[Arc<T>],
     key: &impl Fn(&T) -> String,
 ) -> Result<(), rusqlite::Error> {
     tx.execute(&format!("DELETE FROM \"{table}\""), [])?;
@@ -479,90 +509,114 @@ fn rewrite<T: serde::Serialize>(
         "INSERT INTO \"{table}\"(seq, key, doc) VALUES(?1, ?2, ?3)"
     ))?;
     for (i, x) in new.iter().enumerate() {
-        let doc = serde_json::to_string(x).unwrap_or_else(|_| "null".into());
+        let doc = serde_json::to_string(&**x).unwrap_or_else(|_| "null".into());
         ins.execute(params![i as i64 + 1, key(x), doc])?;
     }
     Ok(())
 }
 
+/// Write the rows of one table that differ between `old` and `new`. Rows a call did not touch
+/// are the same allocation in both (see `Table`), so finding the changes costs a pointer
+/// comparison per row and only changed rows are keyed, compared and written.
 fn diff<T: serde::Serialize + PartialEq>(
     tx: &rusqlite::Transaction<'_>,
     table: &str,
-    old: Option<&[T]>,
-    new: &[T],
+    old: Option<&[Arc<T>]>,
+    new: &[Arc<T>],
     key: impl Fn(&T) -> String,
 ) -> Result<(), rusqlite::Error> {
     let doc = |x: &T| serde_json::to_string(x).unwrap_or_else(|_| "null".into());
-    if old == Some(new) {
-        return Ok(());
-    }
-    if let Some(old) = old {
-        // The usual changes — rows edited in place, rows appended — need no look-up by key.
-        let same_prefix =
-            old.len() <= new.len() && old.iter().zip(new).all(|(a, b)| a == b || key(a) == key(b));
-        if same_prefix {
-            let mut upd = tx.prepare(&format!("UPDATE \"{table}\" SET doc=?2 WHERE key=?1"))?;
-            for (_, b) in old.iter().zip(new).filter(|(a, b)| a != b) {
-                upd.execute(params![key(b), doc(b)])?;
-            }
-            if new.len() > old.len() {
-                let mut next: i64 = tx.query_row(
-                    &format!("SELECT COALESCE(MAX(seq), 0) FROM \"{table}\""),
-                    [],
-                    |r| r.get(0),
-                )?;
-                let mut ins = tx.prepare(&format!(
-                    "INSERT INTO \"{table}\"(seq, key, doc) VALUES(?1, ?2, ?3)"
-                ))?;
-                let mut exists =
-                    tx.prepare(&format!("SELECT COUNT(*) FROM \"{table}\" WHERE key=?1"))?;
-                let mut seen = std::collections::HashSet::new();
-                for b in &new[old.len()..] {
-                    let k = key(b);
-                    let taken: i64 = exists.query_row(params![k], |r| r.get(0))?;
-                    if taken > 0 || !seen.insert(k) {
-                        // A duplicate key: fall back to rewriting the table whole.
-                        return rewrite(tx, table, new, &key);
-                    }
-                    next += 1;
-                    ins.execute(params![next, key(b), doc(b)])?;
-                }
-            }
-            return Ok(());
-        }
-    }
-    let keys: Vec<String> = new.iter().map(&key).collect();
-    let unique = keys.iter().collect::<std::collections::HashSet<_>>().len() == keys.len();
-    let Some(old) = old.filter(|_| unique) else {
+    let Some(old) = old else {
         return rewrite(tx, table, new, &key);
     };
-    let old_by_key: std::collections::HashMap<String, &T> =
-        old.iter().map(|x| (key(x), x)).collect();
-    let new_keys: std::collections::HashSet<&String> = keys.iter().collect();
+    if old.as_ptr() == new.as_ptr() && old.len() == new.len() {
+        return Ok(());
+    }
+    let same = |a: &Arc<T>, b: &Arc<T>| Arc::ptr_eq(a, b) || a == b;
+    // The usual changes — rows edited in place, rows appended — need no look-up by key.
+    let in_place = old.len() <= new.len()
+        && old
+            .iter()
+            .zip(new)
+            .all(|(a, b)| Arc::ptr_eq(a, b) || key(a) == key(b));
+    if in_place {
+        let mut upd = tx.prepare(&format!("UPDATE \"{table}\" SET doc=?2 WHERE key=?1"))?;
+        for (_, b) in old.iter().zip(new).filter(|(a, b)| !same(a, b)) {
+            upd.execute(params![key(b), doc(b)])?;
+        }
+        return insert_new(tx, table, &new[old.len()..], new, &key, &Default::default());
+    }
+    // Rows removed or re-ordered: match the rows that are not shared by key.
+    let old_ptrs: std::collections::HashSet<*const T> = old.iter().map(Arc::as_ptr).collect();
+    let new_ptrs: std::collections::HashSet<*const T> = new.iter().map(Arc::as_ptr).collect();
+    let gone: std::collections::HashMap<String, &Arc<T>> = old
+        .iter()
+        .filter(|a| !new_ptrs.contains(&Arc::as_ptr(a)))
+        .map(|a| (key(a), a))
+        .collect();
+    if gone.len()
+        != old
+            .iter()
+            .filter(|a| !new_ptrs.contains(&Arc::as_ptr(a)))
+            .count()
+    {
+        // Two removed rows shared a key: a delete by key could not tell them apart.
+        return rewrite(tx, table, new, &key);
+    }
+    let mut kept = std::collections::HashSet::new();
+    let mut added = Vec::new();
+    let mut upd = tx.prepare(&format!("UPDATE \"{table}\" SET doc=?2 WHERE key=?1"))?;
+    for b in new.iter().filter(|b| !old_ptrs.contains(&Arc::as_ptr(b))) {
+        let k = key(b);
+        match gone.get(&k) {
+            Some(a) if kept.insert(k.clone()) => {
+                if !same(a, b) {
+                    upd.execute(params![k, doc(b)])?;
+                }
+            }
+            Some(_) => return rewrite(tx, table, new, &key),
+            None => added.push(b.clone()),
+        }
+    }
     let mut del = tx.prepare(&format!("DELETE FROM \"{table}\" WHERE key=?1"))?;
-    for k in old_by_key.keys().filter(|k| !new_keys.contains(k)) {
+    for k in gone.keys().filter(|k| !kept.contains(*k)) {
         del.execute(params![k])?;
+    }
+    insert_new(tx, table, &added, new, &key, &kept)
+}
+
+/// Append `added` after the table's last row. A key already in the table (and not one of the
+/// rows just updated in place) means keys do not identify rows here: rewrite the table whole.
+fn insert_new<T: serde::Serialize>(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    added: &[Arc<T>],
+    new: &[Arc<T>],
+    key: &impl Fn(&T) -> String,
+    updated: &std::collections::HashSet<String>,
+) -> Result<(), rusqlite::Error> {
+    if added.is_empty() {
+        return Ok(());
     }
     let mut next: i64 = tx.query_row(
         &format!("SELECT COALESCE(MAX(seq), 0) FROM \"{table}\""),
         [],
         |r| r.get(0),
     )?;
-    let mut upd = tx.prepare(&format!("UPDATE \"{table}\" SET doc=?2 WHERE key=?1"))?;
     let mut ins = tx.prepare(&format!(
         "INSERT INTO \"{table}\"(seq, key, doc) VALUES(?1, ?2, ?3)"
     ))?;
-    for (x, k) in new.iter().zip(&keys) {
-        match old_by_key.get(k) {
-            Some(o) if *o == x => {}
-            Some(_) => {
-                upd.execute(params![k, doc(x)])?;
-            }
-            None => {
-                next += 1;
-                ins.execute(params![next, k, doc(x)])?;
-            }
+    let mut exists = tx.prepare(&format!("SELECT COUNT(*) FROM \"{table}\" WHERE key=?1"))?;
+    let mut seen = std::collections::HashSet::new();
+    for b in added {
+        let k = key(b);
+        let taken: i64 = exists.query_row(params![k], |r| r.get(0))?;
+        if taken > 0 || updated.contains(&k) || !seen.insert(k.clone()) {
+            return rewrite(tx, table, new, key);
         }
+        next += 1;
+        let doc = serde_json::to_string(&**b).unwrap_or_else(|_| "null".into());
+        ins.execute(params![next, k, doc])?;
     }
     Ok(())
 }
@@ -600,6 +654,19 @@ mod tests {
         let w = fresh(&store);
         assert_eq!(w, *store.load().unwrap());
         assert_eq!(w.pool.len(), 3);
+        // Removed, edited and appended in one call (unpeer one number, edit another, add one).
+        store
+            .transact(|w| {
+                let gone = w.numbers[0].number.clone();
+                w.unpeer(&gone, true).unwrap();
+                w.numbers[1].location = "Chicago".into();
+                w.peer("+13129990000");
+                ((), true)
+            })
+            .unwrap();
+        let w = fresh(&store);
+        assert_eq!(w, *store.load().unwrap());
+        assert!(w.numbers.iter().any(|n| n.number == "+13129990000"));
         assert_eq!(w.accounts.last().unwrap().phone_number, "19999999999");
         // A refused change is not written.
         store

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::table::Table;
+
 use crate::api::movius::wire::{Account, Cdr, Org, PoolNumber};
 use crate::api::zoom::wire::{CallLog, Carrier, Device, InternalNumber, PeeringNumber, Site};
 
@@ -88,19 +90,19 @@ pub struct Counters {
 /// Everything the sandbox knows.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct World {
-    pub orgs: Vec<Org>,
-    pub pool: Vec<PoolNumber>,
-    pub accounts: Vec<Account>,
-    pub cdrs: Vec<Cdr>,
-    pub users: Vec<ZUser>,
-    pub numbers: Vec<ZNumber>,
-    pub peering: Vec<PeeringNumber>,
-    pub sites: Vec<Site>,
-    pub plans: Vec<Plan>,
-    pub roles: Vec<RoleRow>,
-    pub devices: Vec<Device>,
-    pub internal_numbers: Vec<InternalNumber>,
-    pub call_logs: Vec<CallLog>,
+    pub orgs: Table<Org>,
+    pub pool: Table<PoolNumber>,
+    pub accounts: Table<Account>,
+    pub cdrs: Table<Cdr>,
+    pub users: Table<ZUser>,
+    pub numbers: Table<ZNumber>,
+    pub peering: Table<PeeringNumber>,
+    pub sites: Table<Site>,
+    pub plans: Table<Plan>,
+    pub roles: Table<RoleRow>,
+    pub devices: Table<Device>,
+    pub internal_numbers: Table<InternalNumber>,
+    pub call_logs: Table<CallLog>,
     pub counters: Counters,
 }
 
@@ -119,7 +121,7 @@ impl World {
         self.orgs.iter().find(|o| o.organization_id == id)
     }
     pub fn org_mut(&mut self, id: &str) -> Option<&mut Org> {
-        self.orgs.iter_mut().find(|o| o.organization_id == id)
+        self.orgs.find_mut(|o| o.organization_id == id)
     }
     /// The org at the top of `id`'s tree.
     pub fn root_of(&self, id: &str) -> Option<&Org> {
@@ -226,13 +228,10 @@ impl World {
     /// Unassign every number a user holds (licence removed, calling plan removed: Zoom drops
     /// the user's direct numbers with them) and keep the peering list in step.
     pub fn release_numbers_of(&mut self, uid: &str) {
-        for n in self
-            .numbers
-            .iter_mut()
-            .filter(|n| n.assignee.as_deref() == Some(uid))
-        {
-            n.assignee = None;
-        }
+        self.numbers.update_where(
+            |n| n.assignee.as_deref() == Some(uid),
+            |n| n.assignee = None,
+        );
         self.sync_peering();
     }
 
@@ -243,12 +242,9 @@ impl World {
             .filter(|n| n.assignee.is_some())
             .map(|n| n.number.as_str())
             .collect();
-        for p in &mut self.peering {
-            let a = i64::from(assigned.contains(p.phone_number.as_str()));
-            if p.assigned != a {
-                p.assigned = a;
-            }
-        }
+        let flag = |p: &PeeringNumber| i64::from(assigned.contains(p.phone_number.as_str()));
+        self.peering
+            .update_where(|p| p.assigned != flag(p), |p| p.assigned = flag(p));
     }
 
     pub fn next_extension(&self) -> i64 {

@@ -259,7 +259,7 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
             ctx.with_world(|w| update_phone_user(w, u, &v))
         }
         ("GET", ["phone", "sites"]) => read(ctx, |w| {
-            let p = ctx.paginate(req, &list_key("sites", req), w.sites.clone(), 30, 300)?;
+            let p = ctx.paginate(req, &list_key("sites", req), w.sites.to_vec(), 30, 300)?;
             Ok(Reply::ok(
                 200,
                 &SitePage {
@@ -370,7 +370,7 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 let p = ctx.paginate(
                     req,
                     &list_key("internal_numbers", req),
-                    w.internal_numbers.clone(),
+                    w.internal_numbers.to_vec(),
                     30,
                     300,
                 )?;
@@ -396,11 +396,11 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 return r;
             }
             ctx.with_world(|w| {
-                match w
+                let found = w
                     .internal_numbers
                     .iter()
-                    .position(|n| n.id.as_deref() == Some(*id))
-                {
+                    .position(|n| n.id.as_deref() == Some(*id));
+                match found {
                     Some(i) => {
                         w.internal_numbers.remove(i);
                         Reply::empty(204)
@@ -1075,7 +1075,7 @@ fn add_peering(w: &mut World, v: &Value, faults: &Faults) -> Reply {
             continue;
         }
         w.peer(e.as_str());
-        if let Some(p) = w.peering.iter_mut().find(|p| p.phone_number == e.as_str()) {
+        if let Some(p) = w.peering.find_mut(|p| p.phone_number == e.as_str()) {
             if let Some(t) = item
                 .get("sip_trunk_name")
                 .and_then(Value::as_str)
