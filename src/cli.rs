@@ -350,6 +350,12 @@ pub enum BenchCmd {
     /// Per-call overhead of the script host: N reads through a script vs the Rust client directly.
     Host(BenchHostArgs),
     /// Bulk onboarding of N users against the in-memory sandbox with the plan's limits enforced.
+    ///
+    /// Reports users/s, the bound the rate limits set (min over Zoom categories of the plan's
+    /// per-second limit ÷ calls per user in that category) and achieved ÷ bound; the client paces
+    /// to the profile's `zoom_rate_share` of the limits (95 %), the highest ratio a run can reach.
+    /// Then the same at concurrency 1 (a sequential script) and a check that calls per user do not
+    /// grow on a larger account. The last line is machine-readable.
     Bulk(BenchBulkArgs),
 }
 

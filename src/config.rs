@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::e164::E164;
 use crate::api::http::{BasicCredentials, Endpoints, TransportOptions, ZoomCredentials};
 use crate::api::secret::Secret;
-use crate::api::ZoomPlan;
+use crate::api::{RateShare, ZoomPlan};
 use crate::guard::MaintenanceWindow;
 
 /// Name of the built-in profile.
@@ -165,6 +165,7 @@ struct RawProfile {
     carrier_url: Option<String>,
     secrets_file: Option<PathBuf>,
     zoom_plan: Option<String>,
+    zoom_rate_share: Option<u64>,
     movius_org: Option<String>,
     naming: Option<Naming>,
     windows: Option<Vec<MaintenanceWindow>>,
@@ -210,6 +211,9 @@ pub struct Profile {
     pub carrier_url: Option<String>,
     pub secrets_file: Option<PathBuf>,
     pub zoom_plan: ZoomPlan,
+    /// The share of the plan's rate limits vline paces to (lower it when other integrations
+    /// call the same Zoom account).
+    pub zoom_rate_share: RateShare,
     /// Default Movius org for commands that need one.
     pub movius_org: Option<String>,
     pub naming: Naming,
@@ -499,6 +503,10 @@ impl Profile {
             Some(p) => p.parse::<ZoomPlan>().map_err(invalid)?,
             None => ZoomPlan::default(),
         };
+        let zoom_rate_share = match raw.zoom_rate_share {
+            Some(p) => RateShare::new(p).map_err(invalid)?,
+            None => RateShare::default(),
+        };
         let naming = raw.naming.clone().unwrap_or_default();
         naming.validate().map_err(invalid)?;
         let windows = raw.windows.clone().unwrap_or_default();
@@ -549,6 +557,7 @@ impl Profile {
             },
             secrets_file: raw.secrets_file.clone(),
             zoom_plan,
+            zoom_rate_share,
             movius_org: raw.movius_org.clone(),
             naming,
             windows,
@@ -658,6 +667,7 @@ impl Profile {
         TransportOptions {
             timeout: std::time::Duration::from_secs(self.http_timeout_secs),
             plan: self.zoom_plan,
+            rate_share: self.zoom_rate_share,
             ..TransportOptions::default()
         }
     }
@@ -755,6 +765,7 @@ movius_user = "YOUR_MOVIUS_API_USER"
 movius_password_env = "MOVIUS_PASSWORD"
 # secrets_file = "/home/me/.config/vline/prod-secrets.toml"   # chmod 600
 zoom_plan = "business"          # "pro" or "business" (Business, Business Plus, Enterprise): sets rate limits
+zoom_rate_share = 95            # % of those limits vline uses; lower it if other apps call this account
 movius_org = "YOUR_ORG_ID"      # default org for commands that need one
 max_changes = 50                # a run making more writes stops and asks (--max-changes N raises it)
 http_timeout_secs = 30
@@ -797,6 +808,7 @@ movius_url = "https://mmp.example.com"
 movius_user = "api"
 zoom_plan = "pro"
 movius_org = "org-1"
+zoom_rate_share = 80
 "#;
 
     #[test]
@@ -835,6 +847,10 @@ movius_org = "org-1"
         let p = c.profile(None).unwrap();
         assert_eq!(p.zoom_api_url, "https://api.zoom.us/v2");
         assert_eq!(p.zoom_plan, ZoomPlan::Pro);
+        assert_eq!(
+            p.transport_options().rate_share,
+            RateShare::new(80).unwrap()
+        );
         assert_eq!(p.max_changes, 50);
         assert_eq!(p.movius_password_env.as_deref(), Some("MOVIUS_PASSWORD"));
         let err = p
@@ -916,6 +932,12 @@ movius_org = "org-1"
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown Zoom plan 'gold'"), "{err}");
+        let err = Config::parse(&REAL.replace("= 80", "= 150"), None)
+            .unwrap()
+            .profile(None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("zoom_rate_share = 150"), "{err}");
     }
 
     #[test]

@@ -9,8 +9,8 @@
 //! What it does for every call:
 //! - auth: Zoom server-to-server OAuth (token fetched on demand, cached, refreshed a little
 //!   before it expires and once when Zoom answers 401); Movius and carrier HTTP Basic.
-//! - rate limits: one limiter per Zoom [`RateCategory`], sized from the profile's [`ZoomPlan`],
-//!   shared by every thread holding this transport; a 429 lowers the category's rate
+//! - rate limits: one limiter per Zoom [`RateCategory`], sized from the profile's [`ZoomPlan`]
+//!   and paced to its [`RateShare`] of the limit, shared by every thread holding this transport; a 429 lowers the category's rate
 //!   (multiplicative decrease) and it recovers slowly, so bulk runs settle just under the limit.
 //! - retries: 429 waits `Retry-After` (or backs off when the header is missing); 5xx, timeouts and
 //!   connection errors are retried with exponential backoff and jitter for idempotent requests
@@ -37,7 +37,7 @@ use tracing::Instrument;
 
 use super::error::{ApiError, Service};
 use super::movius::paths::Endpoint;
-use super::rate::{RateCategory, ZoomPlan};
+use super::rate::{RateCategory, RateShare, ZoomPlan};
 use super::secret::Secret;
 use super::zoom::wire::TokenResponse;
 
@@ -57,6 +57,8 @@ pub struct TransportOptions {
     pub max_retry_after: Duration,
     /// Sizes the per-category limiters.
     pub plan: ZoomPlan,
+    /// The share of the plan's limits the limiters pace to.
+    pub rate_share: RateShare,
     /// Client-side rate limiting on (off only for tests that want to provoke 429s).
     pub rate_limit: bool,
 }
@@ -71,6 +73,7 @@ impl Default for TransportOptions {
             backoff_max: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(120),
             plan: ZoomPlan::default(),
+            rate_share: RateShare::default(),
             rate_limit: true,
         }
     }
@@ -259,6 +262,7 @@ const DECREASE_DEBOUNCE: Duration = Duration::from_secs(1);
 /// A governor limiter whose rate drops on 429 and recovers slowly.
 struct AdaptiveLimiter {
     max: u32,
+    share: RateShare,
     state: Mutex<AdaptiveState>,
 }
 
@@ -268,12 +272,11 @@ struct AdaptiveState {
     last_change: Instant,
 }
 
-fn limiter_for(rate: u32) -> Arc<DefaultDirectRateLimiter> {
-    // One request per slot, slots 10% longer than 1/rate: no burst above the rate, and N+1
-    // requests never fit in one second even when scheduling or the network bunch them up by up
-    // to a tenth of a second. Bulk runs settle at ~90% of the plan's limit, never above it.
-    let rate = rate.max(1);
-    let period = Duration::from_secs_f64(1.1 / f64::from(rate));
+fn limiter_for(rate: u32, share: RateShare) -> Arc<DefaultDirectRateLimiter> {
+    // One request per slot, slots 1/share longer than 1/rate: no burst above the rate, and N+1
+    // requests never fit in one second unless scheduling or the network bunch them up by more
+    // than (1 - share) of a second (50 ms at the default 95 %).
+    let period = Duration::from_secs_f64(1.0 / share.paced(rate.max(1)));
     let quota = Quota::with_period(period)
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(NonZeroU32::MIN);
@@ -281,13 +284,14 @@ fn limiter_for(rate: u32) -> Arc<DefaultDirectRateLimiter> {
 }
 
 impl AdaptiveLimiter {
-    fn new(max: u32) -> Self {
+    fn new(max: u32, share: RateShare) -> Self {
         let max = max.max(1);
         AdaptiveLimiter {
             max,
+            share,
             state: Mutex::new(AdaptiveState {
                 rate: max,
-                limiter: limiter_for(max),
+                limiter: limiter_for(max, share),
                 last_change: Instant::now(),
             }),
         }
@@ -300,7 +304,7 @@ impl AdaptiveLimiter {
         };
         if st.rate < self.max && st.last_change.elapsed() >= RECOVER_EVERY {
             st.rate = (st.rate + (self.max / 10).max(1)).min(self.max);
-            st.limiter = limiter_for(st.rate);
+            st.limiter = limiter_for(st.rate, self.share);
             st.last_change = Instant::now();
         }
         st.limiter.clone()
@@ -315,7 +319,7 @@ impl AdaptiveLimiter {
         };
         if st.last_change.elapsed() >= DECREASE_DEBOUNCE || st.rate == self.max {
             st.rate = (st.rate * 7 / 10).max(1);
-            st.limiter = limiter_for(st.rate);
+            st.limiter = limiter_for(st.rate, self.share);
             st.last_change = Instant::now();
         }
         st.rate
@@ -394,7 +398,12 @@ impl Transport {
             .map_err(|e| TransportError(e.to_string()))?;
         let limiters = RateCategory::ALL
             .iter()
-            .map(|&c| (c, AdaptiveLimiter::new(opts.plan.per_second(c))))
+            .map(|&c| {
+                (
+                    c,
+                    AdaptiveLimiter::new(opts.plan.per_second(c), opts.rate_share),
+                )
+            })
             .collect();
         Ok(Transport {
             rt: Some(rt),
@@ -439,6 +448,12 @@ impl Transport {
             .get(&cat)
             .map(AdaptiveLimiter::rate)
             .unwrap_or(0)
+    }
+
+    /// Requests per second the limiter sends at most in a category now: the current rate paced
+    /// to the profile's share.
+    pub fn paced_rate(&self, cat: RateCategory) -> f64 {
+        self.opts.rate_share.paced(self.current_rate(cat))
     }
 
     fn block_on<F: Future<Output = Result<T, ApiError>>, T>(
@@ -1164,7 +1179,7 @@ mod tests {
 
     #[test]
     fn limiter_drops_on_429_and_recovers_slowly() {
-        let l = AdaptiveLimiter::new(20);
+        let l = AdaptiveLimiter::new(20, RateShare::DEFAULT);
         assert_eq!(l.decrease(), 14);
         // A second 429 within the debounce window is the same signal.
         assert_eq!(l.decrease(), 14);
@@ -1176,7 +1191,7 @@ mod tests {
 
     #[test]
     fn limiter_spaces_requests_under_the_rate() {
-        let l = limiter_for(10);
+        let l = limiter_for(10, RateShare::DEFAULT);
         let mut allowed = 0;
         for _ in 0..50 {
             if l.check().is_ok() {

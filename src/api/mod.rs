@@ -12,5 +12,5 @@ pub mod zoom;
 
 pub use e164::{E164Error, E164};
 pub use error::{ApiError, Service};
-pub use rate::{RateCategory, ZoomPlan};
+pub use rate::{RateCategory, RateShare, ZoomPlan};
 pub use selector::Selector;

@@ -124,3 +124,71 @@ impl fmt::Display for ZoomPlan {
         f.write_str(self.as_str())
     }
 }
+
+/// The share of the plan's per-second limits the client paces to, in percent (10–100).
+///
+/// Zoom's limits are per account, shared by every app that calls it, and its one-second windows
+/// forgive no bunching: 95 % keeps the budget nearly full while tolerating ~50 ms of network or
+/// scheduling jitter per window. Lower it when other integrations call the same account.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+#[serde(into = "u8")]
+pub struct RateShare(u8);
+
+impl RateShare {
+    pub const DEFAULT: RateShare = RateShare(95);
+
+    pub fn new(percent: u64) -> Result<RateShare, String> {
+        match u8::try_from(percent) {
+            Ok(p @ 10..=100) => Ok(RateShare(p)),
+            _ => Err(format!(
+                "zoom_rate_share = {percent}: use a percentage from 10 to 100 (default 95)"
+            )),
+        }
+    }
+
+    pub fn percent(self) -> u8 {
+        self.0
+    }
+
+    pub fn fraction(self) -> f64 {
+        f64::from(self.0) / 100.0
+    }
+
+    /// Requests per second the client sends at most in a category whose limit is `limit`.
+    pub fn paced(self, limit: u32) -> f64 {
+        f64::from(limit) * self.fraction()
+    }
+}
+
+impl Default for RateShare {
+    fn default() -> Self {
+        RateShare::DEFAULT
+    }
+}
+
+impl From<RateShare> for u8 {
+    fn from(s: RateShare) -> u8 {
+        s.0
+    }
+}
+
+impl fmt::Display for RateShare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} %", self.0)
+    }
+}
+
+#[cfg(test)]
+mod share_tests {
+    use super::*;
+
+    #[test]
+    fn a_share_is_a_percentage_from_10_to_100() {
+        assert_eq!(RateShare::new(95).unwrap().paced(40), 38.0);
+        assert!(RateShare::new(100).is_ok());
+        for bad in [0, 9, 101, 300] {
+            let e = RateShare::new(bad).unwrap_err();
+            assert!(e.contains("10 to 100"), "{e}");
+        }
+    }
+}

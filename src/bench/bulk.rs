@@ -56,18 +56,16 @@ pub struct RunResult {
     pub index_queries: u64,
     pub http_429: u64,
     pub retries: u64,
-    /// Upper bound on users/s: min over Zoom categories of the client limiter's effective rate
-    /// (the plan's limit ÷ 1.1, see `api::http::limiter_for`) ÷ this run's calls per user.
+    /// The bound the rate limits set on users/s: min over Zoom categories of the plan's limit ÷
+    /// this run's calls per user in that category.
     pub bound: f64,
-    /// The same bound at the plan's nominal limit (unreachable by design: the client keeps a
-    /// ~9 % margin so that network jitter never bunches N+1 requests into Zoom's 1 s window).
-    pub bound_plan: f64,
     /// The category that sets the bound.
     pub binding: String,
     /// users/s ÷ bound.
     pub ratio: f64,
-    /// users/s ÷ bound_plan.
-    pub ratio_plan: f64,
+    /// The share of the limits the client paces to (the profile's `zoom_rate_share`): the
+    /// highest ratio a run can reach.
+    pub pace_share: f64,
     pub p50_ms: u64,
     pub p99_ms: u64,
     pub first_failure: Option<String>,
@@ -268,7 +266,8 @@ fn one_run(
         calls_per_user.insert(k.clone(), n as f64 / users.max(1) as f64);
     }
     let plan = clients.transport.options().plan;
-    let (bound_plan, binding) = bound_of(&calls_per_user, plan);
+    let pace_share = clients.transport.options().rate_share.fraction();
+    let (bound, binding) = bound_of(&calls_per_user, plan);
     let (mut durations, first_failure) = read_results(&out)?;
     durations.sort_unstable();
     Ok(RunResult {
@@ -279,19 +278,14 @@ fn one_run(
         account_numbers,
         elapsed_s: rep.elapsed_s,
         users_per_s: rep.rows_per_s,
-        bound: bound_plan / PACING,
-        bound_plan,
+        bound,
         binding,
-        ratio: if bound_plan > 0.0 {
-            rep.rows_per_s * PACING / bound_plan
+        ratio: if bound > 0.0 {
+            rep.rows_per_s / bound
         } else {
             0.0
         },
-        ratio_plan: if bound_plan > 0.0 {
-            rep.rows_per_s / bound_plan
-        } else {
-            0.0
-        },
+        pace_share,
         calls_per_user,
         index_load_pages: fin.index.load_pages,
         index_hits: fin.index.hits,
@@ -303,9 +297,6 @@ fn one_run(
         first_failure,
     })
 }
-
-/// The client limiter's slot is 1.1 / limit (see `api::http::limiter_for`).
-const PACING: f64 = 1.1;
 
 /// min over Zoom categories of limit ÷ calls per user; heavy and intensive share a budget.
 fn bound_of(cpu: &BTreeMap<String, f64>, plan: ZoomPlan) -> (f64, String) {
@@ -372,10 +363,9 @@ fn empty_run() -> RunResult {
         http_429: 0,
         retries: 0,
         bound: 0.0,
-        bound_plan: 0.0,
         binding: "none".into(),
         ratio: 0.0,
-        ratio_plan: 0.0,
+        pace_share: 0.0,
         p50_ms: 0,
         p99_ms: 0,
         first_failure: None,
@@ -461,8 +451,8 @@ fn print_human(r: &BenchReport) {
             "", x.index_load_pages, x.index_hits, x.index_queries
         );
         println!(
-            "{:<14} bound {:.2} users/s (set by {}, at the client's paced rate; {:.2} at the plan's limit): ratio {:.3} ({:.3} of the plan-limit bound)",
-            "", x.bound, x.binding, x.bound_plan, x.ratio, x.ratio_plan
+            "{:<14} bound {:.2} users/s (the plan's {} limit ÷ calls per user): ratio {:.3} (the client paces to {:.0} % of the limits)",
+            "", x.bound, x.binding, x.ratio, x.pace_share * 100.0
         );
         println!(
             "{:<14} 429s {}, retries {}; seconds per user p50 {:.2}, p99 {:.2}",

@@ -139,7 +139,7 @@ pub struct Timing {
     pub bottleneck: Option<String>,
     /// Duration if every category ran at exactly its limit.
     pub at_bound_s: f64,
-    /// Duration at the client limiter's pace (slots 10% longer than 1/limit).
+    /// Duration at the client limiter's pace (the profile's `zoom_rate_share` of the limits).
     pub at_client_pace_s: f64,
     pub last_rate_rows_per_s: Option<f64>,
     pub at_last_rate_s: Option<f64>,
@@ -721,7 +721,7 @@ fn timing(
         ("heavy_per_day".to_string(), l.heavy_per_day),
     ]);
     let (at_bound_s, bottleneck) = bound_seconds(plan, &calls);
-    let at_client_pace_s = at_bound_s * 1.1;
+    let at_client_pace_s = at_bound_s / setup.clients.transport.options().rate_share.fraction();
     let at_last_rate_s = setup
         .last_rate
         .filter(|r| *r > 0.0)

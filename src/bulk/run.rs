@@ -53,7 +53,7 @@ pub const MAX_WORKERS: usize = 64;
 const AUTO_START: usize = 4;
 
 /// Zoom's budget counts as full when a category runs at this share of the rate its client
-/// limiter allows (the limiter itself paces at ~90 % of the plan, see `api::http`).
+/// limiter sends at (itself the profile's share of the plan's limit, see `api::http`).
 const FULL: f64 = 0.9;
 
 /// `auto` concurrency: once a second, look at how full each Zoom category's budget is (requests
@@ -84,7 +84,7 @@ impl AutoTuner {
         st: &TransportStats,
         saw_429: bool,
         over: Duration,
-        allowed_rate: impl Fn(RateCategory) -> u32,
+        paced_rate: impl Fn(RateCategory) -> f64,
     ) -> usize {
         let secs = over.as_secs_f64().max(1e-3);
         let mut fullest = 0.0f64;
@@ -96,8 +96,7 @@ impl AutoTuner {
             let key = c.as_str();
             let now = st.calls.get(key).copied().unwrap_or(0);
             let sent = now.saturating_sub(self.last_calls.get(key).copied().unwrap_or(0));
-            // The limiter paces at 1/1.1 of its nominal rate.
-            let budget = f64::from(allowed_rate(c).max(1)) / 1.1;
+            let budget = paced_rate(c).max(1.0);
             let share = sent as f64 / secs / budget;
             let u = self.used.entry(c).or_insert(share);
             *u = 0.5 * *u + 0.5 * share;
@@ -358,7 +357,7 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
                         &st,
                         st.rate_limited > last_429,
                         last_tick.elapsed(),
-                        |c| job.session.clients.transport.current_rate(c),
+                        |c| job.session.clients.transport.paced_rate(c),
                     );
                     if next != cur {
                         tracing::debug!(workers = next, "auto concurrency");

@@ -103,6 +103,10 @@ fn show(global: &Global) -> anyhow::Result<()> {
     rows.extend([
         ("zoom_plan".into(), profile.zoom_plan.to_string()),
         (
+            "zoom_rate_share".into(),
+            profile.zoom_rate_share.to_string(),
+        ),
+        (
             "movius_org".into(),
             profile
                 .movius_org
