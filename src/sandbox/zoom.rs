@@ -228,11 +228,10 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
         }
         ("GET", ["phone", "users"]) => read(ctx, |w| {
             let site = req.q("site_id");
-            let users: Vec<PhoneUser> = w
+            let users: Vec<&ZUser> = w
                 .users
                 .iter()
                 .filter(|u| u.phone && site.is_none_or(|s| u.site_id.as_deref() == Some(s)))
-                .map(|u| phone_user_json(w, u, false))
                 .collect();
             let p = ctx.paginate(req, &list_key("phone_users", req), users, 30, 100)?;
             Ok(Reply::ok(
@@ -241,7 +240,11 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                     next_page_token: p.next_page_token,
                     page_size: p.page_size,
                     total_records: p.total_records,
-                    users: p.items,
+                    users: p
+                        .items
+                        .iter()
+                        .map(|u| phone_user_json(w, u, false))
+                        .collect(),
                 },
             ))
         }),
@@ -588,7 +591,8 @@ fn list_numbers(ctx: &Ctx, req: &Req) -> Reply {
     let number_type = req.q("number_type");
     let site = req.q("site_id");
     read(ctx, |w| {
-        let items: Vec<PhoneNumber> = w
+        // Only the page is turned into JSON: each number's assignee is a look-up by user.
+        let items: Vec<&ZNumber> = w
             .numbers
             .iter()
             .filter(|n| match kind {
@@ -605,7 +609,6 @@ fn list_numbers(ctx: &Ctx, req: &Req) -> Reply {
                     .as_ref()
                     .is_none_or(|f| digits(&n.number).contains(f.as_str()))
             })
-            .map(|n| number_json(w, n))
             .collect();
         let p = ctx.paginate(req, &list_key("numbers", req), items, 30, 100)?;
         Ok(Reply::ok(
@@ -614,7 +617,7 @@ fn list_numbers(ctx: &Ctx, req: &Req) -> Reply {
                 next_page_token: p.next_page_token,
                 page_size: p.page_size,
                 total_records: p.total_records,
-                phone_numbers: p.items,
+                phone_numbers: p.items.iter().map(|n| number_json(w, n)).collect(),
             },
         ))
     })
