@@ -1478,6 +1478,50 @@ fn reconcile_reports_a_new_zoom_account_nobody_holds_yet() {
 }
 
 #[test]
+fn reconcile_reports_numbers_lost_from_zoom_and_numbers_peered_without_an_account() {
+    let h = demo();
+    {
+        let zoom = crate::sandbox::Env::on_home(&h);
+        // Peering lost: Zoom no longer has a number whose Movius account has Zoom on.
+        zoom.zoom(
+            "DELETE",
+            "/phone/peering/numbers?phone_numbers=%2B13126170003",
+            None,
+        )
+        .expect(200);
+        // Peered into Zoom, but no Movius account has the number.
+        zoom.zoom(
+            "POST",
+            "/phone/peering/numbers",
+            Some(serde_json::json!({"carrier_code": 8801,
+                "phone_numbers": [{"phone_number": "+13125550199"}]})),
+        )
+        .expect(201);
+    }
+    let o = h.run(&["--json", "run", "reconcile", "org=org-jpmc"]);
+    assert_code(&o, 0);
+    let findings = json(&o)["result"].as_array().cloned().unwrap();
+    let has = |kind: &str, n: &str| {
+        findings
+            .iter()
+            .any(|f| f["kind"] == kind && f["phone_number"] == n)
+    };
+    assert!(has("missing_in_zoom", "+13126170003"), "{findings:?}");
+    assert!(!has("unassigned_in_zoom", "+13126170003"), "{findings:?}");
+    assert!(
+        has("peered_without_account", "+13125550199"),
+        "{findings:?}"
+    );
+    let detail = findings
+        .iter()
+        .find(|f| f["kind"] == "peered_without_account")
+        .map(|f| f["detail"].to_string())
+        .unwrap_or_default();
+    assert_mentions(&detail, &["no Movius account", "unassigned"]);
+    assert_eq!(writes(&h).len(), 2, "reconcile writes nothing");
+}
+
+#[test]
 fn pex_authorization_prints_the_checklist_and_verifies_the_peering() {
     let h = demo();
     let o = h.run(&["--json", "run", "pex-authorization", "org=org-zoom"]);

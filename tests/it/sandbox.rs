@@ -10,7 +10,7 @@ use crate::support::{assert_code, json as out_json, Home};
 const MCP: &str = "/adk/services/mcpwebapi";
 
 /// A response as a test sees it.
-struct Resp {
+pub(crate) struct Resp {
     status: u16,
     headers: reqwest::header::HeaderMap,
     body: Value,
@@ -24,7 +24,7 @@ impl Resp {
             .map(str::to_string)
     }
     #[track_caller]
-    fn expect(&self, status: u16) -> &Value {
+    pub(crate) fn expect(&self, status: u16) -> &Value {
         assert_eq!(self.status, status, "body: {}", self.body);
         &self.body
     }
@@ -64,7 +64,7 @@ enum Auth<'a> {
 }
 
 /// A sandbox and a blocking client for it.
-struct Env {
+pub(crate) struct Env {
     sb: Sandbox,
     rt: tokio::runtime::Runtime,
     client: reqwest::Client,
@@ -74,6 +74,16 @@ struct Env {
 impl Env {
     fn new() -> Env {
         Env::with(SandboxOptions {
+            enforce_rate_limits: false,
+            ..SandboxOptions::default()
+        })
+    }
+
+    /// A sandbox on a test home's state (what `vline` run in that home sees), to make drift no
+    /// procedure makes: Zoom's own peering API, called directly.
+    pub(crate) fn on_home(home: &Home) -> Env {
+        Env::with(SandboxOptions {
+            state: StateLocation::File(home.path().join("sandbox.sqlite")),
             enforce_rate_limits: false,
             ..SandboxOptions::default()
         })
@@ -143,7 +153,7 @@ impl Env {
         r.expect(200)["access_token"].as_str().unwrap().to_string()
     }
 
-    fn zoom(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
+    pub(crate) fn zoom(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
         self.send(
             method,
             &format!("{}{path}", self.sb.zoom_api_url()),
