@@ -467,3 +467,62 @@ fn summary(v: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stats after `light` light calls in total.
+    fn sent(light: u64) -> TransportStats {
+        TransportStats {
+            calls: [("light".to_string(), light)].into(),
+            ..TransportStats::default()
+        }
+    }
+
+    /// Light paced at 38/s (40/s at 95 %), the others idle.
+    fn pace(c: RateCategory) -> f64 {
+        if c == RateCategory::Light {
+            38.0
+        } else {
+            19.0
+        }
+    }
+
+    #[test]
+    fn auto_grows_while_the_budget_is_not_full_and_holds_when_it_is() {
+        let sec = Duration::from_secs(1);
+        let mut t = AutoTuner::new(&sent(0));
+        // 5 light calls in a second of a 38/s budget: far from full, half as many again.
+        assert_eq!(t.next(4, 64, &sent(5), false, sec, pace), 6);
+        // Near full (smoothed share between 0.45 and 0.9): a quarter more.
+        assert_eq!(t.next(8, 64, &sent(5 + 38), false, sec, pace), 10);
+        // Full (the smoothed share catches up within a few ticks): more workers would only
+        // queue on the limiter.
+        let mut total = 43;
+        for _ in 0..3 {
+            total += 38;
+            t.next(40, 64, &sent(total), false, sec, pace);
+        }
+        for _ in 0..3 {
+            total += 38;
+            assert_eq!(t.next(40, 64, &sent(total), false, sec, pace), 40);
+        }
+        // Never above the cap.
+        let mut t = AutoTuner::new(&sent(0));
+        assert_eq!(t.next(60, 64, &sent(1), false, sec, pace), 64);
+    }
+
+    #[test]
+    fn auto_backs_off_on_429_and_waits_before_growing_again() {
+        let sec = Duration::from_secs(1);
+        let mut t = AutoTuner::new(&sent(0));
+        assert_eq!(t.next(40, 64, &sent(1), true, sec, pace), 30);
+        // Three quiet ticks of hold, even though the budget is far from full…
+        for i in 2..5 {
+            assert_eq!(t.next(30, 64, &sent(i), false, sec, pace), 30);
+        }
+        // …then growth resumes.
+        assert!(t.next(30, 64, &sent(5), false, sec, pace) > 30);
+    }
+}
