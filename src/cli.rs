@@ -229,6 +229,9 @@ pub struct SandboxServe {
     /// Lifetime of Zoom access tokens, in seconds.
     #[arg(long, default_value_t = 3600)]
     pub token_ttl: u64,
+    /// Lifetime of Zoom `next_page_token`s, in seconds (Zoom: 15 minutes).
+    #[arg(long, default_value_t = 900, value_name = "SECS")]
+    pub page_token_ttl: u64,
 }
 
 #[derive(Debug, Args)]

@@ -110,6 +110,8 @@ pub struct SandboxOptions {
     /// documents no such filter.
     pub published_spec_mode: bool,
     pub token_ttl_secs: u64,
+    /// How long a `next_page_token` stays valid (Zoom: 15 minutes).
+    pub page_token_ttl: std::time::Duration,
 }
 
 impl Default for SandboxOptions {
@@ -121,6 +123,7 @@ impl Default for SandboxOptions {
             enforce_rate_limits: true,
             published_spec_mode: false,
             token_ttl_secs: 3600,
+            page_token_ttl: std::time::Duration::from_secs(15 * 60),
         }
     }
 }

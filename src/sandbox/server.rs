@@ -33,9 +33,6 @@ struct PageToken {
     created: Instant,
 }
 
-/// `next_page_token` lifetime, as Zoom documents it.
-const PAGE_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
-
 /// Which service a path belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Svc {
@@ -199,7 +196,8 @@ impl Ctx {
             None => 0,
             Some(t) => {
                 let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
-                pages.retain(|_, p| p.created.elapsed() < PAGE_TOKEN_TTL);
+                let ttl = self.opts.page_token_ttl;
+                pages.retain(|_, p| p.created.elapsed() < ttl);
                 match pages.get(t) {
                     Some(p) if p.key == key => p.offset,
                     _ => {

@@ -392,6 +392,22 @@ fn list_numbers_paginates_with_opaque_tokens() {
 }
 
 #[test]
+fn a_page_token_expires() {
+    let env = Env::with(SandboxOptions {
+        enforce_rate_limits: false,
+        page_token_ttl: std::time::Duration::from_millis(300),
+        ..SandboxOptions::default()
+    });
+    let first = env.get("/phone/numbers?type=all&page_size=10");
+    let t = first["next_page_token"].as_str().unwrap().to_string();
+    let next = format!("/phone/numbers?type=all&page_size=10&next_page_token={t}");
+    env.get(&next);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let m = env.zoom("GET", &next, None).zoom_error(400, 300);
+    assert!(m.contains("expired"), "{m}");
+}
+
+#[test]
 fn list_numbers_filters_by_type_and_number() {
     let env = Env::new();
     let assigned = env.all_numbers("type=assigned");
