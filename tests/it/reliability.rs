@@ -159,7 +159,6 @@ impl Serve {
         Clients::with_options(&profile, &secrets, opts).expect("clients")
     }
 
-    /// Write `$VLINE_HOME/config.toml`: a real-kind profile `lab` on this sandbox over loopback.
     /// A sandbox process with `n` licensed users and their `n` row numbers in the pool, and the
     /// home's profile pointing at it: the start of every lab run.
     pub fn ready(home: &Home, n: usize) -> Serve {
@@ -169,6 +168,7 @@ impl Serve {
         sb
     }
 
+    /// Write `$VLINE_HOME/config.toml`: a real-kind profile `lab` on this sandbox over loopback.
     pub fn configure(&self, home: &Home, extra: &str) {
         home.file("config.toml", &lab_config(&self.base, extra));
     }
@@ -205,6 +205,27 @@ pub(crate) fn lab(home: &Home) -> Command {
     let mut c = home.cmd();
     c.env(ZOOM_SECRET_VAR, ZOOM_SECRET)
         .env(MOVIUS_SECRET_VAR, MOVIUS_SECRET);
+    c
+}
+
+/// `vline --json bulk onboard-new-user --yes` on `csv` through the lab profile, results to `out`,
+/// output piped: the run the lab tests start (callers add `--resume`, then spawn or wait).
+pub(crate) fn lab_bulk(home: &Home, csv: &Path, concurrency: usize, out: &Path) -> Command {
+    let mut c = lab(home);
+    c.args([
+        "--json",
+        "bulk",
+        "onboard-new-user",
+        "--yes",
+        "--concurrency",
+    ])
+    .arg(concurrency.to_string())
+    .arg("--csv")
+    .arg(csv)
+    .arg("--out")
+    .arg(out)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     c
 }
 
@@ -591,21 +612,12 @@ fn crash_run(n: usize, kills: usize, kill_sandbox: bool) {
         attempts += 1;
         assert!(attempts <= kills + 6, "the run never finished");
         let out = home.path().join(format!("results-{attempts}.csv"));
-        let mut cmd = lab(&home);
-        cmd.args([
-            "--json",
-            "bulk",
-            "onboard-new-user",
-            "--yes",
-            "--concurrency",
-            "8",
-            "--csv",
-        ])
-        .arg(&csv)
-        .arg("--out")
-        .arg(if killed < kills { &out } else { &final_out })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        let mut cmd = lab_bulk(
+            &home,
+            &csv,
+            8,
+            if killed < kills { &out } else { &final_out },
+        );
         if let Some(r) = run {
             cmd.args(["--resume", &r.to_string()]);
         }
@@ -754,21 +766,7 @@ fn two_runs_on_one_journal_the_second_is_told_who_holds_the_rows() {
     let second_rows: Vec<usize> = (20..n).collect();
     let csv1 = write_csv(&home, "a.csv", &first_rows);
     let csv2 = write_csv(&home, "b.csv", &second_rows);
-    let first = lab(&home)
-        .args([
-            "--json",
-            "bulk",
-            "onboard-new-user",
-            "--yes",
-            "--concurrency",
-            "2",
-            "--csv",
-        ])
-        .arg(&csv1)
-        .arg("--out")
-        .arg(home.path().join("a.out.csv"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let first = lab_bulk(&home, &csv1, 2, &home.path().join("a.out.csv"))
         .spawn()
         .unwrap();
     // Wait until the first run has claimed its rows (it is in the journal and has started rows).
@@ -865,21 +863,7 @@ fn two_disjoint_runs_at_once_both_finish_and_the_journal_is_intact() {
     let csv1 = write_csv(&home, "a.csv", &(0..20).collect::<Vec<_>>());
     let csv2 = write_csv(&home, "b.csv", &(20..40).collect::<Vec<_>>());
     let spawn = |csv: &Path, out: &str| {
-        lab(&home)
-            .args([
-                "--json",
-                "bulk",
-                "onboard-new-user",
-                "--yes",
-                "--concurrency",
-                "4",
-                "--csv",
-            ])
-            .arg(csv)
-            .arg("--out")
-            .arg(home.path().join(out))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+        lab_bulk(&home, csv, 4, &home.path().join(out))
             .spawn()
             .unwrap()
     };

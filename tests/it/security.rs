@@ -5,14 +5,14 @@
 //! sandbox's token checks in tests/it/sandbox.rs.)
 
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use vline::host::engine::{self, Limits};
 use vline::sandbox::Faults;
 
 use crate::reliability::{
-    bulk, lab, lab_config, provision, read_results, row, write_csv, Serve, MOVIUS_SECRET,
+    bulk, lab, lab_bulk, lab_config, provision, read_results, row, write_csv, Serve, MOVIUS_SECRET,
     MOVIUS_SECRET_VAR, ZOOM_SECRET, ZOOM_SECRET_VAR,
 };
 use crate::support::{assert_code, json, stderr, stdout, Home};
@@ -190,23 +190,7 @@ fn a_token_expired_mid_bulk_run_is_replaced_and_no_row_fails() {
     sb.set_faults(&slow);
     let csv = write_csv(&home, "rows.csv", &(0..n).collect::<Vec<_>>());
     let out = home.path().join("out.csv");
-    let child = lab(&home)
-        .args([
-            "--json",
-            "bulk",
-            "onboard-new-user",
-            "--yes",
-            "--concurrency",
-            "2",
-            "--csv",
-        ])
-        .arg(&csv)
-        .arg("--out")
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = lab_bulk(&home, &csv, 2, &out).spawn().unwrap();
     // Once the run is well under way, every token issued so far expires.
     let deadline = Instant::now() + Duration::from_secs(30);
     while !sb.log().iter().any(|r| r.op == "zoom.assign_number") {
