@@ -386,88 +386,33 @@ fn write_world(
     before: Option<&World>,
     w: &World,
 ) -> Result<(), rusqlite::Error> {
-    let b = before;
-    diff(tx, "orgs", b.map(|b| b.orgs.rows()), w.orgs.rows(), |x| {
-        x.organization_id.clone()
-    })?;
-    diff(tx, "pool", b.map(|b| b.pool.rows()), w.pool.rows(), |x| {
-        x.phone_number.clone()
-    })?;
-    diff(
-        tx,
-        "accounts",
-        b.map(|b| b.accounts.rows()),
-        w.accounts.rows(),
-        |x| x.account_sid.clone(),
-    )?;
-    diff(tx, "cdrs", b.map(|b| b.cdrs.rows()), w.cdrs.rows(), |x| {
-        x.cdr_id.clone()
-    })?;
-    diff(
-        tx,
-        "users",
-        b.map(|b| b.users.rows()),
-        w.users.rows(),
-        |x| x.id.clone(),
-    )?;
-    diff(
-        tx,
-        "numbers",
-        b.map(|b| b.numbers.rows()),
-        w.numbers.rows(),
-        |x| x.id.clone(),
-    )?;
-    diff(
-        tx,
-        "peering",
-        b.map(|b| b.peering.rows()),
-        w.peering.rows(),
-        |x| x.phone_number.clone(),
-    )?;
-    diff(
-        tx,
-        "sites",
-        b.map(|b| b.sites.rows()),
-        w.sites.rows(),
-        |x| x.id.clone(),
-    )?;
-    diff(
-        tx,
-        "plans",
-        b.map(|b| b.plans.rows()),
-        w.plans.rows(),
-        |x| x.kind.to_string(),
-    )?;
-    diff(
-        tx,
-        "roles",
-        b.map(|b| b.roles.rows()),
-        w.roles.rows(),
-        |x| x.id.clone(),
-    )?;
-    diff(
-        tx,
-        "devices",
-        b.map(|b| b.devices.rows()),
-        w.devices.rows(),
-        |x| x.id.clone(),
-    )?;
-    diff(
-        tx,
-        "internal_numbers",
-        b.map(|b| b.internal_numbers.rows()),
-        w.internal_numbers.rows(),
-        |x| x.id.clone().unwrap_or_default(),
-    )?;
-    diff(
-        tx,
-        "call_logs",
-        b.map(|b| b.call_logs.rows()),
-        w.call_logs.rows(),
-        |x| x.id.clone(),
-    )?;
+    // Each table is named after its `World` field, keyed by the thing's id.
+    macro_rules! table {
+        ($field:ident, $key:expr) => {
+            diff(
+                tx,
+                stringify!($field),
+                before.map(|b| b.$field.rows()),
+                w.$field.rows(),
+                $key,
+            )?
+        };
+    }
+    table!(orgs, |x| x.organization_id.clone());
+    table!(pool, |x| x.phone_number.clone());
+    table!(accounts, |x| x.account_sid.clone());
+    table!(cdrs, |x| x.cdr_id.clone());
+    table!(users, |x| x.id.clone());
+    table!(numbers, |x| x.id.clone());
+    table!(peering, |x| x.phone_number.clone());
+    table!(sites, |x| x.id.clone());
+    table!(plans, |x| x.kind.to_string());
+    table!(roles, |x| x.id.clone());
+    table!(devices, |x| x.id.clone());
+    table!(internal_numbers, |x| x.id.clone().unwrap_or_default());
+    table!(call_logs, |x| x.id.clone());
     // Counters are one small row: compared by value.
-    let old_counters = b.map(|b| [Arc::new(b.counters.clone())]);
+    let old_counters = before.map(|b| [Arc::new(b.counters.clone())]);
     diff(
         tx,
         "counters",
@@ -549,17 +494,13 @@ fn diff<T: serde::Serialize + PartialEq>(
     // Rows removed or re-ordered: match the rows that are not shared by key.
     let old_ptrs: std::collections::HashSet<*const T> = old.iter().map(Arc::as_ptr).collect();
     let new_ptrs: std::collections::HashSet<*const T> = new.iter().map(Arc::as_ptr).collect();
-    let gone: std::collections::HashMap<String, &Arc<T>> = old
+    let removed: Vec<&Arc<T>> = old
         .iter()
         .filter(|a| !new_ptrs.contains(&Arc::as_ptr(a)))
-        .map(|a| (key(a), a))
         .collect();
-    if gone.len()
-        != old
-            .iter()
-            .filter(|a| !new_ptrs.contains(&Arc::as_ptr(a)))
-            .count()
-    {
+    let gone: std::collections::HashMap<String, &Arc<T>> =
+        removed.iter().map(|a| (key(a), *a)).collect();
+    if gone.len() != removed.len() {
         // Two removed rows shared a key: a delete by key could not tell them apart.
         return rewrite(tx, table, new, &key);
     }
