@@ -10,8 +10,9 @@
 //! - auth: Zoom server-to-server OAuth (token fetched on demand, cached, refreshed a little
 //!   before it expires and once when Zoom answers 401); Movius and carrier HTTP Basic.
 //! - rate limits: one limiter per Zoom [`RateCategory`], sized from the profile's [`ZoomPlan`]
-//!   and paced to its [`RateShare`] of the limit, shared by every thread holding this transport; a 429 lowers the category's rate
-//!   (multiplicative decrease) and it recovers slowly, so bulk runs settle just under the limit.
+//!   and paced to its [`RateShare`] of the limit, shared by every thread holding this transport;
+//!   a 429 lowers the category's rate (multiplicative decrease) and it recovers slowly, so bulk
+//!   runs settle just under the limit.
 //! - retries: 429 waits `Retry-After` (or backs off when the header is missing); 5xx, timeouts and
 //!   connection errors are retried with exponential backoff and jitter for idempotent requests
 //!   only. A non-idempotent request is repeated only through [`Transport::send_checked`], whose
