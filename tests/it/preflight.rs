@@ -72,32 +72,16 @@ fn every_blocking_kind_is_reported_with_its_reason_and_nothing_is_written() {
         "{r:#}"
     );
     let reason = |l: u64| got.iter().find(|g| g.0 == l).unwrap().3.clone();
-    assert!(
-        reason(3).contains("erin@jpmc.example has no Zoom Phone licence"),
-        "{}",
-        reason(3)
-    );
-    assert!(
-        reason(4).contains("already assigned in Zoom to Alice"),
-        "{}",
-        reason(4)
-    );
-    assert!(
-        reason(5).contains("org-retail is not Allowed for Zoom"),
-        "{}",
-        reason(5)
-    );
-    assert!(
-        reason(6).contains("org-trading is Allowed but not Enabled"),
-        "{}",
-        reason(6)
-    );
-    assert!(
-        reason(7).contains("nobody@jpmc.example does not exist"),
-        "{}",
-        reason(7)
-    );
-    assert!(reason(8).contains("duplicates line 2"), "{}", reason(8));
+    for (line, why) in [
+        (3, "erin@jpmc.example has no Zoom Phone licence"),
+        (4, "already assigned in Zoom to Alice"),
+        (5, "org-retail is not Allowed for Zoom"),
+        (6, "org-trading is Allowed but not Enabled"),
+        (7, "nobody@jpmc.example does not exist"),
+        (8, "duplicates line 2"),
+    ] {
+        assert!(reason(line).contains(why), "line {line}: {}", reason(line));
+    }
     assert!(
         reason(9)
             .contains("already has a Movius account (AC13126170201) in organization org-trading"),
