@@ -1542,42 +1542,30 @@ fn served_json_matches_zoom_published_schemas() {
         "201",
         added.expect(201),
     );
-    let pusers = env.get("/phone/users");
-    check(&phone, "/phone/users", "get", "200", &pusers);
-    let puser = env.get("/phone/users/user-alice");
-    check(&phone, "/phone/users/{userId}", "get", "200", &puser);
-    let sites = env.get("/phone/sites");
-    check(&phone, "/phone/sites", "get", "200", &sites);
-    let plans = env.get("/phone/calling_plans");
-    check(&phone, "/phone/calling_plans", "get", "200", &plans);
-    let roles = env.get("/phone/roles");
-    check(&phone, "/phone/roles", "get", "200", &roles);
-    let members = env.get("/phone/roles/role-phone-user/members");
-    check(
-        &phone,
-        "/phone/roles/{roleId}/members",
-        "get",
-        "200",
-        &members,
-    );
-    let devices = env.get("/phone/devices");
-    check(&phone, "/phone/devices", "get", "200", &devices);
+    // Reads: served at a concrete URL, checked against the spec's templated path.
+    for (url, path) in [
+        ("/phone/users", "/phone/users"),
+        ("/phone/users/user-alice", "/phone/users/{userId}"),
+        ("/phone/sites", "/phone/sites"),
+        ("/phone/calling_plans", "/phone/calling_plans"),
+        ("/phone/roles", "/phone/roles"),
+        (
+            "/phone/roles/role-phone-user/members",
+            "/phone/roles/{roleId}/members",
+        ),
+        ("/phone/devices", "/phone/devices"),
+    ] {
+        check(&phone, path, "get", "200", &env.get(url));
+    }
     let device = env.zoom(
         "POST",
         "/phone/devices",
         Some(json!({"display_name": "d", "mac_address": "001122aabb77", "type": "yealink"})),
     );
     check(&phone, "/phone/devices", "post", "201", device.expect(201));
-    let calls = env.get("/phone/call_history");
-    check(&phone, "/phone/call_history", "get", "200", &calls);
-    let charges = env.get("/phone/reports/call_charges");
-    check(
-        &phone,
-        "/phone/reports/call_charges",
-        "get",
-        "200",
-        &charges,
-    );
+    for path in ["/phone/call_history", "/phone/reports/call_charges"] {
+        check(&phone, path, "get", "200", &env.get(path));
+    }
 
     if let Some(users) = load_spec("folio-sec-terraform-provider-zoom/ZoomUserAPISpec.json") {
         let list = env.get("/users");
