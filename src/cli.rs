@@ -49,6 +49,23 @@ pub enum Command {
   vline run move-org-to-user-level org=org-legacy --outside-window \"CAB-1234\"
   vline run ./my_migration.rhai file=users.csv  your own script (`vline doc` lists functions)")]
     Run(RunArgs),
+    /// Run a plan saved with `vline run … --plan-out FILE`, after a change board reviewed it.
+    ///
+    /// Refused (exit 3, nothing sent) when the script or its SHA-256, the profile, the Zoom
+    /// account or the parameters differ from the plan's, when the plan is older than the
+    /// profile's `plan_max_age` (default 24h), or when the state moved: the script is planned
+    /// again against the live state, and any write the saved plan does not hold stops the
+    /// apply before its first write. The plan is shown and confirmed once (`--yes` pre-approves;
+    /// without a terminal an irreversible plan needs `--yes`); then only the plan's writes are
+    /// sent. The journal records the plan file's SHA-256 with the run.
+    #[command(after_help = "Examples:
+  vline run onboard-new-user phone_number=+13126170100 user=carol@jpmc.example --plan-out chg-4242.plan.json
+  vline plan show chg-4242.plan.json            what the change board reviews
+  vline apply chg-4242.plan.json --yes          in the maintenance window")]
+    Apply(ApplyArgs),
+    /// Saved plans (`vline run … --plan-out FILE`).
+    #[command(subcommand)]
+    Plan(PlanCmd),
     /// Run a procedure once per row of a CSV, as fast as Zoom's rate limits allow; resumable.
     ///
     /// The whole file is validated first (columns, E.164 numbers, emails, duplicates) and refused
@@ -306,12 +323,40 @@ pub struct RunArgs {
     /// Run a maintenance-window procedure outside the window; the reason is journaled.
     #[arg(long, value_name = "REASON")]
     pub outside_window: Option<String>,
-    /// Stop after N writes (default: the profile's max_changes).
+    /// Refuse a plan of more than N writes (default: the profile's max_changes).
     #[arg(long, value_name = "N")]
     pub max_changes: Option<u64>,
+    /// Save the plan to FILE and change nothing: a change board reviews it
+    /// (`vline plan show FILE`), `vline apply FILE` runs it later.
+    #[arg(long, value_name = "FILE")]
+    pub plan_out: Option<PathBuf>,
     /// Show the script's parameters (or this help without a script).
     #[arg(long, short = 'h')]
     pub help: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan file written by `vline run … --plan-out FILE`.
+    pub file: PathBuf,
+    /// Approve the plan without a prompt (after the change board did).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Refuse a plan of more than N writes (default: the profile's max_changes).
+    #[arg(long, value_name = "N")]
+    pub max_changes: Option<u64>,
+    /// Run a maintenance-window procedure outside the window; the reason is journaled.
+    #[arg(long, value_name = "REASON")]
+    pub outside_window: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCmd {
+    /// Print a saved plan for a person: what runs, where, with what, and every write.
+    Show {
+        /// The plan file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

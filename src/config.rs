@@ -170,6 +170,7 @@ struct RawProfile {
     naming: Option<Naming>,
     windows: Option<Vec<MaintenanceWindow>>,
     max_changes: Option<u64>,
+    plan_max_age: Option<String>,
     http_timeout_secs: Option<u64>,
 }
 
@@ -219,8 +220,18 @@ pub struct Profile {
     pub naming: Naming,
     pub windows: Vec<MaintenanceWindow>,
     pub max_changes: u64,
+    /// How old a saved plan (`vline run --plan-out`) may be when `vline apply` runs it.
+    #[serde(serialize_with = "show_duration")]
+    pub plan_max_age: jiff::SignedDuration,
     pub http_timeout_secs: u64,
 }
+
+fn show_duration<S: serde::Serializer>(d: &jiff::SignedDuration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{d:#}"))
+}
+
+/// A saved plan older than this is refused by `vline apply` unless the profile says otherwise.
+pub const DEFAULT_PLAN_MAX_AGE: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
 
 /// Where a secret came from (shown by `vline config show`; the value never is).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -562,6 +573,18 @@ impl Profile {
             naming,
             windows,
             max_changes: raw.max_changes.unwrap_or(DEFAULT_MAX_CHANGES),
+            plan_max_age: match &raw.plan_max_age {
+                None => DEFAULT_PLAN_MAX_AGE,
+                Some(t) => t
+                    .parse::<jiff::SignedDuration>()
+                    .ok()
+                    .filter(|d| d.is_positive())
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "plan_max_age = \"{t}\" is not a positive duration (e.g. \"24h\", \"90m\")"
+                        ))
+                    })?,
+            },
             http_timeout_secs,
         };
         if !sandbox && raw.carrier_url.is_some() {
@@ -767,7 +790,8 @@ movius_password_env = "MOVIUS_PASSWORD"
 zoom_plan = "business"          # "pro" or "business" (Business, Business Plus, Enterprise): sets rate limits
 zoom_rate_share = 95            # % of those limits vline uses; lower it if other apps call this account
 movius_org = "YOUR_ORG_ID"      # default org for commands that need one
-max_changes = 50                # a run making more writes stops and asks (--max-changes N raises it)
+max_changes = 50                # a plan with more writes is refused whole (--max-changes N raises it)
+# plan_max_age = "24h"          # `vline apply` refuses a saved plan older than this
 http_timeout_secs = 30
 
 # Naming of new accounts; the guide's convention is the default.

@@ -737,6 +737,7 @@ impl Transport {
             span.record("retries", retries);
             match &result {
                 Ok((status, _)) => {
+                    LAST_STATUS.with(|c| c.set(Some(*status)));
                     span.record("status", status);
                     tracing::debug!(status, duration_ms, retries, "call done");
                 }
@@ -898,6 +899,18 @@ impl Transport {
             }
         }
     }
+}
+
+thread_local! {
+    /// The status of the last successful answer on this thread. The blocking methods poll their
+    /// future on the caller's thread, so the caller reads its own call's status here; the typed
+    /// client methods return decoded bodies, and the journal wants the real status (201, 204).
+    static LAST_STATUS: std::cell::Cell<Option<u16>> = const { std::cell::Cell::new(None) };
+}
+
+/// Take the HTTP status of the last call this thread completed successfully (and forget it).
+pub fn take_last_status() -> Option<u16> {
+    LAST_STATUS.with(|c| c.take())
 }
 
 impl Drop for Transport {

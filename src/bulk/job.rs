@@ -11,7 +11,10 @@ use serde_json::json;
 
 use crate::api::clients::Clients;
 use crate::config::Profile;
-use crate::guard::{Guard, Impact, PlannedWrite, Policy, Refused, TerminalPrompter, WindowCheck};
+use crate::guard::{
+    BulkPlan, Guard, Impact, PlanContext, PlannedWrite, Policy, Refused, Style, TerminalPrompter,
+    WindowCheck,
+};
 use crate::host::bundle::Source;
 use crate::host::engine;
 use crate::host::header::{Header, ParamType, ParamValue};
@@ -83,13 +86,21 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
         header,
         summary,
     } = p;
+    if header.writes.is_empty() && header.impact != Some(Impact::Read) {
+        return Err(BadInput(format!(
+            "{} declares no `//! writes:` header line: a bulk run confirms up front the operations it may write, and sends no other; add one (e.g. `//! writes: zoom::assign_number`), or `//! impact: read` for a script that only reads",
+            o.script
+        ))
+        .into());
+    }
     let journal = env.journal.clone();
     let policy = Policy {
         read_only: false,
         dry_run: o.dry_run,
         assume_yes: o.yes,
-        // The one confirmation at the start covers the run; --max-changes still caps it.
-        max_changes: o.max_changes,
+        // The one confirmation at the start covers the run; the cap (the profile's, or
+        // --max-changes) is compared with the writes the run can make before the first row.
+        max_changes: o.max_changes.or(Some(env.profile.max_changes)),
         outside_window: o.outside_window.clone(),
         windows: env.profile.windows.clone(),
         interactive: o.interactive,
@@ -167,15 +178,22 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
         None
     };
     let todo = summary.rows.saturating_sub(done_before.len() as u64);
-    let irreversible = if header.impact == Some(Impact::Irreversible) {
-        todo
-    } else {
-        0
+    let bulk = BulkPlan {
+        rows: todo,
+        ops: header.writes.clone(),
     };
-    if let Err(r) = guard.begin_bulk(
-        irreversible,
-        &format!("{} on {todo} row(s) of {}", o.script, o.csv.display()),
-    ) {
+    let ctx = PlanContext {
+        what: format!("{} on {todo} row(s) of {}", o.script, o.csv.display()),
+        profile: env.profile.name.clone(),
+        kind: env.profile.kind.to_string(),
+        zoom_account: env.profile.zoom_account_id.clone(),
+        movius_org: env.profile.movius_org.clone(),
+    };
+    if let Err(r) = guard.begin_bulk(&bulk, &ctx, Style::for_terminal(o.interactive)) {
+        let r = Refused {
+            reason: r.reason,
+            how_to_proceed: format!("{}; nothing was sent", r.how_to_proceed),
+        };
         journal.finish_run(run_id, RunOutcome::Refused, &r.to_string())?;
         return Err(r.into());
     }

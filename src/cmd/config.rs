@@ -146,6 +146,7 @@ fn show(global: &Global) -> anyhow::Result<()> {
             },
         ),
         ("max_changes".into(), profile.max_changes.to_string()),
+        ("plan_max_age".into(), format!("{:#}", profile.plan_max_age)),
         (
             "http_timeout_secs".into(),
             profile.http_timeout_secs.to_string(),

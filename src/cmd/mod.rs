@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod apply;
 pub mod bench;
 pub mod bulk;
 pub mod call;
@@ -36,6 +37,8 @@ pub fn dispatch(cli: Cli) -> ExitCode {
     crate::logging::init(cli.global.verbose);
     let result = match cli.command {
         Command::Run(a) => run::run(&cli.global, a),
+        Command::Apply(a) => apply::apply(&cli.global, a),
+        Command::Plan(c) => apply::plan(&cli.global, c),
         Command::Bulk(a) => bulk::run(&cli.global, a),
         Command::Bench(c) => bench::run(&cli.global, c),
         Command::Procedures => doc::procedures(&cli.global),

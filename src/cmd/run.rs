@@ -1,19 +1,27 @@
-//! `vline run <procedure|file.rhai> [KEY=VALUE…]`: one script, with guardrails and a journal.
+//! `vline run <procedure|file.rhai> [KEY=VALUE…]`: one script, plan first, with guardrails and a
+//! journal. `vline call` and `vline apply` run through [`execute`] too, so every command that
+//! changes something shows the same plan and asks the same way.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::sync::atomic::Ordering;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
 use serde_json::{json, Value};
 
 use crate::cli::{Global, RunArgs};
-use crate::guard::{Guard, Policy, Refused, TerminalPrompter};
-use crate::host::header::{split_kv, ParamType};
+use crate::guard::{
+    render_plan, Guard, Plan, PlanContext, Policy, Refused, Style, TerminalPrompter,
+};
+use crate::host::bundle::Source;
+use crate::host::header::{split_kv, Header, ParamType, ParamValue};
+use crate::host::runner::{self, Runner, SavedPlan};
 use crate::host::script::{explain, Failure, Script};
 use crate::host::session::Session;
-use crate::host::{engine, value};
-use crate::journal::{NewRun, RunOutcome};
+use crate::host::value;
+use crate::journal::{Journal, NewRun, RunId, RunOutcome, WriteOutcome, WriteRecord};
 
 use super::session as sess;
 use super::Usage;
@@ -35,7 +43,7 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
     if a.help {
         println!("{}", header.usage(name));
         println!(
-            "\nRun: vline run {name} KEY=VALUE… [--dry-run] [--yes] [--outside-window \"reason\"]"
+            "\nRun: vline run {name} KEY=VALUE… [--dry-run] [--plan-out FILE] [--yes] [--outside-window \"reason\"]"
         );
         return Ok(());
     }
@@ -47,117 +55,505 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
             errs.join("\n  - ")
         ))
     })?;
-
-    // Compile before anything opens, so a script with errors costs no call and no journal row.
-    let checked = Script::compile(&sess::compile_engine()?, src.clone(), header.clone())
-        .map_err(|e| Usage(e.to_string()))?;
-
-    let opened = sess::open(global)?;
-    let policy = Policy {
-        read_only: a.read_only,
+    if a.dry_run && a.plan_out.is_some() {
+        return Err(Usage("--plan-out already holds every write: drop --dry-run".into()).into());
+    }
+    let job = Job::new(name, src, header, params)?;
+    let flags = Flags {
         dry_run: a.dry_run,
-        assume_yes: a.yes,
-        max_changes: a.max_changes.or(Some(opened.profile.max_changes)),
+        yes: a.yes,
+        read_only: a.read_only,
+        max_changes: a.max_changes,
         outside_window: a.outside_window.clone(),
-        windows: opened.profile.windows.clone(),
-        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        plan_out: a.plan_out.clone(),
     };
-    let guard = Arc::new(Guard::new(policy, Box::new(TerminalPrompter)));
+    execute(global, &job, &flags, Mode::Run, show_result)
+}
+
+/// A script ready to run: loaded, its parameters bound, compiled once to catch errors before
+/// anything opens (a script with errors costs no call and no journal row).
+pub struct Job {
+    pub name: String,
+    pub src: Source,
+    pub header: Header,
+    pub params: BTreeMap<String, ParamValue>,
+    pub digest: String,
+}
+
+impl Job {
+    pub fn new(
+        name: &str,
+        src: Source,
+        header: Header,
+        params: BTreeMap<String, ParamValue>,
+    ) -> anyhow::Result<Job> {
+        let checked = Script::compile(&sess::compile_engine()?, src.clone(), header.clone())
+            .map_err(|e| Usage(e.to_string()))?;
+        Ok(Job {
+            name: name.to_string(),
+            src,
+            header,
+            params,
+            digest: checked.digest,
+        })
+    }
+}
+
+/// What the operator asked of the run.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    pub dry_run: bool,
+    pub yes: bool,
+    pub read_only: bool,
+    pub max_changes: Option<u64>,
+    pub outside_window: Option<String>,
+    pub plan_out: Option<PathBuf>,
+}
+
+/// Which command runs the job.
+pub enum Mode<'a> {
+    /// `vline run`, `vline call`: plan now, approve, run.
+    Run,
+    /// `vline apply`: the approved plan is the saved one (its SHA-256 is journaled); a fresh
+    /// plan pass must stay inside it.
+    Apply {
+        saved: &'a SavedPlan,
+        digest: String,
+    },
+}
+
+/// How a command prints a script's result on stdout (human form; `--json` is shared).
+pub type Show = fn(&Value) -> anyhow::Result<()>;
+
+fn show_result(v: &Value) -> anyhow::Result<()> {
+    let shown = value::render(v);
+    if !shown.is_empty() {
+        println!("{shown}");
+    }
+    Ok(())
+}
+
+/// Plan, approve, run: the one path every script run takes.
+pub fn execute(
+    global: &Global,
+    job: &Job,
+    flags: &Flags,
+    mode: Mode<'_>,
+    show: Show,
+) -> anyhow::Result<()> {
+    let opened = sess::open(global)?;
+    let profile = &opened.profile;
     let journal = sess::journal()?;
-    let mode = if a.dry_run {
-        "dry-run"
-    } else if a.read_only {
-        "read-only"
-    } else {
-        "run"
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let policy = Policy {
+        read_only: flags.read_only,
+        dry_run: false,
+        assume_yes: flags.yes,
+        max_changes: flags.max_changes.or(Some(profile.max_changes)),
+        outside_window: flags.outside_window.clone(),
+        windows: profile.windows.clone(),
+        interactive,
+    };
+    let ctx = PlanContext {
+        what: job.name.clone(),
+        profile: profile.name.clone(),
+        kind: profile.kind.to_string(),
+        zoom_account: profile.zoom_account_id.clone(),
+        movius_org: profile.movius_org.clone(),
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    sess::on_ctrl_c(cancel.clone());
+    let override_dir = Some(crate::config::data_dir());
+    let path_params: Vec<PathBuf> = job
+        .header
+        .params
+        .iter()
+        .filter(|p| p.ty == ParamType::Path)
+        .filter_map(|p| match job.params.get(&p.name) {
+            Some(ParamValue::Str(s)) => Some(PathBuf::from(s)),
+            _ => None,
+        })
+        .collect();
+    let new_session = |guard: Arc<Guard>, j: Option<Arc<Journal>>, stop: Arc<AtomicBool>| {
+        let mut s = Session::with_cancel(
+            opened.clients.clone(),
+            guard,
+            j,
+            &profile.name,
+            opened.sandbox.is_some(),
+            stop,
+        );
+        s.override_dir = override_dir.clone();
+        sess::configure_session(&mut s, profile);
+        for p in &path_params {
+            s.grant_file(p);
+        }
+        s
+    };
+    let runner = Runner {
+        src: &job.src,
+        header: &job.header,
+        params: &job.params,
+        new_session: &new_session,
+        cancel: cancel.clone(),
+    };
+    let mode_name = match (&mode, flags) {
+        (Mode::Apply { .. }, _) => "apply",
+        (_, f) if f.dry_run => "dry-run",
+        (_, f) if f.plan_out.is_some() => "plan",
+        (_, f) if f.read_only => "read-only",
+        _ => "run",
     };
     let run_id = journal.start_run(&NewRun {
         operator: sess::operator(),
         host: sess::hostname(),
-        profile: opened.profile.name.clone(),
-        script: name.to_string(),
-        script_digest: checked.digest.clone(),
-        params: crate::guard::redact(&serde_json::to_value(&params).unwrap_or(Value::Null)),
-        mode: mode.to_string(),
-        outside_window_reason: a.outside_window.clone(),
+        profile: profile.name.clone(),
+        script: job.name.clone(),
+        script_digest: job.digest.clone(),
+        params: crate::guard::redact(&serde_json::to_value(&job.params).unwrap_or(Value::Null)),
+        mode: mode_name.to_string(),
+        outside_window_reason: flags.outside_window.clone(),
     })?;
-
-    let mut session = Session::new(
-        opened.clients.clone(),
-        guard.clone(),
-        Some(journal.clone()),
-        &opened.profile.name,
-        opened.sandbox.is_some(),
-    );
-    session.override_dir = override_dir;
-    sess::configure_session(&mut session, &opened.profile);
-    for p in header.params.iter().filter(|p| p.ty == ParamType::Path) {
-        if let Some(crate::host::header::ParamValue::Str(path)) = params.get(&p.name) {
-            session.grant_file(std::path::Path::new(path));
-        }
+    if let Mode::Apply { digest, .. } = &mode {
+        journal.set_plan_digest(run_id, digest)?;
     }
-    let session = Arc::new(session);
-    sess::on_ctrl_c(session.cancel.clone());
-    let engine = engine::build(Some(&session), engine::Limits::default());
-    let script = Script::compile(&engine, src, header).map_err(|e| Usage(e.to_string()))?;
-    session.set_run(run_id);
-    tracing::info!(run = %run_id, script = %script.name, digest = %script.digest, "run started");
+    tracing::info!(run = %run_id, script = %job.name, digest = %job.digest, mode = mode_name, "run started");
+    let end = Ending {
+        journal: &journal,
+        run: run_id,
+        name: &job.name,
+    };
 
-    let result = script.run(&engine, &params);
-    let plan = guard.plan();
+    // ---- The plan pass: reads sent, writes held ----
+    let keep_plan = flags.dry_run || flags.plan_out.is_some();
+    let plan = if runner.read_only_script() && !keep_plan {
+        Plan::default()
+    } else {
+        let pass = runner
+            .plan(
+                &policy,
+                keep_plan.then(|| (journal.clone(), run_id)),
+                !flags.dry_run,
+            )
+            .map_err(|e| Usage(e.to_string()))?;
+        if flags.dry_run {
+            return end.dry_run(global, pass.result, &pass.plan, &policy, show);
+        }
+        if let Err(e) = pass.result {
+            let stale = matches!(mode, Mode::Apply { .. });
+            return Err(end.failed(&e, stale));
+        }
+        pass.plan
+    };
+
+    if let Some(out) = &flags.plan_out {
+        let saved = SavedPlan {
+            format: runner::SAVED_PLAN_FORMAT,
+            vline_version: env!("CARGO_PKG_VERSION").to_string(),
+            made_at: jiff::Timestamp::now().to_string(),
+            script: job.name.clone(),
+            script_sha256: job.digest.clone(),
+            params: crate::guard::redact(&serde_json::to_value(&job.params).unwrap_or(Value::Null)),
+            params_sha256: runner::params_digest(&job.params),
+            profile: profile.name.clone(),
+            profile_kind: profile.kind.to_string(),
+            zoom_account_id: profile.zoom_account_id.clone(),
+            movius_org: profile.movius_org.clone(),
+            plan: plan.clone(),
+        };
+        let digest = write_plan(out, &saved)?;
+        end.finish(RunOutcome::Done, "")?;
+        if global.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &json!({"run": run_id.to_string(), "plan_file": out, "sha256": digest, "plan": plan})
+                )?
+            );
+        } else {
+            println!("{}", render_plan(&plan, &ctx, Style::Plain));
+        }
+        eprintln!(
+            "plan saved to {} (sha256 {digest}); nothing was sent. Review: `vline plan show {0}`; apply: `vline apply {0}`",
+            out.display()
+        );
+        return Ok(());
+    }
+
+    // ---- `vline apply`: the state must not have moved outside the saved plan ----
+    let approved = match &mode {
+        Mode::Run => plan,
+        Mode::Apply { saved, .. } => {
+            if let Some(w) = runner::outside_plan(&saved.plan, &plan) {
+                let r = Refused {
+                    reason: format!("the state moved since the plan was made: {w} is not in the saved plan"),
+                    how_to_proceed: format!(
+                        "make a new plan (`vline run {} … --plan-out FILE`) and have it reviewed; nothing was sent",
+                        job.name
+                    ),
+                };
+                end.finish(RunOutcome::Refused, &r.to_string())?;
+                return Err(r.into());
+            }
+            saved.plan.clone()
+        }
+    };
+
+    // ---- One decision on the whole plan ----
+    let guard = Arc::new(Guard::new(policy.clone(), Box::new(TerminalPrompter)));
+    let asks = interactive && !flags.yes && !approved.is_empty();
+    if !approved.is_empty() && !asks && !global.json {
+        eprintln!("{}", render_plan(&approved, &ctx, Style::Plain));
+    }
+    if approved.is_empty() && !runner.read_only_script() {
+        eprintln!("plan: no write is needed (already done); nothing will be sent");
+    }
+    if let Err(r) = guard.approve(&approved, &ctx, Style::for_terminal(interactive)) {
+        for w in &approved.writes {
+            end.journal_refused(w, &r.reason);
+        }
+        let r = Refused {
+            reason: r.reason,
+            how_to_proceed: format!("{}; nothing was sent", r.how_to_proceed),
+        };
+        end.finish(RunOutcome::Refused, &r.to_string())?;
+        return Err(r.into());
+    }
+
+    // ---- The live pass: only the approved writes are sent ----
+    let pass = runner
+        .live(guard.clone(), Some((journal.clone(), run_id)))
+        .map_err(|e| Usage(e.to_string()))?;
+    let result = pass.result;
     let (outcome, err): (RunOutcome, Option<anyhow::Error>) = match &result {
         Ok(_) => (RunOutcome::Done, None),
-        Err(e) => match explain(e) {
-            Failure::Refused { reason, how } => (RunOutcome::Refused, Some(Refused { reason, how_to_proceed: how }.into())),
-            Failure::Interrupted => (RunOutcome::Interrupted, Some(anyhow::anyhow!("interrupted by Ctrl-C; writes sent so far are in `vline journal show {run_id}`"))),
-            Failure::Error(m) if m.contains("(at line ") => (RunOutcome::Failed, Some(anyhow::anyhow!("{name}: {m}"))),
-            Failure::Error(m) => (RunOutcome::Failed, Some(anyhow::anyhow!(m))),
-        },
+        Err(e) => {
+            let sent = end.sent_text();
+            match explain(e) {
+                Failure::Refused { reason, how } => (
+                    RunOutcome::Refused,
+                    Some(
+                        Refused {
+                            reason,
+                            how_to_proceed: format!("{how}; {sent}"),
+                        }
+                        .into(),
+                    ),
+                ),
+                Failure::Interrupted => (
+                    RunOutcome::Interrupted,
+                    Some(anyhow::anyhow!(
+                        "interrupted by Ctrl-C; {sent} (`vline journal show {run_id}`)"
+                    )),
+                ),
+                Failure::Error(m) if end.nothing_sent() => (
+                    RunOutcome::Failed,
+                    Some(anyhow::anyhow!("{}{m}", located(&job.name, &m))),
+                ),
+                Failure::Error(m) => (
+                    RunOutcome::Failed,
+                    Some(anyhow::anyhow!("{}{m}\n({sent})", located(&job.name, &m))),
+                ),
+            }
+        }
     };
     let detail = err.as_ref().map(|e| format!("{e:#}")).unwrap_or_default();
-    journal
-        .finish_run(run_id, outcome, &detail)
-        .context("journal")?;
+    end.finish(outcome, &detail)?;
 
     let result_json = result.as_ref().map(value::to_json).unwrap_or(Value::Null);
     if global.json {
         let out = json!({
             "run": run_id.to_string(),
-            "outcome": format!("{outcome:?}").to_lowercase(),
+            "outcome": outcome.as_str(),
             "result": result_json,
-            "plan": plan,
+            "plan": approved.writes,
             "error": err.as_ref().map(|e| format!("{e:#}")),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        let shown = value::render(&result_json);
-        if !shown.is_empty() {
-            println!("{shown}");
+        show(&result_json)?;
+    }
+    if cancel.load(Ordering::Relaxed) && err.is_none() {
+        eprintln!("interrupted");
+    }
+    match err {
+        Some(e) => Err(e),
+        None => {
+            eprintln!(
+                "done: run {run_id} ({} change(s) sent; `vline journal show {run_id}`)",
+                guard.changes_made()
+            );
+            Ok(())
         }
-        if a.dry_run {
+    }
+}
+
+/// Script errors with a position say which script; others are product messages.
+fn located(name: &str, m: &str) -> String {
+    if m.contains("(at line ") {
+        format!("{name}: ")
+    } else {
+        String::new()
+    }
+}
+
+/// Writes the saved plan atomically; its SHA-256 (of the file's bytes) is what `apply` journals.
+fn write_plan(out: &Path, saved: &SavedPlan) -> anyhow::Result<String> {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_string_pretty(saved)? + "\n";
+    let tmp = out.with_extension("tmp-plan");
+    std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+    Ok(Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// How a run ends in the journal and on the terminal.
+struct Ending<'a> {
+    journal: &'a Arc<Journal>,
+    run: RunId,
+    name: &'a str,
+}
+
+impl Ending<'_> {
+    fn finish(&self, outcome: RunOutcome, detail: &str) -> anyhow::Result<()> {
+        self.journal
+            .finish_run(self.run, outcome, detail)
+            .context("journal")
+    }
+
+    /// A planned write the approval refused: journaled, never sent.
+    fn journal_refused(&self, w: &crate::guard::PlannedWrite, reason: &str) {
+        let rec = WriteRecord {
+            seq: w.seq,
+            op: w.op.clone(),
+            impact: w.impact,
+            target: w.target.clone(),
+            params: w.params.clone(),
+            outcome: WriteOutcome::Refused,
+            http_status: None,
+            duration_ms: 0,
+            error: Some(reason.to_string()),
+        };
+        if let Err(e) = self.journal.record_write(self.run, &rec) {
+            tracing::error!("journal write failed: {e}");
+        }
+    }
+
+    fn nothing_sent(&self) -> bool {
+        self.sent_text() == "nothing was sent"
+    }
+
+    /// What the journal shows was sent for this run: "nothing was sent" only when that is true.
+    fn sent_text(&self) -> String {
+        let writes = self.journal.writes(Some(self.run)).unwrap_or_default();
+        let sent: Vec<String> = writes
+            .iter()
+            .filter(|w| matches!(w.outcome, WriteOutcome::Sent | WriteOutcome::Failed))
+            .map(|w| {
+                let status = w
+                    .http_status
+                    .map(|s| format!("HTTP {s}"))
+                    .unwrap_or_else(|| "no answer".into());
+                format!("{} on {} ({}, {status})", w.op, w.target, w.outcome)
+            })
+            .collect();
+        if sent.is_empty() {
+            "nothing was sent".to_string()
+        } else {
+            format!("sent before the stop: {}", sent.join("; "))
+        }
+    }
+
+    /// The plan pass failed: nothing was sent (it sends no write).
+    fn failed(&self, e: &rhai::EvalAltResult, stale: bool) -> anyhow::Error {
+        let (outcome, err): (RunOutcome, anyhow::Error) = match explain(e) {
+            Failure::Refused { reason, how } => (
+                RunOutcome::Refused,
+                Refused {
+                    reason,
+                    how_to_proceed: format!("{how}; nothing was sent"),
+                }
+                .into(),
+            ),
+            Failure::Interrupted => (
+                RunOutcome::Interrupted,
+                anyhow::anyhow!("interrupted by Ctrl-C while planning; nothing was sent"),
+            ),
+            // A saved plan whose script now stops on the state: the state moved.
+            Failure::Error(m) if stale => (
+                RunOutcome::Refused,
+                Refused {
+                    reason: format!("the saved plan no longer applies: {m}"),
+                    how_to_proceed: format!(
+                        "make a new plan (`vline run {} … --plan-out FILE`); nothing was sent",
+                        self.name
+                    ),
+                }
+                .into(),
+            ),
+            Failure::Error(m) => (
+                RunOutcome::Failed,
+                anyhow::anyhow!(
+                    "{}{m} (while planning: nothing was sent)",
+                    located(self.name, &m)
+                ),
+            ),
+        };
+        if let Err(j) = self.finish(outcome, &format!("{err:#}")) {
+            return j;
+        }
+        err
+    }
+
+    /// `--dry-run`: the plan pass is the whole run.
+    fn dry_run(
+        &self,
+        global: &Global,
+        result: Result<rhai::Dynamic, Box<rhai::EvalAltResult>>,
+        plan: &Plan,
+        policy: &Policy,
+        show: Show,
+    ) -> anyhow::Result<()> {
+        if let Err(e) = &result {
+            return Err(self.failed(e, false));
+        }
+        self.finish(RunOutcome::Done, "")?;
+        let result_json = result.as_ref().map(value::to_json).unwrap_or(Value::Null);
+        let over = policy.max_changes.filter(|m| plan.len() > *m);
+        if global.json {
+            let out = json!({
+                "run": self.run.to_string(),
+                "outcome": "done",
+                "result": result_json,
+                "plan": plan.writes,
+                "error": Value::Null,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        } else {
+            show(&result_json)?;
             println!("\nDry run: {} write(s) held, nothing was sent.", plan.len());
-            for p in &plan {
+            for p in &plan.writes {
                 println!(
                     "  {:>3}. {} [{}] {}  {}",
                     p.seq, p.op, p.impact, p.target, p.params
                 );
             }
         }
-    }
-    if session.cancel.load(Ordering::Relaxed) && err.is_none() {
-        eprintln!("interrupted");
-    }
-    match err {
-        Some(e) => Err(e),
-        None => {
-            // In a dry run the guard counts held writes: none of them was sent.
-            let what = if a.dry_run {
-                format!("{} write(s) held, none sent", plan.len())
-            } else {
-                format!("{} change(s) sent", guard.changes_made())
-            };
-            eprintln!("done: run {run_id} ({what}; `vline journal show {run_id}`)");
-            Ok(())
+        if let Some(max) = over {
+            eprintln!(
+                "warning: a live run would be refused: the plan has {} write(s), more than max_changes = {max}",
+                plan.len()
+            );
         }
+        eprintln!(
+            "done: run {} ({} write(s) held, none sent; `vline journal show {}`)",
+            self.run,
+            plan.len(),
+            self.run
+        );
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@
 //! impact level is part of the operation's registration, not of the script.
 
 pub mod impact;
+pub mod plan;
 mod prompt;
 mod redact;
 pub mod window;
@@ -11,9 +12,8 @@ pub mod window;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use serde::Serialize;
-
 pub use impact::Impact;
+pub use plan::{render as render_plan, Plan, PlanContext, PlannedWrite, Style, PLACEHOLDER};
 pub use prompt::{terminal_attached, Prompter, TerminalPrompter};
 pub use redact::{redact, MASK};
 pub use window::{next_opening, validate_windows, window_closes, MaintenanceWindow};
@@ -81,16 +81,6 @@ pub enum Decision {
     Hold { seq: u64 },
 }
 
-/// A write held by dry-run, as the plan prints it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PlannedWrite {
-    pub seq: u64,
-    pub op: String,
-    pub impact: Impact,
-    pub target: String,
-    pub params: serde_json::Value,
-}
-
 /// Result of a passed maintenance-window check.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WindowCheck {
@@ -106,10 +96,17 @@ pub enum WindowCheck {
 #[derive(Debug, Default)]
 struct State {
     plan: Vec<PlannedWrite>,
+    /// What the script asked (`guard::confirm`) while its writes were held.
+    questions: Vec<String>,
+    /// The plan the operator approved, each write with whether the live pass sent it yet. While
+    /// set, only writes it holds are sent.
+    approved: Option<(Vec<(PlannedWrite, bool)>, Vec<String>)>,
     /// Writes let through (sent, or held in dry-run); what `max_changes` caps.
     changes: u64,
     /// One confirmation covered the whole bulk run.
     bulk_approved: bool,
+    /// In a bulk run: the operations the operator confirmed; any other write is refused.
+    bulk_ops: Option<Vec<String>>,
 }
 
 /// Applies the policy to every operation of a run. `Send + Sync`: bulk workers share it via `Arc`.
@@ -168,10 +165,12 @@ impl Guard {
 
     /// Called before every operation.
     ///
-    /// Reads are always sent. A write is refused in read-only mode, counts toward `max_changes`
-    /// (refused past it), and in dry-run is held in the plan instead of sent. An irreversible
-    /// operation is a write that also needs a yes naming its target and what cannot be undone,
-    /// unless `--yes` or a bulk confirmation covers it; dry-run holds it without asking.
+    /// Reads are always sent. A write is refused in read-only mode. In dry-run (the plan pass)
+    /// it is held in the plan, never sent. While an approved plan is set (the live pass), a
+    /// write is sent only if the plan holds it, else refused: the state moved since the plan.
+    /// Otherwise (the REPL's lines, bulk rows) it counts toward `max_changes` (refused past it),
+    /// and an irreversible one needs a yes naming its target and what cannot be undone, unless
+    /// `--yes` or a bulk confirmation covers it.
     pub fn before(&self, call: &Call) -> Result<Decision, Refused> {
         if !call.impact.changes_state() {
             return Ok(Decision::Send);
@@ -180,23 +179,13 @@ impl Guard {
         if self.is_read_only() {
             return Err(Refused::new(
                 format!("read-only mode: {what} would change state ({})", call.impact),
-                "nothing was sent; run without --read-only to make changes (in the REPL: `:write on`)",
+                "run without --read-only to make changes (in the REPL: `:write on`; with `vline call`: --allow-write)",
             ));
         }
         let needs_yes = {
             let mut st = self.state();
-            if let Some(max) = self.policy.max_changes {
-                if st.changes >= max {
-                    return Err(Refused::new(
-                        format!("blast radius: this run reached max_changes = {max} and {what} would be change {}", max + 1),
-                        format!(
-                            "nothing more was sent; if more changes are intended, re-run with --max-changes N (N > {max}), or split the work into smaller runs"
-                        ),
-                    ));
-                }
-            }
-            st.changes += 1;
             if self.policy.dry_run {
+                st.changes += 1;
                 let seq = st.plan.len() as u64 + 1;
                 st.plan.push(PlannedWrite {
                     seq,
@@ -204,9 +193,49 @@ impl Guard {
                     impact: call.impact,
                     target: call.target.clone(),
                     params: redact(&call.params),
+                    undo: call.undo_note.clone(),
                 });
                 return Ok(Decision::Hold { seq });
             }
+            if let Some((approved, _)) = &mut st.approved {
+                let params = redact(&call.params);
+                let found = approved.iter_mut().find(|(w, sent)| {
+                    !*sent && w.admits(&call.op, call.impact, &call.target, &params)
+                });
+                return match found {
+                    Some((_, sent)) => {
+                        *sent = true;
+                        st.changes += 1;
+                        Ok(Decision::Send)
+                    }
+                    None => Err(Refused::new(
+                        format!("the state moved since the plan was approved: {what} ({}) is not in the plan", call.impact),
+                        "run the command again: it re-reads the state and shows the new plan",
+                    )),
+                };
+            }
+            if let Some(ops) = &st.bulk_ops {
+                if !ops.iter().any(|o| o == &call.op) {
+                    return Err(Refused::new(
+                        format!(
+                            "{what} is not one of the operations confirmed for this bulk run ({})",
+                            ops.join(", ")
+                        ),
+                        "declare it in the script's `//! writes:` header line and run again",
+                    ));
+                }
+            }
+            if let Some(max) = self.policy.max_changes {
+                if st.changes >= max {
+                    return Err(Refused::new(
+                        format!("blast radius: this run reached max_changes = {max} and {what} would be change {}", max + 1),
+                        format!(
+                            "if more changes are intended, re-run with --max-changes N (N > {max}), or split the work into smaller runs"
+                        ),
+                    ));
+                }
+            }
+            st.changes += 1;
             call.impact == Impact::Irreversible && !self.policy.assume_yes && !st.bulk_approved
         };
         if needs_yes {
@@ -218,6 +247,85 @@ impl Guard {
             }
         }
         Ok(Decision::Send)
+    }
+
+    /// The operator's one decision on a whole plan, before its first write.
+    ///
+    /// Refused when the plan has more writes than `max_changes` (naming both numbers), in
+    /// read-only mode, when the operator answers no, and without a terminal when the plan holds
+    /// an irreversible write and `--yes` was not given. A plan of reversible writes runs without
+    /// a terminal (the plan is printed by the caller). On approval, the live pass may send only
+    /// the writes the plan holds (see [`Guard::before`]). An empty plan asks nothing.
+    pub fn approve(&self, plan: &Plan, ctx: &PlanContext, style: Style) -> Result<(), Refused> {
+        let n = plan.len();
+        if n > 0 {
+            if self.is_read_only() {
+                return Err(Refused::new(
+                    format!("read-only mode: the plan for {} has {n} write(s)", ctx.what),
+                    "run without --read-only to make changes",
+                ));
+            }
+            if let Some(max) = self.policy.max_changes {
+                if n > max {
+                    return Err(Refused::new(
+                        format!("blast radius: the plan for {} has {n} write(s), more than max_changes = {max}", ctx.what),
+                        format!("re-run with --max-changes {n} if that many is intended, or split the work into smaller runs"),
+                    ));
+                }
+            }
+            if !self.policy.assume_yes {
+                if self.policy.interactive {
+                    let question = format!("{}\nApply this plan?", plan::render(plan, ctx, style));
+                    match self.ask(&question) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            return Err(Refused::new(
+                                format!("the operator declined the plan for {}", ctx.what),
+                                "change the parameters or the state and run again",
+                            ))
+                        }
+                        Err(e) => {
+                            return Err(Refused::new(
+                                format!("could not ask to approve the plan for {}: {e}", ctx.what),
+                                HOW_NO_TERMINAL,
+                            ))
+                        }
+                    }
+                } else if plan.irreversible() > 0 || !plan.questions.is_empty() {
+                    let first = plan
+                        .writes
+                        .iter()
+                        .find(|w| w.impact == Impact::Irreversible)
+                        .map(|w| format!("{} on {}", w.op, w.target))
+                        .or_else(|| {
+                            plan.questions
+                                .first()
+                                .map(|q| format!("the question \"{q}\""))
+                        })
+                        .unwrap_or_default();
+                    return Err(Refused::new(
+                        format!(
+                            "the plan for {} has {} irreversible write(s) (first: {first}) and needs a confirmation, but no terminal is attached",
+                            ctx.what,
+                            plan.irreversible()
+                        ),
+                        HOW_NO_TERMINAL,
+                    ));
+                }
+            }
+        }
+        self.set_approved(Some(plan.clone()));
+        Ok(())
+    }
+
+    /// Send only the writes `plan` holds from now on (`None`: back to asking per write).
+    pub fn set_approved(&self, plan: Option<Plan>) {
+        self.state().approved = plan.map(|p| {
+            (
+                p.writes.into_iter().map(|w| (w, false)).collect(),
+                p.questions,
+            )
+        });
     }
 
     fn ask_irreversible(&self, call: &Call, what: &str) -> Result<(), Refused> {
@@ -245,7 +353,7 @@ impl Guard {
             Ok(true) => Ok(()),
             Ok(false) => Err(Refused::new(
                 format!("the operator declined {what}"),
-                "nothing was sent",
+                "it was not sent",
             )),
             Err(e) => Err(Refused::new(
                 format!("could not ask to confirm {what}: {e}"),
@@ -259,11 +367,24 @@ impl Guard {
         self.prompter.confirm(question)
     }
 
-    /// Script-level `guard::confirm(text)`: yes with `--yes` (or after a bulk confirmation),
-    /// passes without asking in dry-run, else asks; a no stops the script.
+    /// Script-level `guard::confirm(text)`: in the plan pass the question is recorded in the
+    /// plan and passes; in the live pass of an approved plan that holds it, the approval answered
+    /// it; with `--yes` (or after a bulk confirmation) it passes; else it asks, and a no stops
+    /// the script.
     pub fn confirm(&self, text: &str) -> Result<(), Refused> {
-        if self.policy.dry_run || self.policy.assume_yes || self.state().bulk_approved {
-            return Ok(());
+        {
+            let mut st = self.state();
+            if self.policy.dry_run {
+                st.questions.push(text.to_string());
+                return Ok(());
+            }
+            let answered = st
+                .approved
+                .as_ref()
+                .is_some_and(|(_, qs)| qs.iter().any(|q| q == text));
+            if answered || self.policy.assume_yes || st.bulk_approved {
+                return Ok(());
+            }
         }
         if !self.policy.interactive {
             return Err(Refused::new(
@@ -275,7 +396,7 @@ impl Guard {
             Ok(true) => Ok(()),
             Ok(false) => Err(Refused::new(
                 format!("the operator answered no to \"{text}\""),
-                "the script stopped there; nothing after it was sent",
+                "the script stopped there",
             )),
             Err(e) => Err(Refused::new(
                 format!("could not ask \"{text}\": {e}"),
@@ -354,64 +475,138 @@ impl Guard {
         self.state().plan.clone()
     }
 
+    /// The questions the script asked while its writes were held.
+    pub fn questions(&self) -> Vec<String> {
+        self.state().questions.clone()
+    }
+
+    /// The writes held so far and the questions asked, as one plan.
+    pub fn held_plan(&self) -> Plan {
+        let st = self.state();
+        Plan {
+            writes: st.plan.clone(),
+            questions: st.questions.clone(),
+        }
+    }
+
     /// Writes let through so far: sent (or, in dry-run, held). This is what `max_changes` caps.
     pub fn changes_made(&self) -> u64 {
         self.state().changes
     }
 
-    /// One confirmation for a whole bulk run that will make up to `expected_irreversible`
-    /// irreversible changes; afterwards `before` and `confirm` do not prompt per call.
-    /// Refuses up front when the run cannot fit under `max_changes`.
-    pub fn begin_bulk(&self, expected_irreversible: u64, what: &str) -> Result<(), Refused> {
-        if expected_irreversible == 0 {
-            return Ok(());
-        }
-        let n = expected_irreversible;
-        if self.is_read_only() {
-            return Err(Refused::new(
-                format!("read-only mode: {what} would make {n} irreversible change(s)"),
-                "nothing was sent; run without --read-only to make changes",
-            ));
-        }
-        if let Some(max) = self.policy.max_changes {
-            if n > max {
+    /// One confirmation for a whole bulk run, before its first row: where it runs, the rows to
+    /// do and the writes they can make by operation (irreversible ones counted apart). Refused up
+    /// front when that count exceeds `max_changes` (both numbers named), in read-only mode, and
+    /// without a terminal when the run can make irreversible writes and `--yes` was not given.
+    /// Afterwards `before` and `confirm` do not prompt per call, and a write of an operation the
+    /// operator did not confirm (or of a higher impact) is refused. Nothing to do asks nothing.
+    pub fn begin_bulk(
+        &self,
+        bulk: &BulkPlan,
+        ctx: &PlanContext,
+        style: Style,
+    ) -> Result<(), Refused> {
+        let total = bulk.writes();
+        let irreversible = bulk.irreversible();
+        if total > 0 {
+            if self.is_read_only() {
                 return Err(Refused::new(
-                    format!("blast radius: {what} would make {n} irreversible change(s), more than max_changes = {max}"),
-                    format!("nothing was sent; re-run with --max-changes {n} if that many is intended, or split the input"),
+                    format!(
+                        "read-only mode: {} would make up to {total} write(s)",
+                        ctx.what
+                    ),
+                    "run without --read-only to make changes",
                 ));
             }
-        }
-        if self.policy.dry_run {
-            return Ok(());
-        }
-        if !self.policy.assume_yes {
-            if !self.policy.interactive {
-                return Err(Refused::new(
-                    format!("{what} will make {n} irreversible change(s) and needs one confirmation, but no terminal is attached"),
-                    HOW_NO_TERMINAL,
-                ));
-            }
-            let question = format!(
-                "IRREVERSIBLE: {what}\n  This bulk run will make up to {n} irreversible change(s) that cannot be undone.\nProceed with all of them?"
-            );
-            match self.ask(&question) {
-                Ok(true) => {}
-                Ok(false) => {
+            if let Some(max) = self.policy.max_changes {
+                if total > max {
                     return Err(Refused::new(
-                        format!("the operator declined {what}"),
-                        "nothing was sent",
-                    ))
+                        format!("blast radius: {} can make up to {total} write(s) ({} row(s) × {} operation(s)), more than max_changes = {max}", ctx.what, bulk.rows, bulk.ops.len()),
+                        format!("re-run with --max-changes {total} if that many is intended, or split the input"),
+                    ));
                 }
-                Err(e) => {
+            }
+            if !self.policy.dry_run && !self.policy.assume_yes {
+                if self.policy.interactive {
+                    let question =
+                        format!("{}\nProceed with all of them?", bulk.render(ctx, style));
+                    match self.ask(&question) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            return Err(Refused::new(
+                                format!("the operator declined {}", ctx.what),
+                                "run again when it is intended",
+                            ))
+                        }
+                        Err(e) => {
+                            return Err(Refused::new(
+                                format!("could not ask to confirm {}: {e}", ctx.what),
+                                HOW_NO_TERMINAL,
+                            ))
+                        }
+                    }
+                } else if irreversible > 0 {
                     return Err(Refused::new(
-                        format!("could not ask to confirm {what}: {e}"),
+                        format!("{} can make up to {irreversible} irreversible write(s) and needs one confirmation, but no terminal is attached", ctx.what),
                         HOW_NO_TERMINAL,
-                    ))
+                    ));
                 }
             }
         }
-        self.state().bulk_approved = true;
+        let mut st = self.state();
+        st.bulk_approved = true;
+        st.bulk_ops = Some(bulk.ops.iter().map(|(op, _)| op.clone()).collect());
         Ok(())
+    }
+}
+
+/// What a bulk run can write: for each row still to do, at most one call of each operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkPlan {
+    pub rows: u64,
+    /// The operations the script declares (`//! writes:`), with their impact.
+    pub ops: Vec<(String, Impact)>,
+}
+
+impl BulkPlan {
+    pub fn writes(&self) -> u64 {
+        self.rows * self.ops.len() as u64
+    }
+
+    pub fn irreversible(&self) -> u64 {
+        self.rows
+            * self
+                .ops
+                .iter()
+                .filter(|(_, i)| *i == Impact::Irreversible)
+                .count() as u64
+    }
+
+    /// The one question of a bulk run, as the operator reads it.
+    pub fn render(&self, ctx: &PlanContext, style: Style) -> String {
+        let org = ctx.movius_org.as_deref().unwrap_or("(none set)");
+        let mut s = format!(
+            "Bulk run: {}\n  profile {} ({}) · Zoom account {} · Movius org {}\n  {} row(s) to do; writes each row can make:\n",
+            ctx.what, ctx.profile, ctx.kind, ctx.zoom_account, org, self.rows
+        );
+        for (op, impact) in &self.ops {
+            if *impact == Impact::Irreversible {
+                s.push_str(&format!(
+                    "{} {op} × {}  {}\n",
+                    plan::paint(style, "!"),
+                    self.rows,
+                    plan::paint(style, "IRREVERSIBLE")
+                ));
+            } else {
+                s.push_str(&format!("  {op} × {}  {impact}\n", self.rows));
+            }
+        }
+        s.push_str(&format!(
+            "up to {} write(s), {} irreversible",
+            self.writes(),
+            self.irreversible()
+        ));
+        s
     }
 }
 

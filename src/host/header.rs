@@ -83,11 +83,44 @@ pub struct Header {
     pub window_required: bool,
     pub prereqs: Vec<String>,
     pub params: Vec<Param>,
+    /// The operations the script may write with (`//! writes:`), each with its impact: what a
+    /// bulk run confirms up front, and all it may send.
+    pub writes: Vec<(String, Impact)>,
     pub notes: Vec<String>,
 }
 
+/// `movius::modify_account irreversible`: an operation of the catalog that changes state, with
+/// the catalog's impact unless the header names a higher one (`modify_account` with
+/// `enable_zoom: true` is irreversible).
+fn parse_write(w: &str) -> Result<(String, Impact), String> {
+    let mut words = w.split_whitespace();
+    let op = words.next().unwrap_or_default();
+    let (m, n) = op.split_once("::").unwrap_or(("", op));
+    let doc = super::catalog::CATALOG
+        .iter()
+        .find(|d| d.module == m && d.name == n)
+        .ok_or_else(|| {
+            format!("writes: '{op}' is not a function scripts can call (`vline doc` lists them)")
+        })?;
+    let base = doc.impact.unwrap_or(Impact::Read);
+    if !base.changes_state() {
+        return Err(format!("writes: {op} only reads"));
+    }
+    let impact = match words.next() {
+        None => base,
+        Some("irreversible") => Impact::Irreversible,
+        Some("write") => base,
+        Some(other) => {
+            return Err(format!(
+                "writes: '{other}' after {op} is not an impact (write or irreversible)"
+            ))
+        }
+    };
+    Ok((op.to_string(), impact))
+}
+
 /// A typed parameter value, ready to become a script constant.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum ParamValue {
     Str(String),
@@ -129,6 +162,12 @@ impl Header {
                     })
                 }
                 "window" => h.window_required = val == "required",
+                "writes" => {
+                    for w in val.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+                        h.writes
+                            .push(parse_write(w).map_err(|e| format!("line {}: {e}", i + 1))?);
+                    }
+                }
                 "prereq" => h.prereqs.push(val.to_string()),
                 "param" => h
                     .params

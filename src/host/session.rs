@@ -84,7 +84,26 @@ impl Session {
         profile: &str,
         sandbox: bool,
     ) -> Session {
-        let cancel = Arc::new(AtomicBool::new(false));
+        Session::with_cancel(
+            clients,
+            guard,
+            journal,
+            profile,
+            sandbox,
+            Arc::new(AtomicBool::new(false)),
+        )
+    }
+
+    /// A session whose stop flag is `cancel`: the plan pass and the live pass of one run share
+    /// one flag, so one Ctrl-C stops whichever is running (the transport keeps the first flag).
+    pub fn with_cancel(
+        clients: Clients,
+        guard: Arc<Guard>,
+        journal: Option<Arc<Journal>>,
+        profile: &str,
+        sandbox: bool,
+        cancel: Arc<AtomicBool>,
+    ) -> Session {
         clients.transport.set_cancel(cancel.clone());
         Session {
             clients,
@@ -220,11 +239,14 @@ impl Session {
             }
             Ok(Decision::Send) => {
                 let started = Instant::now();
+                crate::api::http::take_last_status();
                 let res = f();
                 let ms = started.elapsed().as_millis() as u64;
                 match res {
                     Ok(v) => {
-                        record(WriteOutcome::Sent, Some(200), ms, None);
+                        // The service's own status (201 for Zoom's assign), not an assumed 200.
+                        let status = crate::api::http::take_last_status();
+                        record(WriteOutcome::Sent, status, ms, None);
                         to_dynamic(&v)
                     }
                     Err(e) => {

@@ -182,6 +182,9 @@ pub struct RunSummary {
     pub detail: String,
     /// Writes journaled for the run (sent, held, refused and failed).
     pub writes: u64,
+    /// For `vline apply`: the SHA-256 of the saved plan it applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_digest: Option<String>,
 }
 
 /// A journaled write.
@@ -384,6 +387,15 @@ impl Journal {
         Ok(())
     }
 
+    /// Record which saved plan (its SHA-256) a run applies.
+    pub fn set_plan_digest(&self, run: RunId, digest: &str) -> Result<(), JournalError> {
+        self.conn().execute(
+            "UPDATE runs SET plan_digest = ?2 WHERE id = ?1",
+            params![run.0, digest],
+        )?;
+        Ok(())
+    }
+
     /// Record how a run ended; `detail` is the one-line reason shown by `journal show`.
     pub fn finish_run(
         &self,
@@ -478,7 +490,7 @@ impl Journal {
 
 const RUN_SELECT: &str = "SELECT r.id, r.started_at, r.finished_at, r.operator, r.host, r.profile, r.script, r.script_digest,
         r.params, r.mode, r.outside_window_reason, r.outcome, r.detail,
-        (SELECT count(*) FROM writes w WHERE w.run_id = r.id)
+        (SELECT count(*) FROM writes w WHERE w.run_id = r.id), r.plan_digest
     FROM runs r";
 
 /// A run row as SQLite gives it, before its text columns are parsed.
@@ -497,6 +509,7 @@ struct RawRun {
     outcome: String,
     detail: String,
     writes: i64,
+    plan_digest: Option<String>,
 }
 
 fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
@@ -515,6 +528,7 @@ fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
         outcome: r.get(11)?,
         detail: r.get(12)?,
         writes: r.get(13)?,
+        plan_digest: r.get(14)?,
     })
 }
 
@@ -540,6 +554,7 @@ impl RawRun {
             outcome,
             detail: self.detail,
             writes: self.writes.max(0) as u64,
+            plan_digest: self.plan_digest,
         })
     }
 }

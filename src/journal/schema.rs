@@ -67,6 +67,8 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (row_key, run_id)
     );
     ",
+    // 2: the digest of the saved plan a run applied (`vline apply`).
+    "ALTER TABLE runs ADD COLUMN plan_digest TEXT;",
 ];
 
 /// The newest schema this build knows.
