@@ -260,9 +260,19 @@ pub struct CallArgs {
     pub op: String,
     /// Arguments as key=value (`type=unassigned`, `phone_number=+13126170001`, lists comma-separated).
     pub params: Vec<String>,
-    /// Allow operations that change state (they are refused otherwise).
+    /// Allow operations that change state (they are refused otherwise). A write is shown as a
+    /// plan and confirmed like a procedure's: irreversible ones need a terminal or --yes.
     #[arg(long)]
     pub allow_write: bool,
+    /// Approve the write without a prompt (after checking the target).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show the write that would be sent and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Refuse a plan of more than N writes (default: the profile's max_changes).
+    #[arg(long, value_name = "N")]
+    pub max_changes: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,753 +1,426 @@
-//! `vline call <service> <op> [k=v…] [--allow-write]`: one typed operation from the command line.
+//! `vline call <service> <op> [k=v…] [--allow-write]`: one script function from the command line.
 //!
-//! Everything the operator typed is checked before any call (service, op, keys, numbers,
-//! booleans); a mistake is one line and exit code 2. Operations that change state are refused
-//! (exit code 3) without `--allow-write`.
+//! A thin front on the host: the operation, its impact and its parameters come from the
+//! catalog, and the call runs as a one-line script through [`super::run::execute`], so a write
+//! passes the same plan, confirmation, guard and journal as a procedure. The operator's
+//! arguments are checked by the function itself before anything opens (a mistake is one line
+//! and exit code 2); writes are refused (exit 3) without `--allow-write`.
 
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::clients::Clients;
-use crate::api::movius::wire::AddAccount;
-use crate::api::movius::{CdrQuery, UserListQuery};
-use crate::api::zoom::wire::{Device, IdOrEmail, InternalNumber, NumberRef, PhoneUserPatch};
-use crate::api::zoom::{NumberQuery, NumberType};
-use crate::api::{ApiError, Selector, E164};
 use crate::cli::{CallArgs, Global};
 use crate::cmd::config::{load_profile, usage};
 use crate::cmd::Usage;
 use crate::config::Profile;
-use crate::guard::{Impact, Refused};
+use crate::host::bundle::{Origin, Source};
+use crate::host::catalog::{FnDoc, CATALOG};
+use crate::host::header::Header;
+use crate::host::script::{explain, Failure, Script};
+use crate::host::session::{as_stop, Stop};
 use crate::sandbox::{Sandbox, SandboxOptions, StateLocation};
 
-use Impact::{Irreversible as I, Read as R, Write as W};
+use super::run::{execute, Flags, Job, Mode};
 
-/// One operation `vline call` knows: its impact and the keys it takes.
-struct OpSpec {
-    service: &'static str,
-    name: &'static str,
-    impact: Impact,
-    keys: &'static [&'static str],
+/// The services a script reaches (modules with functions that call them).
+const SERVICES: [&str; 3] = ["zoom", "movius", "carrier"];
+
+/// Keys that select a Movius account; they fill a `sel` parameter.
+const SELECTOR_KEYS: [&str; 3] = ["phone_number", "account_sid", "email"];
+
+fn ops_of(service: &str) -> Vec<&'static FnDoc> {
+    CATALOG.iter().filter(|d| d.module == service).collect()
 }
 
-const SEL: [&str; 3] = ["phone_number", "account_sid", "email"];
-
-const OPS: &[OpSpec] = &[
-    OpSpec {
-        service: "zoom",
-        name: "numbers",
-        impact: R,
-        keys: &["type", "phone_number", "site_id"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "number",
-        impact: R,
-        keys: &["number", "id"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "user",
-        impact: R,
-        keys: &["user"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "users",
-        impact: R,
-        keys: &[],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "phone_user",
-        impact: R,
-        keys: &["user"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "phone_users",
-        impact: R,
-        keys: &[],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "sites",
-        impact: R,
-        keys: &[],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "roles",
-        impact: R,
-        keys: &[],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "calling_plans",
-        impact: R,
-        keys: &[],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "peering_numbers",
-        impact: R,
-        keys: &[],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "internal_numbers",
-        impact: R,
-        keys: &["account"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "call_history",
-        impact: R,
-        keys: &["from", "to"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "assign_number",
-        impact: W,
-        keys: &["user", "number", "number_id"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "unassign_number",
-        impact: W,
-        keys: &["user", "number", "number_id"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "enable_phone",
-        impact: W,
-        keys: &["user", "site_id", "extension"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "assign_calling_plan",
-        impact: W,
-        keys: &["user", "plan_type"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "remove_calling_plan",
-        impact: W,
-        keys: &["user", "plan_type"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "add_role_members",
-        impact: W,
-        keys: &["role_id", "members"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "add_device",
-        impact: W,
-        keys: &["display_name", "mac_address", "type", "model"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "assign_device",
-        impact: W,
-        keys: &["device_id", "extension_ids"],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "add_internal_numbers",
-        impact: W,
-        keys: &[
-            "account",
-            "number",
-            "display_number",
-            "labels",
-            "type",
-            "country",
-            "languages",
-        ],
-    },
-    OpSpec {
-        service: "zoom",
-        name: "update_phone_user",
-        impact: W,
-        keys: &[
-            "user",
-            "extension_number",
-            "site_id",
-            "department",
-            "cost_center",
-        ],
-    },
-    OpSpec {
-        service: "movius",
-        name: "org",
-        impact: R,
-        keys: &["org", "id"],
-    },
-    OpSpec {
-        service: "movius",
-        name: "orgs",
-        impact: R,
-        keys: &[],
-    },
-    OpSpec {
-        service: "movius",
-        name: "account",
-        impact: R,
-        keys: &SEL,
-    },
-    OpSpec {
-        service: "movius",
-        name: "users",
-        impact: R,
-        keys: &["organization_id", "sub_org", "exclude_channel"],
-    },
-    OpSpec {
-        service: "movius",
-        name: "cdrs",
-        impact: R,
-        keys: &[
-            "organization_id",
-            "sub_org",
-            "exclude_channel",
-            "from",
-            "to",
-        ],
-    },
-    OpSpec {
-        service: "movius",
-        name: "available_numbers",
-        impact: R,
-        keys: &["org"],
-    },
-    OpSpec {
-        service: "movius",
-        name: "create_sub_org",
-        impact: W,
-        keys: &["parent", "name"],
-    },
-    OpSpec {
-        service: "movius",
-        name: "add_allowed_email_domain",
-        impact: W,
-        keys: &["org", "domain"],
-    },
-    OpSpec {
-        service: "movius",
-        name: "set_zoom_enabled",
-        impact: W,
-        keys: &["org", "on"],
-    },
-    OpSpec {
-        service: "movius",
-        name: "add_account",
-        impact: I,
-        keys: &[
-            "organization_id",
-            "phone_number",
-            "first_name",
-            "last_name",
-            "email",
-            "enable_zoom",
-        ],
-    },
-    OpSpec {
-        service: "movius",
-        name: "modify_account",
-        impact: W,
-        keys: &[
-            "phone_number",
-            "account_sid",
-            "email",
-            "enable_zoom",
-            "teams_calling",
-        ],
-    },
-    OpSpec {
-        service: "movius",
-        name: "delete_account",
-        impact: I,
-        keys: &["organization_id", "phone_number", "account_sid", "email"],
-    },
-    OpSpec {
-        service: "carrier",
-        name: "provision_ptn",
-        impact: W,
-        keys: &["number", "tags"],
-    },
-    OpSpec {
-        service: "carrier",
-        name: "delete_ptn",
-        impact: I,
-        keys: &["number"],
-    },
-];
-
-fn ops_of(service: &str) -> String {
-    OPS.iter()
-        .filter(|o| o.service == service)
-        .map(|o| o.name)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn find_op(service: &str, op: &str) -> Result<&'static OpSpec, Usage> {
-    if !OPS.iter().any(|o| o.service == service) {
+fn find_op(service: &str, op: &str) -> Result<&'static FnDoc, Usage> {
+    if !SERVICES.contains(&service) {
         return Err(Usage(format!(
             "unknown service '{service}': use zoom, movius or carrier"
         )));
     }
-    OPS.iter()
-        .find(|o| o.service == service && o.name == op)
+    CATALOG
+        .iter()
+        .find(|d| d.module == service && d.name == op)
         .ok_or_else(|| {
             Usage(format!(
                 "unknown {service} operation '{op}'; {service} has: {}",
                 ops_of(service)
+                    .iter()
+                    .map(|d| d.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         })
 }
 
-/// The `key=value` arguments of one op, checked against its keys.
-struct Params {
-    op: String,
-    map: BTreeMap<String, String>,
+/// One parameter of a catalog signature: `number: string|map|array`.
+#[derive(Debug, Clone, PartialEq)]
+struct Param {
+    name: String,
+    types: Vec<String>,
 }
 
-impl Params {
-    fn parse(spec: &OpSpec, raw: &[String]) -> Result<Params, Usage> {
-        let op = format!("{} {}", spec.service, spec.name);
-        let mut map = BTreeMap::new();
-        for arg in raw {
-            let Some((k, v)) = arg.split_once('=') else {
-                return Err(Usage(format!("{op}: '{arg}' is not key=value")));
-            };
-            let k = k.trim();
-            if !spec.keys.contains(&k) {
-                let keys = if spec.keys.is_empty() {
-                    "none".to_string()
+impl Param {
+    fn takes(&self, ty: &str) -> bool {
+        self.types.iter().any(|t| t == ty)
+    }
+}
+
+/// The parameters of `zoom::assign_number(user: string, number: string|map|array) -> array`.
+fn params_of(signature: &str) -> Vec<Param> {
+    let inner = signature
+        .split_once('(')
+        .and_then(|(_, rest)| rest.rsplit_once(')'))
+        .map(|(args, _)| args)
+        .unwrap_or_default();
+    inner
+        .split(',')
+        .filter_map(|p| p.split_once(':'))
+        .map(|(n, t)| Param {
+            name: n.trim().to_string(),
+            types: t.split('|').map(|t| t.trim().to_string()).collect(),
+        })
+        .collect()
+}
+
+/// A value typed from the command line: `true`/`false`, a small whole number, or text (phone
+/// numbers, ids and emails stay text).
+fn typed(v: &str) -> Value {
+    match v {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ if v.len() <= 9 && !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => v
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| v.into()),
+        _ => Value::String(v.to_string()),
+    }
+}
+
+/// A Rhai literal for `v`; every character that is not plainly safe is escaped, so an argument
+/// can never become code.
+fn literal(v: &Value) -> String {
+    match v {
+        Value::Null => "()".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => {
+            let mut out = String::from("\"");
+            for c in s.chars() {
+                if c.is_ascii_alphanumeric() || " @.+-_:/".contains(c) {
+                    out.push(c);
+                } else if (c as u32) <= 0xFFFF {
+                    out.push_str(&format!("\\u{:04X}", c as u32));
                 } else {
-                    spec.keys.join(", ")
-                };
-                return Err(Usage(format!("{op}: unknown key '{k}'; keys: {keys}")));
+                    out.push_str(&format!("\\U{:08X}", c as u32));
+                }
             }
-            if map.insert(k.to_string(), v.trim().to_string()).is_some() {
-                return Err(Usage(format!("{op}: key '{k}' given twice")));
-            }
+            out.push('"');
+            out
         }
-        Ok(Params { op, map })
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(literal).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(m) => format!(
+            "#{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{}: {}", literal(&Value::String(k.clone())), literal(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
+}
 
-    fn get(&self, k: &str) -> Option<&str> {
-        self.map
-            .get(k)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-    }
-
-    fn req(&self, k: &str) -> Result<String, Usage> {
-        self.get(k)
-            .map(str::to_string)
-            .ok_or_else(|| Usage(format!("{}: {k}=… is required", self.op)))
-    }
-
-    fn e164(&self, k: &str) -> Result<Option<E164>, Usage> {
-        self.get(k)
-            .map(|v| E164::parse(v).map_err(|e| Usage(format!("{}: {k}: {e}", self.op))))
-            .transpose()
-    }
-
-    fn e164_list(&self, k: &str) -> Result<Vec<E164>, Usage> {
-        self.list(k)
-            .iter()
-            .map(|v| E164::parse(v).map_err(|e| Usage(format!("{}: {k}: {e}", self.op))))
-            .collect()
-    }
-
-    fn list(&self, k: &str) -> Vec<String> {
-        self.get(k)
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn bool(&self, k: &str) -> Result<Option<bool>, Usage> {
-        self.get(k)
-            .map(|v| match v.to_ascii_lowercase().as_str() {
-                "true" | "yes" | "on" | "1" => Ok(true),
-                "false" | "no" | "off" | "0" => Ok(false),
-                _ => Err(Usage(format!(
-                    "{}: {k}={v} is not a boolean (true or false)",
-                    self.op
-                ))),
-            })
-            .transpose()
-    }
-
-    fn int(&self, k: &str) -> Result<Option<i64>, Usage> {
-        self.get(k)
-            .map(|v| {
-                v.parse::<i64>()
-                    .map_err(|_| Usage(format!("{}: {k}={v} is not a whole number", self.op)))
-            })
-            .transpose()
-    }
-
-    fn selector(&self) -> Result<Selector, Usage> {
-        Selector::from_parts(
-            self.get("phone_number"),
-            self.get("account_sid"),
-            self.get("email"),
-        )
-        .map_err(|e| Usage(format!("{}: {e}", self.op)))
-    }
-
-    /// An org id from `key`, else the profile's `movius_org`.
-    fn org(&self, k: &str, profile: &Profile) -> Result<String, Usage> {
-        self.get(k)
-            .map(str::to_string)
-            .or_else(|| profile.movius_org.clone())
-            .ok_or_else(|| {
-                Usage(format!(
-                    "{}: {k}=… is required (or set movius_org in the profile)",
-                    self.op
-                ))
-            })
-    }
-
-    /// `number=` (E.164, comma-separated) and `number_id=` (Zoom ids) as number references.
-    fn number_refs(&self) -> Result<Vec<NumberRef>, Usage> {
-        let mut refs: Vec<NumberRef> = self
-            .e164_list("number")?
-            .iter()
-            .map(NumberRef::by_number)
-            .collect();
-        refs.extend(self.list("number_id").iter().map(|id| NumberRef::by_id(id)));
-        if refs.is_empty() {
+/// The one script call for `key=value` arguments, by the signature's parameter names. A key
+/// naming a parameter fills it (`array` parameters take comma-separated lists); the other keys
+/// fill the function's map parameter (account selector keys its `sel`); a missing Movius org
+/// takes the profile's `movius_org`.
+fn build(doc: &FnDoc, raw: &[String], profile: &Profile) -> Result<String, Usage> {
+    let op = format!("{} {}", doc.module, doc.name);
+    let params = params_of(doc.signature);
+    let mut named: BTreeMap<String, Value> = BTreeMap::new();
+    let mut sel = serde_json::Map::new();
+    let mut rest = serde_json::Map::new();
+    let has_sel = params.iter().any(|p| p.name == "sel");
+    let map_param = params
+        .iter()
+        .rev()
+        .find(|p| p.takes("map") && p.name != "sel")
+        .map(|p| p.name.clone());
+    for arg in raw {
+        let Some((k, v)) = arg.split_once('=') else {
+            return Err(Usage(format!("{op}: '{arg}' is not key=value")));
+        };
+        let (k, v) = (k.trim(), v.trim());
+        let dup = |k: &str| Usage(format!("{op}: key '{k}' given twice"));
+        if let Some(p) = params.iter().find(|p| p.name == k) {
+            let val = if p.takes("array") && !p.takes("string") {
+                Value::Array(
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(typed)
+                        .collect(),
+                )
+            } else if p.takes("array") && v.contains(',') {
+                Value::Array(v.split(',').map(str::trim).map(typed).collect())
+            } else if p.takes("string") {
+                Value::String(v.to_string())
+            } else {
+                typed(v)
+            };
+            if named.insert(k.to_string(), val).is_some() {
+                return Err(dup(k));
+            }
+        } else if has_sel && SELECTOR_KEYS.contains(&k) {
+            if sel
+                .insert(k.to_string(), Value::String(v.to_string()))
+                .is_some()
+            {
+                return Err(dup(k));
+            }
+        } else if map_param.is_some() {
+            if rest.insert(k.to_string(), typed(v)).is_some() {
+                return Err(dup(k));
+            }
+        } else {
+            let keys = params
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             return Err(Usage(format!(
-                "{}: number=… (E.164) or number_id=… is required",
-                self.op
+                "{op}: unknown key '{k}'; keys: {}",
+                if keys.is_empty() { "none" } else { &keys }
             )));
         }
-        Ok(refs)
+    }
+    let org = profile.movius_org.clone();
+    let mut args = Vec::new();
+    for p in &params {
+        let v = if let Some(v) = named.remove(&p.name) {
+            v
+        } else if p.name == "sel" {
+            Value::Object(std::mem::take(&mut sel))
+        } else if Some(&p.name) == map_param.as_ref() {
+            let mut m = std::mem::take(&mut rest);
+            if doc.module == "movius" && !m.contains_key("organization_id") {
+                if let Some(o) = &org {
+                    m.insert("organization_id".into(), Value::String(o.clone()));
+                }
+            }
+            Value::Object(m)
+        } else if doc.module == "movius" && ["org", "parent"].contains(&p.name.as_str()) {
+            match &org {
+                Some(o) => Value::String(o.clone()),
+                None => {
+                    return Err(Usage(format!(
+                        "{op}: {}=… is required (or set movius_org in the profile)",
+                        p.name
+                    )))
+                }
+            }
+        } else if p.takes("array") {
+            Value::Array(vec![])
+        } else {
+            return Err(Usage(format!(
+                "{op}: {}=… is required ({})",
+                p.name,
+                p.types.join(" or ")
+            )));
+        };
+        args.push(literal(&v));
+    }
+    Ok(format!("{}::{}({})", doc.module, doc.name, args.join(", ")))
+}
+
+/// The call as a script: a header naming its impact, and the one line.
+fn source(doc: &FnDoc, call: &str) -> Source {
+    let impact = doc.impact.map(|i| i.as_str()).unwrap_or("read");
+    Source {
+        name: format!("call {} {}", doc.module, doc.name),
+        text: format!(
+            "//! title: vline call {} {}\n//! impact: {impact}\n\n{call}\n",
+            doc.module, doc.name
+        ),
+        origin: Origin::Command,
     }
 }
 
-type Action = Box<dyn FnOnce(&Clients) -> Result<Value, ApiError>>;
-
-fn json<T: Serialize>(r: Result<T, ApiError>) -> Result<Value, ApiError> {
-    r.map(|v| serde_json::to_value(v).unwrap_or(Value::Null))
+/// Check the arguments as the function itself does, before anything opens: an engine whose
+/// session is stopped parses every argument and stops at the first operation, so nothing is
+/// sent. An argument the function refuses is the operator's mistake (exit 2).
+fn check_args(src: &Source, header: &Header, doc: &FnDoc) -> anyhow::Result<()> {
+    let mut session = super::session::offline_session()?;
+    if let Some(s) = std::sync::Arc::get_mut(&mut session) {
+        s.args_only = true;
+    }
+    let engine = crate::host::engine::build(Some(&session), crate::host::engine::Limits::default());
+    let script =
+        Script::compile(&engine, src.clone(), header.clone()).map_err(|e| Usage(e.to_string()))?;
+    match script.run(&engine, &BTreeMap::new()) {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(as_stop(&e), Some(Stop::Interrupted)) => Ok(()),
+        Err(e) => {
+            let m = match explain(&e) {
+                Failure::Error(m) | Failure::Refused { reason: m, .. } => m,
+                Failure::Interrupted => return Ok(()),
+            };
+            let prefix = format!("{}::{}: ", doc.module, doc.name);
+            let m = m.split(" (at vline").next().unwrap_or(&m).to_string();
+            Err(Usage(format!(
+                "{} {}: {}",
+                doc.module,
+                doc.name,
+                m.strip_prefix(&prefix).unwrap_or(&m)
+            ))
+            .into())
+        }
+    }
 }
 
-fn done(r: Result<(), ApiError>) -> Result<Value, ApiError> {
-    r.map(|()| serde_json::json!({"status": "done"}))
-}
-
-fn carrier(c: &Clients, op: &str) -> Result<crate::api::movius::CarrierClient, ApiError> {
-    c.carrier.clone().ok_or_else(|| {
-        ApiError::local(
-            crate::api::Service::Carrier,
-            op,
-            "",
-            "the carrier API exists only in the sandbox profile",
-        )
-    })
-}
-
-/// Turn checked arguments into the one call to make.
-fn plan(spec: &OpSpec, p: &Params, profile: &Profile) -> Result<Action, Usage> {
-    let a: Action = match (spec.service, spec.name) {
-        ("zoom", "numbers") => {
-            let q = NumberQuery {
-                kind: p
-                    .get("type")
-                    .map(|t| {
-                        t.parse::<NumberType>()
-                            .map_err(|e| Usage(format!("{}: type: {e}", p.op)))
-                    })
-                    .transpose()?,
-                phone_number: p.e164("phone_number")?,
-                site_id: p.get("site_id").map(str::to_string),
-            };
-            Box::new(move |c| json(c.zoom.numbers(&q)))
-        }
-        ("zoom", "number") => {
-            let key = match (p.e164("number")?, p.get("id")) {
-                (Some(n), _) => n.to_string(),
-                (None, Some(id)) => id.to_string(),
-                (None, None) => {
-                    return Err(Usage(format!(
-                        "{}: number=… (E.164) or id=… is required",
-                        p.op
-                    )))
-                }
-            };
-            Box::new(move |c| json(c.zoom.number(&key)))
-        }
-        ("zoom", "user") => {
-            let u = p.req("user")?;
-            Box::new(move |c| json(c.zoom.user(&u)))
-        }
-        ("zoom", "users") => Box::new(|c| json(c.zoom.users())),
-        ("zoom", "phone_user") => {
-            let u = p.req("user")?;
-            Box::new(move |c| json(c.zoom.phone_user(&u)))
-        }
-        ("zoom", "phone_users") => Box::new(|c| json(c.zoom.phone_users())),
-        ("zoom", "sites") => Box::new(|c| json(c.zoom.sites())),
-        ("zoom", "roles") => Box::new(|c| json(c.zoom.roles())),
-        ("zoom", "calling_plans") => Box::new(|c| json(c.zoom.calling_plans())),
-        ("zoom", "peering_numbers") => Box::new(|c| json(c.zoom.peering_numbers())),
-        ("zoom", "internal_numbers") => {
-            let acct = p.get("account").unwrap_or("me").to_string();
-            Box::new(move |c| json(c.zoom.internal_numbers(&acct)))
-        }
-        ("zoom", "call_history") => {
-            let (from, to) = (p.req("from")?, p.req("to")?);
-            Box::new(move |c| json(c.zoom.call_history(&from, &to)))
-        }
-        ("zoom", "assign_number") => {
-            let (u, refs) = (p.req("user")?, p.number_refs()?);
-            if refs.len() > crate::api::zoom::client::MAX_ASSIGN {
-                return Err(Usage(format!(
-                    "{}: at most {} numbers per call",
-                    p.op,
-                    crate::api::zoom::client::MAX_ASSIGN
-                )));
-            }
-            Box::new(move |c| json(c.zoom.assign_number(&u, &refs)))
-        }
-        ("zoom", "unassign_number") => {
-            let u = p.req("user")?;
-            let refs = p.number_refs()?;
-            if refs.len() != 1 {
-                return Err(Usage(format!("{}: one number at a time", p.op)));
-            }
-            let n = refs[0]
-                .number
-                .clone()
-                .or_else(|| refs[0].id.clone())
-                .unwrap_or_default();
-            Box::new(move |c| done(c.zoom.unassign_number(&u, &n)))
-        }
-        ("zoom", "enable_phone") => {
-            let u = p.req("user")?;
-            let site = p.get("site_id").map(str::to_string);
-            let ext = p.int("extension")?;
-            Box::new(move |c| done(c.zoom.enable_phone(&u, site.as_deref(), ext)))
-        }
-        ("zoom", "assign_calling_plan") | ("zoom", "remove_calling_plan") => {
-            let u = p.req("user")?;
-            let plan = p
-                .int("plan_type")?
-                .ok_or_else(|| Usage(format!("{}: plan_type=… is required", p.op)))?;
-            if spec.name == "assign_calling_plan" {
-                Box::new(move |c| done(c.zoom.assign_calling_plan(&u, plan)))
-            } else {
-                Box::new(move |c| {
-                    eprintln!(
-                        "warning: removing a calling plan also drops the user's direct number"
-                    );
-                    done(c.zoom.remove_calling_plan(&u, plan))
-                })
-            }
-        }
-        ("zoom", "add_role_members") => {
-            let role = p.req("role_id")?;
-            let members: Vec<IdOrEmail> = p
-                .list("members")
-                .into_iter()
-                .map(|m| {
-                    if m.contains('@') {
-                        IdOrEmail {
-                            id: None,
-                            email: Some(m),
-                        }
-                    } else {
-                        IdOrEmail {
-                            id: Some(m),
-                            email: None,
-                        }
-                    }
-                })
-                .collect();
-            if members.is_empty() {
-                return Err(Usage(format!(
-                    "{}: members=… (ids or emails, comma-separated) is required",
-                    p.op
-                )));
-            }
-            Box::new(move |c| done(c.zoom.add_role_members(&role, &members)))
-        }
-        ("zoom", "add_device") => {
-            let d = Device {
-                display_name: p.req("display_name")?,
-                mac_address: p.req("mac_address")?,
-                kind: p.req("type")?,
-                model: p.get("model").map(str::to_string),
-                ..Device::default()
-            };
-            Box::new(move |c| json(c.zoom.add_device(&d)))
-        }
-        ("zoom", "assign_device") => {
-            let id = p.req("device_id")?;
-            let ext = p.list("extension_ids");
-            if ext.is_empty() {
-                return Err(Usage(format!("{}: extension_ids=… is required", p.op)));
-            }
-            Box::new(move |c| done(c.zoom.assign_device(&id, &ext)))
-        }
-        ("zoom", "add_internal_numbers") => {
-            let acct = p.get("account").unwrap_or("me").to_string();
-            let n = p
-                .e164("number")?
-                .ok_or_else(|| Usage(format!("{}: number=… is required", p.op)))?;
-            let row = InternalNumber {
-                id: None,
-                labels: p.get("labels").unwrap_or("vline").to_string(),
-                number: n.to_string(),
-                display_number: p
-                    .get("display_number")
-                    .map(str::to_string)
-                    .unwrap_or_else(|| n.to_string()),
-                kind: p.int("type")?.unwrap_or(0),
-                country: p.get("country").unwrap_or("US").to_string(),
-                languages: p.get("languages").unwrap_or("en-US").to_string(),
-                visible: None,
-                allow_join: None,
-                allow_for_external_meetings: None,
-            };
-            Box::new(move |c| json(c.zoom.add_internal_numbers(&acct, &[row])))
-        }
-        ("zoom", "update_phone_user") => {
-            let u = p.req("user")?;
-            let patch = PhoneUserPatch {
-                extension_number: p.int("extension_number")?,
-                site_id: p.get("site_id").map(str::to_string),
-                department: p.get("department").map(str::to_string),
-                cost_center: p.get("cost_center").map(str::to_string),
-            };
-            Box::new(move |c| done(c.zoom.update_phone_user(&u, &patch)))
-        }
-        ("movius", "org") => {
-            // `id=` as in the script function `movius::org(id)`.
-            let org = match p.get("id") {
-                Some(id) => id.to_string(),
-                None => p.org("org", profile)?,
-            };
-            Box::new(move |c| json(c.movius.org(&org)))
-        }
-        ("movius", "orgs") => Box::new(|c| json(c.movius.orgs())),
-        ("movius", "account") => {
-            let sel = p.selector()?;
-            Box::new(move |c| json(c.movius.account(&sel)))
-        }
-        ("movius", "users") => {
-            let q = UserListQuery {
-                organization_id: p.org("organization_id", profile)?,
-                sub_org: p.bool("sub_org")?.unwrap_or(false),
-                exclude_channel: p.get("exclude_channel").map(str::to_string),
-            };
-            Box::new(move |c| json(c.movius.users(&q)))
-        }
-        ("movius", "cdrs") => {
-            let q = CdrQuery {
-                organization_id: p.org("organization_id", profile)?,
-                sub_org: p.bool("sub_org")?.unwrap_or(false),
-                exclude_channel: p.get("exclude_channel").map(str::to_string),
-                from: p.get("from").map(str::to_string),
-                to: p.get("to").map(str::to_string),
-            };
-            Box::new(move |c| json(c.movius.cdrs(&q)))
-        }
-        ("movius", "available_numbers") => {
-            let org = p.org("org", profile)?;
-            Box::new(move |c| json(c.movius.available_numbers(&org)))
-        }
-        ("movius", "create_sub_org") => {
-            let (parent, name) = (p.org("parent", profile)?, p.req("name")?);
-            Box::new(move |c| json(c.movius.create_sub_org(&parent, &name)))
-        }
-        ("movius", "add_allowed_email_domain") => {
-            let (org, domain) = (p.org("org", profile)?, p.req("domain")?);
-            Box::new(move |c| json(c.movius.add_allowed_email_domain(&org, &domain)))
-        }
-        ("movius", "set_zoom_enabled") => {
-            let org = p.org("org", profile)?;
-            let on = p
-                .bool("on")?
-                .ok_or_else(|| Usage(format!("{}: on=true|false is required", p.op)))?;
-            Box::new(move |c| json(c.movius.set_zoom_enabled(&org, on)))
-        }
-        ("movius", "add_account") => {
-            let n = p
-                .e164("phone_number")?
-                .ok_or_else(|| Usage(format!("{}: phone_number=… is required", p.op)))?;
-            let (first, last, email) = profile.naming.render(&n);
-            let email = p.get("email").map(str::to_string).unwrap_or(email);
-            if !crate::api::selector::is_email(&email) {
-                return Err(Usage(format!(
-                    "{}: email '{email}' is not an email address",
-                    p.op
-                )));
-            }
-            let a = AddAccount {
-                organization_id: p.org("organization_id", profile)?,
-                phone_number: n.digits().to_string(),
-                first_name: p.get("first_name").map(str::to_string).unwrap_or(first),
-                last_name: p.get("last_name").map(str::to_string).unwrap_or(last),
-                email,
-                enable_zoom: p.bool("enable_zoom")?.unwrap_or(false),
-            };
-            Box::new(move |c| json(c.movius.add_account(&a)))
-        }
-        ("movius", "modify_account") => {
-            let sel = p.selector()?;
-            let (z, t) = (p.bool("enable_zoom")?, p.bool("teams_calling")?);
-            if z.is_none() && t.is_none() {
-                return Err(Usage(format!(
-                    "{}: give enable_zoom=… and/or teams_calling=…",
-                    p.op
-                )));
-            }
-            Box::new(move |c| json(c.movius.modify_account(&sel, z, t)))
-        }
-        ("movius", "delete_account") => {
-            let org = p.org("organization_id", profile)?;
-            let sel = p.selector()?;
-            Box::new(move |c| json(c.movius.delete_account(&org, &sel)))
-        }
-        ("carrier", "provision_ptn") => {
-            let numbers = p.e164_list("number")?;
-            if numbers.is_empty() {
-                return Err(Usage(format!(
-                    "{}: number=… (comma-separated E.164) is required",
-                    p.op
-                )));
-            }
-            let tags = p.list("tags");
-            Box::new(move |c| json(carrier(c, "provision_ptn")?.provision_ptn(&numbers, &tags)))
-        }
-        ("carrier", "delete_ptn") => {
-            let n = p
-                .e164("number")?
-                .ok_or_else(|| Usage(format!("{}: number=… is required", p.op)))?;
-            Box::new(move |c| done(carrier(c, "delete_ptn")?.delete_ptn(&n)))
-        }
-        (s, o) => return Err(Usage(format!("{s} {o} is not available from `vline call`"))),
+pub fn run(global: &Global, args: CallArgs) -> anyhow::Result<()> {
+    if args.op == "help" && SERVICES.contains(&args.service.as_str()) {
+        return print_ops(&args.service, global.json);
+    }
+    let doc = find_op(&args.service, &args.op)?;
+    let profile = load_profile(global)?;
+    if doc.module == "carrier" && !profile.is_sandbox() {
+        return Err(Usage(format!(
+            "carrier operations exist only in the sandbox profile (profile '{}' is real)",
+            profile.name
+        ))
+        .into());
+    }
+    let call = build(doc, &args.params, &profile)?;
+    let src = source(doc, &call);
+    let header = Header::parse(&src.text).map_err(Usage)?;
+    check_args(&src, &header, doc)?;
+    if doc.impact.is_none_or(|i| !i.changes_state()) {
+        return read(global, src, header, print_value);
+    }
+    let job = Job::new(&src.name.clone(), src, header, BTreeMap::new())?;
+    let flags = Flags {
+        dry_run: args.dry_run,
+        yes: args.yes,
+        read_only: !args.allow_write,
+        max_changes: args.max_changes,
+        ..Flags::default()
     };
-    Ok(a)
+    execute(global, &job, &flags, Mode::Run, print_value)
 }
 
-/// Same, for an already loaded profile; returns the profile with its URLs filled in.
+/// A read: sent as it is, under a guard that refuses any write; not journaled (the journal is
+/// for changes).
+fn read(
+    global: &Global,
+    src: Source,
+    header: Header,
+    show: super::run::Show,
+) -> anyhow::Result<()> {
+    let opened = super::session::open(global)?;
+    let guard = std::sync::Arc::new(crate::guard::Guard::new(
+        crate::guard::Policy {
+            read_only: true,
+            ..crate::guard::Policy::default()
+        },
+        Box::new(crate::guard::TerminalPrompter),
+    ));
+    let mut session = crate::host::session::Session::new(
+        opened.clients.clone(),
+        guard,
+        None,
+        &opened.profile.name,
+        opened.sandbox.is_some(),
+    );
+    super::session::configure_session(&mut session, &opened.profile);
+    let session = std::sync::Arc::new(session);
+    super::session::on_ctrl_c(session.cancel.clone());
+    let engine = crate::host::engine::build(Some(&session), crate::host::engine::Limits::default());
+    let script = Script::compile(&engine, src, header).map_err(|e| Usage(e.to_string()))?;
+    let v = match script.run(&engine, &BTreeMap::new()) {
+        Ok(v) => crate::host::value::to_json(&v),
+        Err(e) => {
+            return Err(match explain(&e) {
+                Failure::Refused { reason, how } => crate::guard::Refused {
+                    reason,
+                    how_to_proceed: how,
+                }
+                .into(),
+                Failure::Interrupted => anyhow::anyhow!("interrupted by Ctrl-C"),
+                Failure::Error(m) => anyhow::anyhow!(m),
+            })
+        }
+    };
+    if global.json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        Ok(())
+    } else {
+        show(&v)
+    }
+}
+
+/// `vline call <service> help`: the operations, their impact and signature, from the catalog.
+fn print_ops(service: &str, as_json: bool) -> anyhow::Result<()> {
+    let ops = ops_of(service);
+    if as_json {
+        let v: Vec<Value> = ops
+            .iter()
+            .map(|o| {
+                serde_json::json!({
+                    "op": o.name,
+                    "impact": o.impact.map(|i| i.as_str()),
+                    "keys": params_of(o.signature).iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+                    "signature": o.signature,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "op",
+        "impact",
+        "signature (keys are its parameter names)",
+    ]);
+    for o in ops {
+        t.add_row(vec![
+            o.name.to_string(),
+            o.impact.map(|i| i.as_str()).unwrap_or("").to_string(),
+            o.signature.to_string(),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+/// A table (arrays of objects) or key/value lines (one object).
+fn print_value(v: &Value) -> anyhow::Result<()> {
+    match v {
+        Value::Null => println!("done"),
+        other => {
+            let shown = crate::host::value::render(other);
+            println!(
+                "{}",
+                if shown.is_empty() {
+                    "done".into()
+                } else {
+                    shown
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Open a profile's clients (starting the embedded sandbox on the sandbox profile); returns the
+/// profile with its URLs filled in.
 pub(crate) fn open_clients_for(
     profile: Profile,
 ) -> anyhow::Result<(Clients, Option<Sandbox>, Profile)> {
@@ -776,217 +449,87 @@ pub(crate) fn open_clients_for(
     Ok((clients, sandbox, profile))
 }
 
-pub fn run(global: &Global, args: CallArgs) -> anyhow::Result<()> {
-    if args.op == "help" && OPS.iter().any(|o| o.service == args.service) {
-        return print_ops(&args.service, global.json);
-    }
-    let spec = find_op(&args.service, &args.op)?;
-    let params = Params::parse(spec, &args.params)?;
-    let profile = load_profile(global)?;
-    if spec.service == "carrier" && !profile.is_sandbox() {
-        return Err(Usage(format!(
-            "carrier operations exist only in the sandbox profile (profile '{}' is real)",
-            profile.name
-        ))
-        .into());
-    }
-    let action = plan(spec, &params, &profile)?;
-    if spec.impact.changes_state() && !args.allow_write {
-        return Err(Refused {
-            reason: format!(
-                "{} {} is a {} operation",
-                spec.service,
-                spec.name,
-                spec.impact.as_str()
-            ),
-            how_to_proceed: "re-run with --allow-write to send it".into(),
-        }
-        .into());
-    }
-    let (clients, sandbox, _) = open_clients_for(profile)?;
-    let result = action(&clients);
-    drop(clients);
-    if let Some(sb) = sandbox {
-        sb.shutdown();
-    }
-    let value = result?;
-    print_value(&value, global.json)
-}
-
-/// `vline call <service> help`: the operations, their impact and keys.
-fn print_ops(service: &str, as_json: bool) -> anyhow::Result<()> {
-    let ops: Vec<&OpSpec> = OPS.iter().filter(|o| o.service == service).collect();
-    if as_json {
-        let v: Vec<Value> = ops
-            .iter()
-            .map(|o| serde_json::json!({"op": o.name, "impact": o.impact.as_str(), "keys": o.keys}))
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(());
-    }
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(vec!["op", "impact", "keys (key=value)"]);
-    for o in ops {
-        t.add_row(vec![
-            o.name.to_string(),
-            o.impact.as_str().to_string(),
-            o.keys.join(" "),
-        ]);
-    }
-    println!("{t}");
-    Ok(())
-}
-
-/// JSON for pipelines, else a table (arrays of objects) or key/value lines (one object).
-fn print_value(v: &Value, as_json: bool) -> anyhow::Result<()> {
-    if as_json {
-        println!("{}", serde_json::to_string_pretty(v)?);
-        return Ok(());
-    }
-    match v {
-        Value::Array(rows) if rows.is_empty() => println!("(none)"),
-        Value::Array(rows) => {
-            let mut cols: Vec<String> = Vec::new();
-            for r in rows {
-                if let Value::Object(m) = r {
-                    for k in m.keys() {
-                        if !cols.contains(k) {
-                            cols.push(k.clone());
-                        }
-                    }
-                }
-            }
-            let mut t = comfy_table::Table::new();
-            t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-            if cols.is_empty() {
-                t.set_header(vec!["value"]);
-                for r in rows {
-                    t.add_row(vec![cell(r)]);
-                }
-            } else {
-                t.set_header(cols.clone());
-                for r in rows {
-                    t.add_row(
-                        cols.iter()
-                            .map(|c| r.get(c).map(cell).unwrap_or_default())
-                            .collect::<Vec<_>>(),
-                    );
-                }
-            }
-            println!("{t}");
-            println!(
-                "{} row{}",
-                rows.len(),
-                if rows.len() == 1 { "" } else { "s" }
-            );
-        }
-        Value::Object(m) => {
-            let width = m.keys().map(String::len).max().unwrap_or(0);
-            for (k, val) in m {
-                println!("{k:width$}  {}", cell(val));
-            }
-        }
-        other => println!("{}", cell(other)),
-    }
-    Ok(())
-}
-
-fn cell(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Object(m) if m.is_empty() => String::new(),
-        Value::Array(a) if a.is_empty() => String::new(),
-        // `{id, name}`-like references read better by name.
-        Value::Object(m) if m.contains_key("name") || m.contains_key("number") => m
-            .get("name")
-            .or_else(|| m.get("number"))
-            .map(cell)
-            .unwrap_or_default(),
-        other => other.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(service: &str, op: &str, args: &[&str]) -> Result<Action, Usage> {
-        let spec = find_op(service, op)?;
-        let p = Params::parse(
-            spec,
+    fn profile() -> Profile {
+        crate::config::Config::default()
+            .profile(None)
+            .expect("sandbox profile")
+    }
+
+    fn built(service: &str, op: &str, args: &[&str]) -> Result<String, Usage> {
+        let doc = find_op(service, op)?;
+        build(
+            doc,
             &args.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        )?;
-        plan(
-            spec,
-            &p,
-            &crate::config::Config::default()
-                .profile(None)
-                .expect("sandbox profile"),
+            &profile(),
         )
     }
 
-    fn err(service: &str, op: &str, args: &[&str]) -> String {
-        match parse(service, op, args) {
-            Ok(_) => panic!("{service} {op} {args:?} was accepted"),
-            Err(e) => e.0,
+    #[test]
+    fn every_catalog_op_of_a_service_is_reachable() {
+        for d in CATALOG.iter().filter(|d| SERVICES.contains(&d.module)) {
+            assert!(find_op(d.module, d.name).is_ok(), "{}", d.qualified());
         }
     }
 
     #[test]
-    fn every_op_is_planned() {
-        for o in OPS {
-            let _ = parse(o.service, o.name, &[]);
-        }
+    fn arguments_become_one_call_by_parameter_name() {
+        assert_eq!(
+            built("movius", "delete_account", &["phone_number=13126170003"]).unwrap(),
+            "movius::delete_account(\"org-zoom\", #{\"phone_number\": \"13126170003\"})"
+        );
+        assert_eq!(
+            built("zoom", "numbers", &["type=unassigned"]).unwrap(),
+            "zoom::numbers(#{\"type\": \"unassigned\"})"
+        );
+        assert_eq!(
+            built(
+                "zoom",
+                "add_role_members",
+                &["role_id=r1", "users=a@b.example,c@d.example"]
+            )
+            .unwrap(),
+            "zoom::add_role_members(\"r1\", [\"a@b.example\", \"c@d.example\"])"
+        );
+        assert_eq!(
+            built("movius", "modify_account", &["phone_number=13126170001", "enable_zoom=true"]).unwrap(),
+            "movius::modify_account(#{\"phone_number\": \"13126170001\"}, #{\"enable_zoom\": true})"
+        );
+    }
+
+    #[test]
+    fn an_argument_never_becomes_code() {
+        let s = built("zoom", "user", &["user=\"); movius::delete_account(\"x"]).unwrap();
+        assert_eq!(
+            s,
+            "zoom::user(\"\\u0022\\u0029\\u003B movius::delete_account\\u0028\\u0022x\")"
+        );
     }
 
     #[test]
     fn mistakes_are_one_line() {
-        assert_eq!(
-            err("zoom", "numbrs", &[]),
-            format!(
-                "unknown zoom operation 'numbrs'; zoom has: {}",
-                ops_of("zoom")
-            )
+        let err = |s: &str, o: &str, a: &[&str]| built(s, o, a).unwrap_err().0;
+        assert!(
+            err("zoom", "numbrs", &[]).starts_with("unknown zoom operation 'numbrs'; zoom has: ")
         );
         assert_eq!(
             err("teams", "x", &[]),
             "unknown service 'teams': use zoom, movius or carrier"
         );
         assert_eq!(
-            err("zoom", "numbers", &["kind=all"]),
-            "zoom numbers: unknown key 'kind'; keys: type, phone_number, site_id"
-        );
-        assert_eq!(
             err("zoom", "numbers", &["type"]),
             "zoom numbers: 'type' is not key=value"
         );
-        assert!(err("zoom", "numbers", &["phone_number=+1 312 abc"])
-            .starts_with("zoom numbers: phone_number: '+1 312 abc' contains 'a'"));
-        assert!(err("movius", "account", &["phone_number=12345"]).contains("has 5 digits"));
         assert_eq!(
-            err("movius", "account", &[]),
-            "movius account: an account selector needs phone_number, account_sid or email"
+            err("zoom", "sites", &["x=1"]),
+            "zoom sites: unknown key 'x'; keys: none"
         );
-        assert!(err(
-            "movius",
-            "modify_account",
-            &["phone_number=13126170001", "enable_zoom=maybe"]
-        )
-        .contains("not a boolean"));
-        assert!(err("zoom", "numbers", &["type=free"]).contains("unknown number type"));
-        // The built-in sandbox profile names a default org (org-zoom), so none is needed.
-        assert!(parse("movius", "org", &[]).is_ok());
-    }
-
-    #[test]
-    fn cells_read_like_the_portal() {
         assert_eq!(
-            cell(&serde_json::json!({"id": "x", "name": "Main"})),
-            "Main"
+            err("zoom", "user", &[]),
+            "zoom user: user=… is required (string)"
         );
-        assert_eq!(cell(&serde_json::json!(true)), "true");
-        assert_eq!(cell(&Value::Null), "");
     }
 }

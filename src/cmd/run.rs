@@ -370,7 +370,7 @@ pub fn execute(
             "error": err.as_ref().map(|e| format!("{e:#}")),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
+    } else if err.is_none() {
         show(&result_json)?;
     }
     if cancel.load(Ordering::Relaxed) && err.is_none() {

@@ -262,7 +262,7 @@ impl Guard {
             if self.is_read_only() {
                 return Err(Refused::new(
                     format!("read-only mode: the plan for {} has {n} write(s)", ctx.what),
-                    "run without --read-only to make changes",
+                    "allow writes to send them: `vline call … --allow-write`, `vline run` without --read-only, `:write on` in the REPL",
                 ));
             }
             if let Some(max) = self.policy.max_changes {

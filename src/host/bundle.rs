@@ -14,6 +14,8 @@ pub enum Origin {
     Bundled,
     Override(PathBuf),
     File(PathBuf),
+    /// Made from the command line (`vline call`): one function call.
+    Command,
 }
 
 /// A script's name, source and origin.

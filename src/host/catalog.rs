@@ -40,7 +40,7 @@ macro_rules! f {
 /// Every function, grouped by module. Keep docs short, with an example: the REPL shows them.
 pub const CATALOG: &[FnDoc] = &[
     // ---- movius:: ----
-    f!("movius", "org", "movius::org(id: string) -> map", R,
+    f!("movius", "org", "movius::org(org: string) -> map", R,
        "One Movius organization: allow_zoom (Movius-managed), enable_zoom (Feature Settings), allowed_email_domains.\nExample: `let o = movius::org(\"org-zoom\"); o.allow_zoom`"),
     f!("movius", "orgs", "movius::orgs() -> array", R,
        "Every organization this API user can see.\nExample: `movius::orgs()`"),
@@ -74,15 +74,15 @@ pub const CATALOG: &[FnDoc] = &[
     // ---- zoom:: ----
     f!("zoom", "numbers", "zoom::numbers(q: map) -> array", R,
        "Zoom phone numbers, all pages: `#{type: \"assigned\"|\"unassigned\"|\"all\", phone_number, site_id}`. The number filter is applied client-side too.\nExample: `zoom::numbers(#{type: \"unassigned\"})`"),
-    f!("zoom", "number", "zoom::number(id_or_e164: string) -> map", R,
+    f!("zoom", "number", "zoom::number(number: string) -> map", R,
        "One Zoom phone number by id or E.164; `assignee` tells who holds it.\nExample: `zoom::number(\"+13126170001\").assignee`"),
     f!("zoom", "find_number", "zoom::find_number(e164: string) -> map|()", R,
        "The Zoom number with this E.164, or `()` when Zoom does not have it (not peered). Uses the run's number index when one is loaded.\nExample: `if zoom::find_number(n) == () { … }`"),
-    f!("zoom", "user", "zoom::user(id_or_email: string) -> map", R,
+    f!("zoom", "user", "zoom::user(user: string) -> map", R,
        "One Zoom user.\nExample: `zoom::user(\"alice@jpmc.example\")`"),
     f!("zoom", "users", "zoom::users() -> array", R,
        "All Zoom users.\nExample: `zoom::users()`"),
-    f!("zoom", "phone_user", "zoom::phone_user(id_or_email: string) -> map", R,
+    f!("zoom", "phone_user", "zoom::phone_user(user: string) -> map", R,
        "One Zoom Phone user (extension, site, calling plans, phone numbers). Throws code 1001 when the user has no Phone licence.\nExample: `zoom::phone_user(\"alice@jpmc.example\").extension_number`"),
     f!("zoom", "phone_users", "zoom::phone_users() -> array", R,
        "All Zoom Phone users.\nExample: `zoom::phone_users()`"),

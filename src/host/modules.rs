@@ -113,7 +113,7 @@ fn digits(n: &E164) -> String {
 
 fn movius(s: &Arc<Session>) -> Module {
     let mut m = Module::new();
-    read1!(m, s, "movius", "org", "id: string", "map", movius.org);
+    read1!(m, s, "movius", "org", "org: string", "map", movius.org);
     read0!(m, s, "movius", "orgs", "array", movius.orgs);
     let x = s.clone();
     reg!(
@@ -559,7 +559,7 @@ fn zoom(s: &Arc<Session>) -> Module {
         m,
         "zoom",
         "number",
-        ["id_or_e164: string", "map"],
+        ["number: string", "map"],
         move |id: &str| {
             // In a bulk run, a number the index holds is read by its Zoom id: one light call
             // whatever the account's size (by E.164 it is a list call, a full scan where Zoom
@@ -593,22 +593,14 @@ fn zoom(s: &Arc<Session>) -> Module {
             }
         }
     );
-    read1!(
-        m,
-        s,
-        "zoom",
-        "user",
-        "id_or_email: string",
-        "map",
-        zoom.user
-    );
+    read1!(m, s, "zoom", "user", "user: string", "map", zoom.user);
     read0!(m, s, "zoom", "users", "array", zoom.users);
     read1!(
         m,
         s,
         "zoom",
         "phone_user",
-        "id_or_email: string",
+        "user: string",
         "map",
         zoom.phone_user
     );

@@ -59,6 +59,8 @@ impl Runner<'_> {
         let guard = Arc::new(Guard::new(
             Policy {
                 dry_run: true,
+                // Held even in read-only mode: the approval refuses the plan and journals it.
+                read_only: false,
                 // The cap applies to the plan as a whole (`Guard::approve`), not write by write.
                 max_changes: None,
                 interactive: false,

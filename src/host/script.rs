@@ -93,6 +93,7 @@ fn display_name(src: &Source) -> String {
     match &src.origin {
         Origin::Bundled => format!("scripts/{}.rhai", src.name),
         Origin::Override(p) | Origin::File(p) => p.display().to_string(),
+        Origin::Command => format!("vline {}", src.name),
     }
 }
 

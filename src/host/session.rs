@@ -42,6 +42,9 @@ pub struct Session {
     pub numbers: Option<super::index::NumberIndex>,
     /// Keep script `print` off stderr (bulk runs: thousands of rows would bury the progress).
     pub quiet: bool,
+    /// Check arguments only: every service function parses its arguments, then stops before
+    /// reaching a service (`vline call` checks the operator's arguments this way).
+    pub args_only: bool,
 }
 
 /// Renders the account naming convention for a number.
@@ -120,6 +123,7 @@ impl Session {
             naming: guide_naming(),
             numbers: None,
             quiet: false,
+            args_only: false,
         }
     }
 
@@ -149,7 +153,7 @@ impl Session {
 
     /// Stop at the next operation if Ctrl-C was pressed.
     pub fn check_cancel(&self) -> Result<(), Box<EvalAltResult>> {
-        if self.cancel.load(Ordering::Relaxed) {
+        if self.args_only || self.cancel.load(Ordering::Relaxed) {
             return Err(stop(Stop::Interrupted));
         }
         Ok(())

@@ -245,7 +245,7 @@ fn mistakes_give_one_line_and_exit_2_before_any_call() {
         ),
         (
             &["call", "zoom", "numbers", "kind=all"],
-            "unknown key 'kind'",
+            "unknown field 'kind'",
         ),
         (
             &["--profile", "staging", "call", "zoom", "sites"],

@@ -658,7 +658,7 @@ fn org_setup_enables_an_allowed_org_and_a_rerun_changes_nothing() {
     let h = demo();
     let r = done(&h, "org-setup", &["org=org-trading"]);
     assert_eq!(r["status"], "done");
-    let o = h.run(&["--json", "call", "movius", "org", "id=org-trading"]);
+    let o = h.run(&["--json", "call", "movius", "org", "org=org-trading"]);
     assert_code(&o, 0);
     let org = json(&o);
     assert_eq!(org["enable_zoom"], true);
@@ -718,7 +718,7 @@ fn org_setup_creates_a_sub_org_adds_the_domain_and_stops_until_movius_allows_zoo
         ops(&ok_writes(&h)),
         vec!["movius.create_sub_org", "movius.add_allowed_email_domain"]
     );
-    let o = h.run(&["--json", "call", "movius", "org", "id=org-jpmc-zoom-2"]);
+    let o = h.run(&["--json", "call", "movius", "org", "org=org-jpmc-zoom-2"]);
     assert_code(&o, 0);
     let org = json(&o);
     assert_eq!(org["parent_id"], "org-jpmc");
@@ -739,7 +739,7 @@ fn org_setup_creates_a_sub_org_adds_the_domain_and_stops_until_movius_allows_zoo
         done(&h, "org-setup", &["org=org-jpmc-zoom-2"])["status"],
         "done"
     );
-    let o = h.run(&["--json", "call", "movius", "org", "id=org-jpmc-zoom-2"]);
+    let o = h.run(&["--json", "call", "movius", "org", "org=org-jpmc-zoom-2"]);
     assert_eq!(json(&o)["enable_zoom"], true);
     let before = writes(&h).len();
     assert_eq!(
