@@ -242,7 +242,8 @@ fn one_run(
             resume: None,
             dry_run: false,
             yes: true,
-            max_changes: None,
+            // A benchmark's size is its own cap: it measures, it does not guard.
+            max_changes: Some(u64::MAX),
             outside_window: None,
             out: Some(out.clone()),
             interactive: false,

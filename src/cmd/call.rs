@@ -73,7 +73,7 @@ impl Param {
 fn params_of(signature: &str) -> Vec<Param> {
     let inner = signature
         .split_once('(')
-        .and_then(|(_, rest)| rest.rsplit_once(')'))
+        .and_then(|(_, rest)| rest.split_once(')'))
         .map(|(args, _)| args)
         .unwrap_or_default();
     inner
@@ -208,7 +208,8 @@ fn build(doc: &FnDoc, raw: &[String], profile: &Profile) -> Result<String, Usage
             Value::Object(std::mem::take(&mut sel))
         } else if Some(&p.name) == map_param.as_ref() {
             let mut m = std::mem::take(&mut rest);
-            if doc.module == "movius" && !m.contains_key("organization_id") {
+            // Only where the function's map takes an organization (its doc names the field).
+            if doc.doc.contains("organization_id") && !m.contains_key("organization_id") {
                 if let Some(o) = &org {
                     m.insert("organization_id".into(), Value::String(o.clone()));
                 }
@@ -309,6 +310,7 @@ pub fn run(global: &Global, args: CallArgs) -> anyhow::Result<()> {
         yes: args.yes,
         read_only: !args.allow_write,
         max_changes: args.max_changes,
+        bare_json: true,
         ..Flags::default()
     };
     execute(global, &job, &flags, Mode::Run, print_value)

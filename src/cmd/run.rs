@@ -66,6 +66,7 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
         max_changes: a.max_changes,
         outside_window: a.outside_window.clone(),
         plan_out: a.plan_out.clone(),
+        bare_json: false,
     };
     execute(global, &job, &flags, Mode::Run, show_result)
 }
@@ -108,6 +109,8 @@ pub struct Flags {
     pub max_changes: Option<u64>,
     pub outside_window: Option<String>,
     pub plan_out: Option<PathBuf>,
+    /// `--json` prints the result alone, not the run around it (`vline call`).
+    pub bare_json: bool,
 }
 
 /// Which command runs the job.
@@ -233,15 +236,25 @@ pub fn execute(
             .plan(
                 &policy,
                 keep_plan.then(|| (journal.clone(), run_id)),
-                !flags.dry_run,
+                // Its own output is shown where no live pass follows to show it again.
+                !(flags.dry_run || flags.read_only),
             )
             .map_err(|e| Usage(e.to_string()))?;
         if flags.dry_run {
-            return end.dry_run(global, pass.result, &pass.plan, &policy, show);
+            return end.dry_run(global, pass.result, &pass.plan, flags, show);
         }
         if let Err(e) = pass.result {
             let stale = matches!(mode, Mode::Apply { .. });
-            return Err(end.failed(&e, stale));
+            if let Failure::Refused { reason, .. } = explain(&e) {
+                for w in &pass.plan.writes {
+                    end.journal_refused(w, &reason);
+                }
+            }
+            let (outcome, err) = end.failed(&e, stale);
+            if global.json && !flags.bare_json {
+                end.print_json(outcome, &pass.plan, &err);
+            }
+            return Err(err);
         }
         pass.plan
     };
@@ -317,7 +330,11 @@ pub fn execute(
             how_to_proceed: format!("{}; nothing was sent", r.how_to_proceed),
         };
         end.finish(RunOutcome::Refused, &r.to_string())?;
-        return Err(r.into());
+        let err = r.into();
+        if global.json && !flags.bare_json {
+            end.print_json(RunOutcome::Refused, &approved, &err);
+        }
+        return Err(err);
     }
 
     // ---- The live pass: only the approved writes are sent ----
@@ -361,7 +378,11 @@ pub fn execute(
     end.finish(outcome, &detail)?;
 
     let result_json = result.as_ref().map(value::to_json).unwrap_or(Value::Null);
-    if global.json {
+    if global.json && flags.bare_json {
+        if err.is_none() {
+            println!("{}", serde_json::to_string_pretty(&result_json)?);
+        }
+    } else if global.json {
         let out = json!({
             "run": run_id.to_string(),
             "outcome": outcome.as_str(),
@@ -468,7 +489,7 @@ impl Ending<'_> {
     }
 
     /// The plan pass failed: nothing was sent (it sends no write).
-    fn failed(&self, e: &rhai::EvalAltResult, stale: bool) -> anyhow::Error {
+    fn failed(&self, e: &rhai::EvalAltResult, stale: bool) -> (RunOutcome, anyhow::Error) {
         let (outcome, err): (RunOutcome, anyhow::Error) = match explain(e) {
             Failure::Refused { reason, how } => (
                 RunOutcome::Refused,
@@ -503,9 +524,21 @@ impl Ending<'_> {
             ),
         };
         if let Err(j) = self.finish(outcome, &format!("{err:#}")) {
-            return j;
+            return (RunOutcome::Failed, j);
         }
-        err
+        (outcome, err)
+    }
+
+    /// With `--json`, a run that stops still prints its object, with the error.
+    fn print_json(&self, outcome: RunOutcome, plan: &Plan, err: &anyhow::Error) {
+        let out = json!({
+            "run": self.run.to_string(),
+            "outcome": outcome.as_str(),
+            "result": Value::Null,
+            "plan": plan.writes,
+            "error": format!("{err:#}"),
+        });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     }
 
     /// `--dry-run`: the plan pass is the whole run.
@@ -514,16 +547,21 @@ impl Ending<'_> {
         global: &Global,
         result: Result<rhai::Dynamic, Box<rhai::EvalAltResult>>,
         plan: &Plan,
-        policy: &Policy,
+        flags: &Flags,
         show: Show,
     ) -> anyhow::Result<()> {
         if let Err(e) = &result {
-            return Err(self.failed(e, false));
+            let (outcome, err) = self.failed(e, false);
+            if global.json && !flags.bare_json {
+                self.print_json(outcome, plan, &err);
+            }
+            return Err(err);
         }
         self.finish(RunOutcome::Done, "")?;
         let result_json = result.as_ref().map(value::to_json).unwrap_or(Value::Null);
-        let over = policy.max_changes.filter(|m| plan.len() > *m);
-        if global.json {
+        if global.json && flags.bare_json {
+            println!("{}", serde_json::to_string_pretty(&plan.writes)?);
+        } else if global.json {
             let out = json!({
                 "run": self.run.to_string(),
                 "outcome": "done",
@@ -541,12 +579,6 @@ impl Ending<'_> {
                     p.seq, p.op, p.impact, p.target, p.params
                 );
             }
-        }
-        if let Some(max) = over {
-            eprintln!(
-                "warning: a live run would be refused: the plan has {} write(s), more than max_changes = {max}",
-                plan.len()
-            );
         }
         eprintln!(
             "done: run {} ({} write(s) held, none sent; `vline journal show {}`)",

@@ -93,6 +93,9 @@ pub enum WindowCheck {
     Overridden { reason: String },
 }
 
+/// An approved plan's writes, each with whether the live pass sent it yet, and its questions.
+type Approved = (Vec<(PlannedWrite, bool)>, Vec<String>);
+
 #[derive(Debug, Default)]
 struct State {
     plan: Vec<PlannedWrite>,
@@ -100,7 +103,7 @@ struct State {
     questions: Vec<String>,
     /// The plan the operator approved, each write with whether the live pass sent it yet. While
     /// set, only writes it holds are sent.
-    approved: Option<(Vec<(PlannedWrite, bool)>, Vec<String>)>,
+    approved: Option<Approved>,
     /// Writes let through (sent, or held in dry-run); what `max_changes` caps.
     changes: u64,
     /// One confirmation covered the whole bulk run.
@@ -184,6 +187,18 @@ impl Guard {
         }
         let needs_yes = {
             let mut st = self.state();
+            // A plan larger than the cap is refused whole; holding stops there, so a runaway
+            // loop stops in the plan pass, before anything is sent.
+            if let Some(max) = self.policy.max_changes {
+                if st.changes >= max {
+                    return Err(Refused::new(
+                        format!("blast radius: this run reached max_changes = {max} and {what} would be change {}", max + 1),
+                        format!(
+                            "if more changes are intended, re-run with --max-changes N (N > {max}), or split the work into smaller runs"
+                        ),
+                    ));
+                }
+            }
             if self.policy.dry_run {
                 st.changes += 1;
                 let seq = st.plan.len() as u64 + 1;
@@ -222,16 +237,6 @@ impl Guard {
                             ops.join(", ")
                         ),
                         "declare it in the script's `//! writes:` header line and run again",
-                    ));
-                }
-            }
-            if let Some(max) = self.policy.max_changes {
-                if st.changes >= max {
-                    return Err(Refused::new(
-                        format!("blast radius: this run reached max_changes = {max} and {what} would be change {}", max + 1),
-                        format!(
-                            "if more changes are intended, re-run with --max-changes N (N > {max}), or split the work into smaller runs"
-                        ),
                     ));
                 }
             }

@@ -252,7 +252,11 @@ fn max_changes_also_caps_a_dry_run_plan() {
     );
     assert_eq!(g.before(&write()), Ok(Decision::Hold { seq: 1 }));
     assert_eq!(g.before(&write()), Ok(Decision::Hold { seq: 2 }));
-    assert!(g.before(&write()).is_err());
+    let r = g.before(&write()).unwrap_err();
+    assert!(
+        r.reason.contains("max_changes = 2") && r.reason.contains("change 3"),
+        "{r}"
+    );
     assert_eq!(g.plan().len(), 2);
 }
 
@@ -287,27 +291,65 @@ fn max_changes_is_exact_across_threads() {
     assert_eq!(g.changes_made(), 50);
 }
 
+fn ctx() -> PlanContext {
+    PlanContext {
+        what: "onboard_user on 1200 row(s) of users.csv".into(),
+        profile: "prod".into(),
+        kind: "real".into(),
+        zoom_account: "acc-1".into(),
+        movius_org: Some("org-zoom".into()),
+    }
+}
+
+fn bulk(rows: u64) -> BulkPlan {
+    BulkPlan {
+        rows,
+        ops: vec![
+            ("movius::add_account".into(), Impact::Irreversible),
+            ("zoom::assign_number".into(), Impact::Write),
+        ],
+    }
+}
+
 #[test]
-fn bulk_asks_once_naming_the_count() {
+fn bulk_asks_once_naming_where_and_the_writes_by_operation() {
     let (g, asked) = guard(interactive(), true);
-    g.begin_bulk(1200, "bulk onboard_user users.csv").unwrap();
+    g.begin_bulk(&bulk(1200), &ctx(), Style::Plain).unwrap();
     for _ in 0..5 {
         assert_eq!(g.before(&irreversible()), Ok(Decision::Send));
+        assert_eq!(g.before(&write()), Ok(Decision::Send));
     }
     assert_eq!(g.confirm("Continue?"), Ok(()));
     let q = asked.lock().unwrap().clone();
     assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!(
+        q[0],
+        "Bulk run: onboard_user on 1200 row(s) of users.csv
+  profile prod (real) · Zoom account acc-1 · Movius org org-zoom
+  1200 row(s) to do; writes each row can make:
+! movius::add_account × 1200  IRREVERSIBLE
+  zoom::assign_number × 1200  write
+up to 2400 write(s), 1200 irreversible
+Proceed with all of them?"
+    );
+    // An operation the operator did not confirm is never sent.
+    let r = g
+        .before(&call(
+            "movius::delete_account",
+            Impact::Irreversible,
+            "+13126173497",
+        ))
+        .unwrap_err();
     assert!(
-        q[0].contains("1200 irreversible") && q[0].contains("users.csv"),
-        "{}",
-        q[0]
+        r.reason.contains("not one of the operations confirmed"),
+        "{r}"
     );
 }
 
 #[test]
 fn bulk_without_terminal_or_yes_is_refused_and_respects_max_changes() {
     let (g, _) = guard(Policy::default(), true);
-    let r = g.begin_bulk(10, "bulk onboard_user users.csv").unwrap_err();
+    let r = g.begin_bulk(&bulk(10), &ctx(), Style::Plain).unwrap_err();
     assert_eq!(r.how_to_proceed, HOW_NO_TERMINAL);
     assert!(
         g.before(&irreversible()).is_err(),
@@ -322,16 +364,105 @@ fn bulk_without_terminal_or_yes_is_refused_and_respects_max_changes() {
         },
         true,
     );
-    let r = g
-        .begin_bulk(101, "bulk onboard_user users.csv")
-        .unwrap_err();
-    assert!(r.how_to_proceed.contains("--max-changes 101"), "{r}");
-    assert_eq!(g.begin_bulk(100, "bulk onboard_user users.csv"), Ok(()));
+    let r = g.begin_bulk(&bulk(51), &ctx(), Style::Plain).unwrap_err();
+    assert!(
+        r.reason.contains("up to 102 write(s)") && r.reason.contains("max_changes = 100"),
+        "{r}"
+    );
+    assert!(r.how_to_proceed.contains("--max-changes 102"), "{r}");
+    assert_eq!(g.begin_bulk(&bulk(50), &ctx(), Style::Plain), Ok(()));
 
     let (g, asked) = guard(interactive(), false);
-    assert!(g.begin_bulk(3, "bulk x").is_err());
+    assert!(g.begin_bulk(&bulk(3), &ctx(), Style::Plain).is_err());
     assert_eq!(asked.lock().unwrap().len(), 1);
-    assert_eq!(g.begin_bulk(0, "bulk x"), Ok(()));
+    assert_eq!(g.begin_bulk(&bulk(0), &ctx(), Style::Plain), Ok(()));
+}
+
+fn plan_of(calls: &[Call]) -> Plan {
+    let (g, _) = guard(
+        Policy {
+            dry_run: true,
+            ..Policy::default()
+        },
+        true,
+    );
+    for c in calls {
+        g.before(c).unwrap();
+    }
+    g.held_plan()
+}
+
+#[test]
+fn an_approved_plan_sends_only_its_writes() {
+    let plan = plan_of(&[irreversible(), write()]);
+    let (g, asked) = guard(interactive(), true);
+    g.approve(&plan, &ctx(), Style::Plain).unwrap();
+    assert_eq!(
+        asked.lock().unwrap().len(),
+        1,
+        "one question for the whole plan"
+    );
+    assert!(
+        asked.lock().unwrap()[0].contains("! ")
+            && asked.lock().unwrap()[0].contains("IRREVERSIBLE")
+    );
+    assert_eq!(g.before(&irreversible()), Ok(Decision::Send));
+    // The same write twice is not in a plan that holds it once.
+    let r = g.before(&irreversible()).unwrap_err();
+    assert!(
+        r.reason
+            .starts_with("the state moved since the plan was approved"),
+        "{r}"
+    );
+    let other = call(
+        "zoom::assign_number",
+        Impact::Write,
+        "+13126173497 → bob@jpmc.example",
+    );
+    assert!(g.before(&other).is_err());
+    assert_eq!(g.before(&write()), Ok(Decision::Send));
+    assert_eq!(asked.lock().unwrap().len(), 1, "no question per write");
+}
+
+#[test]
+fn a_plan_is_refused_whole_past_the_cap_without_a_terminal_or_on_a_no() {
+    let plan = plan_of(&[irreversible(), write()]);
+    let (g, asked) = guard(
+        Policy {
+            max_changes: Some(1),
+            assume_yes: true,
+            ..Policy::default()
+        },
+        true,
+    );
+    let r = g.approve(&plan, &ctx(), Style::Plain).unwrap_err();
+    assert!(
+        r.reason
+            .contains("has 2 write(s), more than max_changes = 1"),
+        "{r}"
+    );
+    assert!(
+        g.before(&write()).is_ok(),
+        "a refused plan approves nothing: the guard falls back to asking per write"
+    );
+    assert!(asked.lock().unwrap().is_empty());
+
+    let (g, _) = guard(Policy::default(), true);
+    let r = g.approve(&plan, &ctx(), Style::Plain).unwrap_err();
+    assert_eq!(r.how_to_proceed, HOW_NO_TERMINAL);
+    // Reversible writes alone need no terminal.
+    assert_eq!(
+        g.approve(&plan_of(&[write()]), &ctx(), Style::Plain),
+        Ok(())
+    );
+
+    let (g, _) = guard(interactive(), false);
+    let r = g.approve(&plan, &ctx(), Style::Plain).unwrap_err();
+    assert!(r.reason.contains("declined the plan"), "{r}");
+    // An empty plan asks nothing.
+    let (g, asked) = guard(interactive(), false);
+    assert_eq!(g.approve(&Plan::default(), &ctx(), Style::Plain), Ok(()));
+    assert!(asked.lock().unwrap().is_empty());
 }
 
 mod windows {

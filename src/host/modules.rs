@@ -224,7 +224,7 @@ fn movius(s: &Arc<Session>) -> Module {
                     &format!("{name} under {parent}"),
                     json!({"parent": parent, "name": name}),
                 ),
-                || json!({"organization_id": "(dry-run)", "name": name, "parent_id": parent}),
+                || json!({"organization_id": crate::guard::PLACEHOLDER, "name": name, "parent_id": parent}),
                 || x.clients.movius.create_sub_org(parent, name),
             )
         }
@@ -317,7 +317,7 @@ fn movius(s: &Arc<Session>) -> Module {
                 },
                 move || {
                     let mut v = ph;
-                    v["account_sid"] = json!("(dry-run)");
+                    v["account_sid"] = json!(crate::guard::PLACEHOLDER);
                     v
                 },
                 || {
@@ -644,7 +644,7 @@ fn zoom(s: &Arc<Session>) -> Module {
             // Same shape as the live answer: the numbers assigned.
             let ph = json!(refs
                 .iter()
-                .map(|r| json!({"id": r.id.clone().unwrap_or_else(|| "(dry-run)".into()), "number": r.number}))
+                .map(|r| json!({"id": r.id.clone().unwrap_or_else(|| crate::guard::PLACEHOLDER.into()), "number": r.number}))
                 .collect::<Vec<_>>());
             x.write(
                 change(f, &format!("{shown} → {user}"), params),
@@ -810,7 +810,9 @@ fn zoom(s: &Arc<Session>) -> Module {
             only_fields(f, &dm, &["display_name", "mac_address", "type", "model"])?;
             let dev: Device = from_json(to_json(&d), f)?;
             let params = serde_json::to_value(&dev).unwrap_or(Value::Null);
-            let ph = params.clone();
+            let mut ph = params.clone();
+            // The id Zoom will give the device: later writes that use it match any id.
+            ph["id"] = json!(crate::guard::PLACEHOLDER);
             x.write(
                 change(f, &dev.mac_address.clone(), params),
                 move || ph,

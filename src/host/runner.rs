@@ -23,6 +23,10 @@ use super::session::Session;
 pub type SessionFactory<'a> =
     dyn Fn(Arc<Guard>, Option<Arc<Journal>>, Arc<AtomicBool>) -> Session + 'a;
 
+/// A [`SessionFactory`] that can move to another thread (the REPL's worker).
+pub type SendSessionFactory =
+    Box<dyn Fn(Arc<Guard>, Option<Arc<Journal>>, Arc<AtomicBool>) -> Session + Send + Sync>;
+
 /// What a pass ended with.
 pub struct Pass {
     pub result: Result<Dynamic, Box<EvalAltResult>>,
@@ -47,7 +51,8 @@ impl Runner<'_> {
         self.header.impact == Some(crate::guard::Impact::Read)
     }
 
-    /// The plan pass: reads are sent, writes are held, `guard::confirm` questions are recorded.
+    /// The plan pass: reads are sent, writes are held, `guard::confirm` questions are recorded;
+    /// holding stops past `max_changes` (the plan would be refused whole anyway).
     /// `journal` (a dry run, a saved plan) records the held writes under its run; `quiet` keeps
     /// the script's own `print` lines off the terminal (the plan is shown instead).
     pub fn plan(
@@ -61,8 +66,6 @@ impl Runner<'_> {
                 dry_run: true,
                 // Held even in read-only mode: the approval refuses the plan and journals it.
                 read_only: false,
-                // The cap applies to the plan as a whole (`Guard::approve`), not write by write.
-                max_changes: None,
                 interactive: false,
                 ..policy.clone()
             },

@@ -347,8 +347,54 @@ impl Repl {
                 self.session.grant_file(std::path::Path::new(path));
             }
         }
+        let plan_first = (!self.guard.is_dry_run()).then(|| {
+            let clients = self.session.clients.clone();
+            let profile = self.profile.clone();
+            let override_dir = self.session.override_dir.clone();
+            let sandbox = self.session.sandbox;
+            let files: Vec<std::path::PathBuf> = header
+                .params
+                .iter()
+                .filter(|p| p.ty == ParamType::Path)
+                .filter_map(|p| match params.get(&p.name) {
+                    Some(ParamValue::Str(s)) => Some(s.into()),
+                    _ => None,
+                })
+                .collect();
+            Box::new(worker::PlanFirst {
+                src: src.clone(),
+                header: header.clone(),
+                new_session: Box::new(move |guard, journal, cancel| {
+                    let mut s = Session::with_cancel(
+                        clients.clone(),
+                        guard,
+                        journal,
+                        &profile.name,
+                        sandbox,
+                        cancel,
+                    );
+                    s.override_dir = override_dir.clone();
+                    let naming = profile.naming.clone();
+                    s.naming = Box::new(move |n| naming.render(n));
+                    s.default_org = profile.movius_org.clone();
+                    for f in &files {
+                        s.grant_file(f);
+                    }
+                    s
+                }),
+                guard: self.guard.clone(),
+                cancel: self.session.cancel.clone(),
+                ctx: crate::guard::PlanContext {
+                    what: name.to_string(),
+                    profile: self.profile.name.clone(),
+                    kind: self.profile.kind.to_string(),
+                    zoom_account: self.profile.zoom_account_id.clone(),
+                    movius_org: self.profile.movius_org.clone(),
+                },
+            })
+        });
         match Script::compile(engine, src, header) {
-            Ok(s) => Some(Job::Run(Box::new(s), params)),
+            Ok(s) => Some(Job::Run(Box::new(s), params, plan_first)),
             Err(e) => {
                 eprintln!("{e}");
                 None

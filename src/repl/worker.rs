@@ -16,9 +16,12 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, Scope, AST};
 
-use crate::guard::Prompter;
-use crate::host::header::ParamValue;
+use crate::guard::{Guard, Plan, PlanContext, Prompter, Style};
+use crate::host::bundle::Source;
+use crate::host::header::{Header, ParamValue};
+use crate::host::runner::{Runner, SendSessionFactory};
 use crate::host::script::Script;
+use crate::host::session::{stop, Stop};
 
 /// What persists between lines: variables and the script functions defined so far.
 pub struct State {
@@ -45,8 +48,25 @@ impl Default for State {
 pub enum Job {
     /// A line (or several) of Rhai.
     Eval(String),
-    /// `:run <procedure>`: a compiled procedure with its bound parameters.
-    Run(Box<Script>, BTreeMap<String, ParamValue>),
+    /// `:run <procedure>`: a compiled procedure with its bound parameters, planned first unless
+    /// the REPL holds every write anyway (`--dry-run`).
+    Run(
+        Box<Script>,
+        BTreeMap<String, ParamValue>,
+        Option<Box<PlanFirst>>,
+    ),
+}
+
+/// What `:run` needs to plan before it runs: the procedure's source, a session maker for the
+/// plan pass, and where the plan runs (for the question).
+pub struct PlanFirst {
+    pub src: Source,
+    pub header: Header,
+    pub new_session: SendSessionFactory,
+    /// The REPL's guard: it asks, and holds the approved plan during the live pass.
+    pub guard: Arc<Guard>,
+    pub cancel: Arc<AtomicBool>,
+    pub ctx: PlanContext,
 }
 
 /// A finished job. `state` is `None` only if the worker panicked.
@@ -169,7 +189,34 @@ fn run(engine: &Engine, state: &mut State, job: Job) -> Result<Dynamic, Box<Eval
             state.ast.clear_statements();
             r
         }
-        Job::Run(script, params) => script.run(engine, &params),
+        Job::Run(script, params, None) => script.run(engine, &params),
+        Job::Run(script, params, Some(pf)) => {
+            let runner = Runner {
+                src: &pf.src,
+                header: &pf.header,
+                params: &params,
+                new_session: &*pf.new_session,
+                cancel: pf.cancel.clone(),
+            };
+            let planned = if runner.read_only_script() {
+                Plan::default()
+            } else {
+                let pass = runner
+                    .plan(pf.guard.policy(), None, true)
+                    .map_err(|e| Box::<EvalAltResult>::from(e.to_string()))?;
+                pass.result.map(drop)?;
+                pass.plan
+            };
+            if planned.is_empty() && !runner.read_only_script() {
+                eprintln!("plan: no write is needed (already done); nothing will be sent");
+            }
+            pf.guard
+                .approve(&planned, &pf.ctx, Style::for_terminal(true))
+                .map_err(|r| stop(Stop::Refused(r)))?;
+            let r = script.run(engine, &params);
+            pf.guard.set_approved(None);
+            r
+        }
     }
 }
 

@@ -338,7 +338,7 @@ zoom::unassign_number("alice@jpmc.example", "+13126170001");
 }
 
 #[test]
-fn max_changes_stops_a_runaway_loop_after_exactly_that_many_writes() {
+fn max_changes_stops_a_runaway_loop_in_the_plan_before_any_write() {
     let h = demo();
     let s = script(
         &h,
@@ -356,12 +356,14 @@ loop {
         &stderr(&o),
         &["max_changes = 3", "change 4", "--max-changes"],
     );
+    // The plan pass stops at the cap: nothing reaches the service.
     let w = writes(&h);
-    assert_eq!(w.len(), 3, "{w:?}");
+    assert_eq!(w.len(), 0, "{w:?}");
+    assert_mentions(&stderr(&o), &["nothing was sent"]);
     let (run_row, jw) = last_run(&h);
     assert_eq!(run_row["outcome"], "refused");
     let outcomes: Vec<_> = jw.iter().map(|w| w["outcome"].clone()).collect();
-    assert_eq!(outcomes, ["sent", "sent", "sent", "refused"]);
+    assert_eq!(outcomes, ["refused", "refused", "refused"]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -195,6 +195,7 @@ movius_url = "{base}/movius"
 movius_user = "sandbox-api"
 movius_password_env = "{MOVIUS_SECRET_VAR}"
 movius_org = "org-zoom"
+max_changes = 100000
 {extra}
 "#
     )
