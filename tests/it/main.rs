@@ -7,6 +7,7 @@ mod client;
 mod config;
 mod host;
 mod journal;
+mod plan;
 mod preflight;
 mod procedures;
 mod props;
