@@ -79,6 +79,7 @@ fn error_value(e: &EvalAltResult) -> Dynamic {
     match explain(e) {
         Failure::Error(m) => m.into(),
         Failure::Refused { reason, how } => format!("refused: {reason}. {how}").into(),
+        Failure::Blocked(b) => b.to_string().into(),
         Failure::Interrupted => "interrupted".into(),
     }
 }

@@ -500,19 +500,12 @@ fn structured(m: &Map) -> Option<Blocker> {
             .map(|v| v.to_string())
             .unwrap_or_default()
     };
-    let b = b.to_string();
-    let reason = text("reason");
-    let (kind, reason) = if reason.is_empty() {
-        let (r, _) = split_next(&b);
-        (classify(&r), b)
-    } else {
-        (b, reason)
-    };
-    let (reason, next) = match text("next") {
-        n if !n.is_empty() => (reason, n),
-        _ => split_next(&reason),
-    };
-    Some(Blocker { kind, reason, next })
+    // The procedure names the kind itself (`vu::block(kind, what, next)`): no text is parsed.
+    Some(Blocker {
+        kind: b.to_string(),
+        reason: text("reason"),
+        next: text("next"),
+    })
 }
 
 /// The procedure's refusal as a blocker: a structured map when it threw one, else its text.
@@ -552,59 +545,18 @@ fn blocker(err: &EvalAltResult) -> Blocker {
             reason: "interrupted".into(),
             next: "re-run the pre-flight".into(),
         },
-        Failure::Error(msg) => {
-            let (reason, next) = split_next(&msg);
-            Blocker {
-                kind: classify(&reason),
-                reason,
-                next,
-            }
-        }
+        Failure::Blocked(b) => Blocker {
+            kind: b.kind,
+            reason: b.reason,
+            next: b.next,
+        },
+        // A failure, not a prerequisite the procedure refused on: the check itself failed.
+        Failure::Error(msg) => Blocker {
+            kind: "check_failed".into(),
+            reason: msg,
+            next: "re-run the pre-flight".into(),
+        },
     }
-}
-
-/// `"X. Next: Y"` (the procedures' `vu::fail`) → ("X.", "Y").
-fn split_next(msg: &str) -> (String, String) {
-    match msg.split_once(" Next: ") {
-        Some((a, b)) => (a.trim().to_string(), b.trim().to_string()),
-        None => (msg.trim().to_string(), String::new()),
-    }
-}
-
-/// A kind for a refusal thrown as text. The text stays the authority; the kind only groups rows
-/// (procedures that throw `#{blocked: kind, …}` name it themselves).
-fn classify(reason: &str) -> String {
-    let r = reason.to_ascii_lowercase();
-    let kind = if (r.contains("zoom user") && r.contains("does not exist"))
-        || r.contains("do not exist in zoom")
-    {
-        "user_not_found"
-    } else if r.contains("no zoom phone licence") || r.contains("no zoom phone license") {
-        "not_licensed"
-    } else if r.contains("free licence") {
-        "licences_short"
-    } else if r.contains("not in the available pool") {
-        "not_in_pool"
-    } else if r.contains("already has a movius account") {
-        "account_elsewhere"
-    } else if r.contains("already has a multiline account") {
-        "account_exists"
-    } else if r.contains("has no multiline account") {
-        "no_account"
-    } else if r.contains("already assigned in zoom") {
-        "assigned_elsewhere"
-    } else if r.contains("runs multiline app") || r.contains("app 4.15") {
-        "app_too_old"
-    } else if r.contains("not allowed for zoom") {
-        "org_not_allowed"
-    } else if r.contains("not enabled for zoom") {
-        "org_not_enabled"
-    } else if r.contains("no movius organization") {
-        "org_not_found"
-    } else {
-        "other"
-    };
-    kind.to_string()
 }
 
 /// The rate category (or service) a held write would use when sent.
@@ -1082,24 +1034,6 @@ mod tests {
         let (s, b) = bound_seconds(ZoomPlan::Business, &calls);
         assert!((s - 10.0).abs() < 1e-9, "{s}");
         assert_eq!(b.as_deref(), Some("heavy"));
-    }
-
-    #[test]
-    fn refusal_text_is_split_and_grouped() {
-        let (r, n) = split_next(
-            "organization org-retail is not Allowed for Zoom (…). Next: ask Movius SRE/CS",
-        );
-        assert!(r.ends_with("(…)."), "{r}");
-        assert_eq!(n, "ask Movius SRE/CS");
-        assert_eq!(classify(&r), "org_not_allowed");
-        assert_eq!(
-            classify("Zoom user x@y.z has no Zoom Phone licence."),
-            "not_licensed"
-        );
-        assert_eq!(
-            classify("Zoom user x@y.z does not exist."),
-            "user_not_found"
-        );
     }
 
     #[test]

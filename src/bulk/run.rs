@@ -447,6 +447,7 @@ fn run_row(
                 r.detail = "interrupted".into();
                 r.stop = Some("interrupted by Ctrl-C".into());
             }
+            Failure::Blocked(b) => r.detail = b.to_string(),
             Failure::Error(m) => r.detail = m,
         },
     }

@@ -269,6 +269,7 @@ fn check_args(src: &Source, header: &Header, doc: &FnDoc) -> anyhow::Result<()> 
         Err(e) => {
             let m = match explain(&e) {
                 Failure::Error(m) | Failure::Refused { reason: m, .. } => m,
+                Failure::Blocked(b) => b.to_string(),
                 Failure::Interrupted => return Ok(()),
             };
             let prefix = format!("{}::{}: ", doc.module, doc.name);
@@ -354,6 +355,7 @@ fn read(
                 }
                 .into(),
                 Failure::Interrupted => anyhow::anyhow!("interrupted by Ctrl-C"),
+                Failure::Blocked(b) => b.into(),
                 Failure::Error(m) => anyhow::anyhow!(m),
             })
         }

@@ -21,11 +21,13 @@ pub mod session;
 #[error("{0}")]
 pub struct Usage(pub String);
 
-/// Exit codes: 0 done, 1 failed, 2 usage, 3 refused by a guard.
+/// Exit codes: 0 done, 1 failed, 2 usage, 3 refused by a guard or by a procedure's prerequisite.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<Usage>().is_some() {
         2
-    } else if err.downcast_ref::<crate::guard::Refused>().is_some() {
+    } else if err.downcast_ref::<crate::guard::Refused>().is_some()
+        || err.downcast_ref::<crate::host::script::Blocked>().is_some()
+    {
         3
     } else {
         1

@@ -363,6 +363,11 @@ pub fn execute(
                         "interrupted by Ctrl-C; {sent} (`vline journal show {run_id}`)"
                     )),
                 ),
+                Failure::Blocked(b) if end.nothing_sent() => (RunOutcome::Refused, Some(b.into())),
+                Failure::Blocked(mut b) => {
+                    b.next = format!("{}\n({sent})", b.next);
+                    (RunOutcome::Refused, Some(b.into()))
+                }
                 Failure::Error(m) if end.nothing_sent() => (
                     RunOutcome::Failed,
                     Some(anyhow::anyhow!("{}{m}", located(&job.name, &m))),
@@ -503,6 +508,18 @@ impl Ending<'_> {
                 RunOutcome::Interrupted,
                 anyhow::anyhow!("interrupted by Ctrl-C while planning; nothing was sent"),
             ),
+            Failure::Blocked(b) if stale => (
+                RunOutcome::Refused,
+                Refused {
+                    reason: format!("the saved plan no longer applies: {b}"),
+                    how_to_proceed: format!(
+                        "make a new plan (`vline run {} … --plan-out FILE`); nothing was sent",
+                        self.name
+                    ),
+                }
+                .into(),
+            ),
+            Failure::Blocked(b) => (RunOutcome::Refused, b.into()),
             // A saved plan whose script now stops on the state: the state moved.
             Failure::Error(m) if stale => (
                 RunOutcome::Refused,

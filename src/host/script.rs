@@ -101,11 +101,24 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// A procedure refused because a prerequisite is not met (`vu::block(kind, what, next)`): exit 3,
+/// like a guard's refusal. `kind` groups refusals for pre-flight and the journal; no code reads
+/// the reason's words.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{reason} Next: {next}")]
+pub struct Blocked {
+    pub kind: String,
+    pub reason: String,
+    pub next: String,
+}
+
 /// How a script ended badly.
 #[derive(Debug)]
 pub enum Failure {
     /// A guard refused (exit 3).
     Refused { reason: String, how: String },
+    /// The procedure refused: a prerequisite is not met (exit 3).
+    Blocked(Blocked),
     /// Ctrl-C.
     Interrupted,
     /// An error: API, script `throw`, runtime or limit (exit 1).
@@ -125,6 +138,18 @@ pub fn explain(err: &EvalAltResult) -> Failure {
         };
     }
     let root = innermost(err);
+    if let EvalAltResult::ErrorRuntime(v, _) = root {
+        if let Some(m) = v.read_lock::<Map>() {
+            let text = |k: &str| m.get(k).map(|v| v.to_string()).unwrap_or_default();
+            if m.get("blocked").is_some_and(|b| b.is_string()) {
+                return Failure::Blocked(Blocked {
+                    kind: text("blocked"),
+                    reason: text("reason"),
+                    next: text("next"),
+                });
+            }
+        }
+    }
     let pos = root.position();
     let place = where_(err);
     // The bundled procedures' own refusals are product messages: where in the stdlib they were

@@ -32,6 +32,7 @@ pub fn result(v: &Value, json: bool) -> String {
 pub fn failure(err: &rhai::EvalAltResult) -> String {
     match explain(err) {
         Failure::Refused { reason, how } => format!("refused: {reason}. {how}"),
+        Failure::Blocked(b) => format!("refused: {b}"),
         Failure::Interrupted => "interrupted".to_string(),
         Failure::Error(m) => format!("error: {m}"),
     }

@@ -42,20 +42,30 @@ fn call_of_an_irreversible_write_without_a_terminal_sends_nothing_and_is_journal
     assert_code(&o, 3);
     let err = stderr(&o);
     assert!(
-        err.contains("! ") && err.contains("movius::delete_account  +13126170003 in org-zoom  IRREVERSIBLE"),
+        err.contains("! ")
+            && err.contains("movius::delete_account  +13126170003 in org-zoom  IRREVERSIBLE"),
         "the plan is shown: {err}"
     );
-    assert!(err.contains("no terminal is attached") && err.contains("nothing was sent"), "{err}");
+    assert!(
+        err.contains("no terminal is attached") && err.contains("nothing was sent"),
+        "{err}"
+    );
     assert!(writes(&h).is_empty(), "nothing reached the sandbox");
     assert!(has_account(&h, "+13126170003"));
     let j = journal_writes(&h);
     assert!(
-        j.iter().any(|w| w["op"] == "movius::delete_account" && w["outcome"] == "refused"),
+        j.iter()
+            .any(|w| w["op"] == "movius::delete_account" && w["outcome"] == "refused"),
         "the refused write is journaled: {j:?}"
     );
 
     // Without --allow-write it is refused too, and journaled.
-    let o = h.run(&["call", "movius", "delete_account", "phone_number=13126170003"]);
+    let o = h.run(&[
+        "call",
+        "movius",
+        "delete_account",
+        "phone_number=13126170003",
+    ]);
     assert_code(&o, 3);
     assert!(stderr(&o).contains("--allow-write"), "{}", stderr(&o));
     assert!(writes(&h).is_empty());
@@ -104,12 +114,16 @@ fn offboarding_without_a_terminal_is_refused_before_the_unassign() {
 fn on_a_terminal_answering_no_leaves_zoom_and_movius_untouched() {
     let h = demo();
     let mut cmd = h.cmd();
-    cmd.stdin(Stdio::inherit())
-        .env("TERM", "xterm")
-        .args(["run", "offboard-number", "phone_number=+13126170001"]);
+    cmd.stdin(Stdio::inherit()).env("TERM", "xterm").args([
+        "run",
+        "offboard-number",
+        "phone_number=+13126170001",
+    ]);
     let mut p = spawn_with_options(cmd, Options::new().timeout_ms(Some(20_000)))
         .expect("spawn vline on a pty");
-    let shown = p.exp_string("Apply this plan? [y/N]").expect("the plan's one question");
+    let shown = p
+        .exp_string("Apply this plan? [y/N]")
+        .expect("the plan's one question");
     assert!(shown.contains("profile sandbox (sandbox)"), "{shown}");
     assert!(shown.contains("Zoom account sandbox-account"), "{shown}");
     assert!(shown.contains("Movius org org-zoom"), "{shown}");
@@ -118,7 +132,10 @@ fn on_a_terminal_answering_no_leaves_zoom_and_movius_untouched() {
     p.send_line("n").unwrap();
     p.exp_string("declined the plan").expect("the refusal");
     let status = format!("{:?}", p.process().wait().unwrap());
-    assert!(status.starts_with("Exited(") && status.ends_with(", 3)"), "{status}");
+    assert!(
+        status.starts_with("Exited(") && status.ends_with(", 3)"),
+        "{status}"
+    );
     assert!(writes(&h).is_empty(), "{:?}", writes(&h));
     assert_eq!(assignee(&h, "+13126170001").as_deref(), Some("user-alice"));
     assert!(has_account(&h, "+13126170001"));
@@ -138,9 +155,16 @@ fn the_cap_is_compared_with_the_plan_before_the_first_write() {
     ]);
     assert_code(&o, 3);
     let err = stderr(&o);
-    assert!(err.contains("max_changes = 1") && err.contains("change 2"), "{err}");
+    assert!(
+        err.contains("max_changes = 1") && err.contains("change 2"),
+        "{err}"
+    );
     assert!(err.contains("nothing was sent"), "{err}");
-    assert!(writes(&h).is_empty(), "no half-onboarded number: {:?}", writes(&h));
+    assert!(
+        writes(&h).is_empty(),
+        "no half-onboarded number: {:?}",
+        writes(&h)
+    );
     assert!(!has_account(&h, "+13126170100"));
 }
 
@@ -180,8 +204,14 @@ fn a_saved_plan_is_applied_later_and_the_journal_names_it() {
     assert_code(&o, 0);
     let shown = stdout(&o);
     assert!(shown.contains("script onboard-new-user"), "{shown}");
-    assert!(shown.contains("parameters phone_number=+13126170100 user=carol@jpmc.example"), "{shown}");
-    assert!(shown.contains("movius::add_account  +13126170100 in org-zoom  IRREVERSIBLE"), "{shown}");
+    assert!(
+        shown.contains("parameters phone_number=+13126170100 user=carol@jpmc.example"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("movius::add_account  +13126170100 in org-zoom  IRREVERSIBLE"),
+        "{shown}"
+    );
 
     // Without a terminal an irreversible plan still needs --yes.
     let o = h.run(&["apply", plan.to_str().unwrap()]);
@@ -241,12 +271,31 @@ fn a_saved_plan_is_refused_when_the_live_state_needs_a_write_it_does_not_hold() 
         "//! impact: write\n//! writes: zoom::unassign_number\nlet n = zoom::number(\"+13126170001\");\nif n.assignee != () { zoom::unassign_number(n.assignee.id, \"+13126170001\"); }\n",
     );
     let plan = h.path().join("p.json");
-    let o = h.run(&["run", s.to_str().unwrap(), "--plan-out", plan.to_str().unwrap()]);
+    let o = h.run(&[
+        "run",
+        s.to_str().unwrap(),
+        "--plan-out",
+        plan.to_str().unwrap(),
+    ]);
     assert_code(&o, 0);
     // The number moves from alice to bob: the same script would now unassign bob.
     for args in [
-        &["call", "zoom", "unassign_number", "user=alice@jpmc.example", "number=+13126170001", "--allow-write"][..],
-        &["call", "zoom", "assign_number", "user=bob@jpmc.example", "number=+13126170001", "--allow-write"][..],
+        &[
+            "call",
+            "zoom",
+            "unassign_number",
+            "user=alice@jpmc.example",
+            "number=+13126170001",
+            "--allow-write",
+        ][..],
+        &[
+            "call",
+            "zoom",
+            "assign_number",
+            "user=bob@jpmc.example",
+            "number=+13126170001",
+            "--allow-write",
+        ][..],
     ] {
         assert_code(&h.run(args), 0);
     }
@@ -254,7 +303,10 @@ fn a_saved_plan_is_refused_when_the_live_state_needs_a_write_it_does_not_hold() 
     let o = h.run(&["apply", plan.to_str().unwrap(), "--yes"]);
     assert_code(&o, 3);
     let err = stderr(&o);
-    assert!(err.contains("the state moved since the plan was made") && err.contains("user-bob"), "{err}");
+    assert!(
+        err.contains("the state moved since the plan was made") && err.contains("user-bob"),
+        "{err}"
+    );
     assert_eq!(writes(&h).len(), before);
     assert_eq!(assignee(&h, "+13126170001").as_deref(), Some("user-bob"));
 
@@ -262,7 +314,11 @@ fn a_saved_plan_is_refused_when_the_live_state_needs_a_write_it_does_not_hold() 
     std::fs::write(&s, std::fs::read_to_string(&s).unwrap() + "\n// edited\n").unwrap();
     let o = h.run(&["apply", plan.to_str().unwrap(), "--yes"]);
     assert_code(&o, 3);
-    assert!(stderr(&o).contains("changed since the plan was made"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("changed since the plan was made"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -345,7 +401,10 @@ fn every_entry_point_passes_the_guard_and_the_journal() {
     assert_code(&h.run(&["run", s.to_str().unwrap()]), 3);
     // bulk: the same through a CSV.
     let csv = h.file("rows.csv", "phone_number\n+13126170003\n");
-    assert_code(&h.run(&["bulk", "offboard-number", "--csv", csv.to_str().unwrap()]), 3);
+    assert_code(
+        &h.run(&["bulk", "offboard-number", "--csv", csv.to_str().unwrap()]),
+        3,
+    );
     // bulk::map inside a script: its writes are in the script's plan.
     let m = h.file(
         "map.rhai",
@@ -353,10 +412,20 @@ fn every_entry_point_passes_the_guard_and_the_journal() {
     );
     let o = h.run(&["run", m.to_str().unwrap()]);
     assert_code(&o, 3);
-    assert!(stderr(&o).contains("movius::delete_account"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("movius::delete_account"),
+        "{}",
+        stderr(&o)
+    );
     // call: see call_of_an_irreversible_write_… above; here the reversible write of a read-only call.
     assert_code(
-        &h.run(&["call", "zoom", "unassign_number", "user=alice@jpmc.example", "number=+13126170001"]),
+        &h.run(&[
+            "call",
+            "zoom",
+            "unassign_number",
+            "user=alice@jpmc.example",
+            "number=+13126170001",
+        ]),
         3,
     );
     // The REPL starts read-only.
@@ -370,7 +439,11 @@ fn every_entry_point_passes_the_guard_and_the_journal() {
     p.send_line(":quit").unwrap();
     let _ = p.process().wait();
 
-    assert!(writes(&h).is_empty(), "no entry point sent a write: {:?}", writes(&h));
+    assert!(
+        writes(&h).is_empty(),
+        "no entry point sent a write: {:?}",
+        writes(&h)
+    );
     assert!(has_account(&h, "+13126170003"));
     let refused = journal_writes(&h)
         .iter()

@@ -501,7 +501,7 @@ fn onboard_new_user_refuses_unmet_prerequisites_without_writing() {
         ),
     ];
     for (params, needles) in cases {
-        let out = refused(&h, "onboard-new-user", params, 1);
+        let out = refused(&h, "onboard-new-user", params, 3);
         assert_mentions(&out, needles);
         assert!(writes(&h).is_empty(), "{params:?} wrote: {:?}", writes(&h));
     }
@@ -604,7 +604,7 @@ fn onboard_account_refusals_and_peering_failure_change_nothing() {
             &h,
             "onboard-account",
             &["phone_number=+13126170100", "org=org-retail"],
-            1,
+            3,
         ),
         &["not Allowed for Zoom", "ask Movius SRE/CS"],
     );
@@ -613,7 +613,7 @@ fn onboard_account_refusals_and_peering_failure_change_nothing() {
             &h,
             "onboard-account",
             &["phone_number=+13126170150", "org=org-zoom"],
-            1,
+            3,
         ),
         &["not in the available pool", "Next:"],
     );
@@ -622,7 +622,7 @@ fn onboard_account_refusals_and_peering_failure_change_nothing() {
             &h,
             "onboard-account",
             &["phone_number=+13126170201", "org=org-zoom"],
-            1,
+            3,
         ),
         &["without Zoom", "migrate-existing-user"],
     );
@@ -680,7 +680,7 @@ fn org_setup_enables_an_allowed_org_and_a_rerun_changes_nothing() {
 #[test]
 fn org_setup_refuses_an_org_that_movius_has_not_allowed() {
     let h = demo();
-    let out = refused(&h, "org-setup", &["org=org-retail"], 1);
+    let out = refused(&h, "org-setup", &["org=org-retail"], 3);
     assert_mentions(
         &out,
         &[
@@ -692,12 +692,12 @@ fn org_setup_refuses_an_org_that_movius_has_not_allowed() {
         &h,
         "org-setup",
         &["name=Retail Zoom", "parent=org-retail"],
-        1,
+        3,
     );
     assert_mentions(&out, &["org-retail is not Allowed for Zoom"]);
     assert!(writes(&h).is_empty());
     assert_mentions(
-        &refused(&h, "org-setup", &[], 1),
+        &refused(&h, "org-setup", &[], 3),
         &["give either org=", "Next:"],
     );
 }
@@ -705,7 +705,7 @@ fn org_setup_refuses_an_org_that_movius_has_not_allowed() {
 #[test]
 fn org_setup_creates_a_sub_org_adds_the_domain_and_stops_until_movius_allows_zoom() {
     let h = demo();
-    let out = refused(&h, "org-setup", &["name=JPMC Zoom 2", "parent=org-jpmc"], 1);
+    let out = refused(&h, "org-setup", &["name=JPMC Zoom 2", "parent=org-jpmc"], 3);
     assert_mentions(
         &out,
         &[
@@ -730,7 +730,7 @@ fn org_setup_creates_a_sub_org_adds_the_domain_and_stops_until_movius_allows_zoo
 
     // A re-run reuses the sub-org: no second one, no write.
     let before = writes(&h).len();
-    refused(&h, "org-setup", &["name=JPMC Zoom 2", "parent=org-jpmc"], 1);
+    refused(&h, "org-setup", &["name=JPMC Zoom 2", "parent=org-jpmc"], 3);
     assert_eq!(writes(&h).len(), before);
 
     // Movius allows it; the re-run the message names finishes the setup, and then nothing is left.
@@ -772,7 +772,7 @@ fn migrate_existing_user_refuses_app_4_14_and_an_org_not_enabled() {
         &h,
         "migrate-existing-user",
         &["phone_number=+13126170202", "user=carol@jpmc.example"],
-        1,
+        3,
     );
     assert_mentions(
         &out,
@@ -782,7 +782,7 @@ fn migrate_existing_user_refuses_app_4_14_and_an_org_not_enabled() {
         &h,
         "migrate-existing-user",
         &["phone_number=+13126170201", "user=carol@jpmc.example"],
-        1,
+        3,
     );
     assert_mentions(
         &out,
@@ -795,7 +795,7 @@ fn migrate_existing_user_refuses_app_4_14_and_an_org_not_enabled() {
         &h,
         "migrate-existing-user",
         &["phone_number=+13126170199", "user=carol@jpmc.example"],
-        1,
+        3,
     );
     assert_mentions(&out, &["no MultiLine account", "onboard-new-user"]);
     assert!(writes(&h).is_empty());
@@ -914,7 +914,7 @@ fn offboard_number_refuses_when_the_number_is_held_by_someone_else() {
         &h,
         "offboard-number",
         &["phone_number=+13126170001", "user=bob@jpmc.example"],
-        1,
+        3,
     );
     assert_mentions(
         &out,
@@ -928,7 +928,7 @@ fn offboard_number_refuses_when_the_number_is_held_by_someone_else() {
         &h,
         "offboard-number",
         &["phone_number=+13126170001", "org=org-trading"],
-        1,
+        3,
     );
     assert_mentions(&out, &["belongs to organization org-zoom", "Next:"]);
     assert!(writes(&h).is_empty());
@@ -976,7 +976,7 @@ fn carrier_offboard_unassigns_then_has_the_carrier_delete_and_verifies() {
         &h,
         "carrier-offboard",
         &["phone_number=+13126170001", "user=carol@jpmc.example"],
-        1,
+        3,
     );
     assert_mentions(&out, &["not to carol@jpmc.example", "Next:"]);
     assert_eq!(writes(&h).len(), before);
@@ -1077,18 +1077,18 @@ fn move_org_to_user_level_refuses_old_apps_and_unready_orgs() {
         "[{days = [], start = \"00:00\", end = \"24:00\", tz = \"UTC\"}]",
     );
     assert_mentions(
-        &refused(&h, "move-org-to-user-level", &["org=org-retail"], 1),
+        &refused(&h, "move-org-to-user-level", &["org=org-retail"], 3),
         &["not Allowed for Zoom", "ask Movius SRE/CS"],
     );
     assert_mentions(
-        &refused(&h, "move-org-to-user-level", &["org=org-trading"], 1),
+        &refused(&h, "move-org-to-user-level", &["org=org-trading"], 3),
         &["not Enabled", "org-setup"],
     );
     assert!(writes(&h).is_empty());
 
     done(&h, "org-setup", &["org=org-trading"]);
     let before = writes(&h).len();
-    let out = refused(&h, "move-org-to-user-level", &["org=org-trading"], 1);
+    let out = refused(&h, "move-org-to-user-level", &["org=org-trading"], 3);
     assert_mentions(&out, &["13126170202 (app 4.14.3)", "skip_old_apps=true"]);
     assert_eq!(writes(&h).len(), before);
 
@@ -1274,7 +1274,7 @@ fn assign_phone_license_checks_everything_before_changing_anything() {
             &h,
             "assign-phone-license",
             &["users=erin@jpmc.example,ghost@jpmc.example,ghost2@jpmc.example"],
-            1,
+            3,
         ),
         &[
             "2 user(s) do not exist in Zoom: ghost@jpmc.example, ghost2@jpmc.example",
@@ -1295,7 +1295,7 @@ fn assign_phone_license_checks_everything_before_changing_anything() {
             &h,
             "assign-phone-license",
             &["users=erin@jpmc.example", "site=Mars"],
-            1,
+            3,
         ),
         &["no Zoom Phone site 'Mars'", "Chicago"],
     );
@@ -1304,7 +1304,7 @@ fn assign_phone_license_checks_everything_before_changing_anything() {
             &h,
             "assign-phone-license",
             &["users=erin@jpmc.example", "calling_plan=999"],
-            1,
+            3,
         ),
         &["no calling plan of type 999"],
     );
@@ -1325,12 +1325,12 @@ fn assign_phone_license_checks_everything_before_changing_anything() {
             &h,
             "assign-phone-license",
             &["users=erin@jpmc.example", "number=+13126170001"],
-            1,
+            3,
         ),
         &["already assigned in Zoom to Alice Adams"],
     );
     assert_mentions(
-        &refused(&h, "assign-phone-license", &[], 1),
+        &refused(&h, "assign-phone-license", &[], 3),
         &["give either users="],
     );
     assert!(writes(&h).is_empty(), "{:?}", writes(&h));

@@ -109,7 +109,7 @@ fn no_secret_or_token_in_bulk_run_journal_or_errors_at_any_verbosity() {
         ])
         .output()
         .unwrap();
-    assert_code(&o, 1);
+    assert_code(&o, 3);
     outputs.push(("failing run -vvv".into(), o));
     for args in [
         vec!["-vvv", "journal", "list"],
