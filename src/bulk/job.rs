@@ -180,7 +180,13 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
     let todo = summary.rows.saturating_sub(done_before.len() as u64);
     let bulk = BulkPlan {
         rows: todo,
-        ops: header.writes.clone(),
+        // The carrier API exists only on the sandbox: elsewhere its writes can never be sent.
+        ops: header
+            .writes
+            .iter()
+            .filter(|(op, _)| env.sandbox || !op.starts_with("carrier::"))
+            .cloned()
+            .collect(),
     };
     let ctx = PlanContext {
         what: format!("{} on {todo} row(s) of {}", o.script, o.csv.display()),
