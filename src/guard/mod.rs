@@ -281,21 +281,11 @@ impl Guard {
             if !self.policy.assume_yes {
                 if self.policy.interactive {
                     let question = format!("{}\nApply this plan?", plan::render(plan, ctx, style));
-                    match self.ask(&question) {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            return Err(Refused::new(
-                                format!("the operator declined the plan for {}", ctx.what),
-                                "change the parameters or the state and run again",
-                            ))
-                        }
-                        Err(e) => {
-                            return Err(Refused::new(
-                                format!("could not ask to approve the plan for {}: {e}", ctx.what),
-                                HOW_NO_TERMINAL,
-                            ))
-                        }
-                    }
+                    self.ask_yes(
+                        &question,
+                        &format!("the plan for {}", ctx.what),
+                        "change the parameters or the state and run again",
+                    )?;
                 } else if plan.irreversible() > 0 || !plan.questions.is_empty() {
                     let first = plan
                         .writes
@@ -354,12 +344,14 @@ impl Guard {
             "IRREVERSIBLE: {}\n  Target: {}{cannot}\nProceed?",
             call.op, call.target
         );
-        match self.ask(&question) {
+        self.ask_yes(&question, what, "it was not sent")
+    }
+
+    /// Ask `question`; a no (or no way to ask) refuses `what`, with `on_no` as the way on.
+    fn ask_yes(&self, question: &str, what: &str, on_no: &str) -> Result<(), Refused> {
+        match self.ask(question) {
             Ok(true) => Ok(()),
-            Ok(false) => Err(Refused::new(
-                format!("the operator declined {what}"),
-                "it was not sent",
-            )),
+            Ok(false) => Err(Refused::new(format!("the operator declined {what}"), on_no)),
             Err(e) => Err(Refused::new(
                 format!("could not ask to confirm {what}: {e}"),
                 HOW_NO_TERMINAL,
@@ -535,21 +527,7 @@ impl Guard {
                 if self.policy.interactive {
                     let question =
                         format!("{}\nProceed with all of them?", bulk.render(ctx, style));
-                    match self.ask(&question) {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            return Err(Refused::new(
-                                format!("the operator declined {}", ctx.what),
-                                "run again when it is intended",
-                            ))
-                        }
-                        Err(e) => {
-                            return Err(Refused::new(
-                                format!("could not ask to confirm {}: {e}", ctx.what),
-                                HOW_NO_TERMINAL,
-                            ))
-                        }
-                    }
+                    self.ask_yes(&question, &ctx.what, "run again when it is intended")?;
                 } else if irreversible > 0 {
                     return Err(Refused::new(
                         format!("{} can make up to {irreversible} irreversible write(s) and needs one confirmation, but no terminal is attached", ctx.what),
