@@ -67,6 +67,8 @@ pub fn on_ctrl_c(flag: Arc<AtomicBool>) {
             std::process::exit(130);
         }
         eprintln!("\ninterrupt: stopping at the next operation (Ctrl-C again to leave at once)");
+        // A question waiting on the terminal is answered no.
+        crate::guard::interrupt_prompts();
         if let Some(c) = CANCEL.get() {
             c.store(true, Ordering::SeqCst);
         }

@@ -14,7 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 
 pub use impact::Impact;
 pub use plan::{render as render_plan, Plan, PlanContext, PlannedWrite, Style, PLACEHOLDER};
-pub use prompt::{terminal_attached, Prompter, TerminalPrompter};
+pub use prompt::{interrupt_prompts, terminal_attached, Prompter, TerminalPrompter};
 pub use redact::{redact, MASK};
 pub use window::{next_opening, validate_windows, window_closes, MaintenanceWindow};
 

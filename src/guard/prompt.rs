@@ -2,6 +2,17 @@
 
 use std::fs::OpenOptions;
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Set by Ctrl-C: a question waiting for its answer takes it as a no.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Ctrl-C was pressed: the question on the terminal (now or next) is answered no, so a run
+/// waiting at its plan stops there, before its first write.
+pub fn interrupt_prompts() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
 
 /// Asks the operator a yes/no question. The guard calls it for irreversible operations and
 /// `guard::confirm`; tests substitute a fake.
@@ -17,26 +28,46 @@ pub struct TerminalPrompter;
 
 impl Prompter for TerminalPrompter {
     fn confirm(&self, question: &str) -> io::Result<bool> {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
         // /dev/tty keeps the question off a redirected stdout/stderr and reads the keyboard even
-        // when stdin is a pipe.
-        let answer = match OpenOptions::new().read(true).write(true).open("/dev/tty") {
+        // when stdin is a pipe. The answer is read on its own thread so that Ctrl-C (which
+        // cannot interrupt a blocked read) answers no at once.
+        let (tx, rx) = std::sync::mpsc::channel::<io::Result<String>>();
+        match OpenOptions::new().read(true).write(true).open("/dev/tty") {
             Ok(mut tty) => {
                 write!(tty, "{question} [y/N] ")?;
                 tty.flush()?;
-                let mut line = String::new();
-                BufReader::new(tty).read_line(&mut line)?;
-                line
+                std::thread::spawn(move || {
+                    let mut line = String::new();
+                    let r = BufReader::new(tty).read_line(&mut line).map(|_| line);
+                    let _ = tx.send(r);
+                });
             }
             Err(_) => {
                 let mut err = io::stderr().lock();
                 write!(err, "{question} [y/N] ")?;
                 err.flush()?;
-                let mut line = String::new();
-                io::stdin().lock().read_line(&mut line)?;
-                line
+                std::thread::spawn(move || {
+                    let mut line = String::new();
+                    let r = io::stdin().lock().read_line(&mut line).map(|_| line);
+                    let _ = tx.send(r);
+                });
             }
-        };
-        Ok(is_yes(&answer))
+        }
+        loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(answer) => return Ok(is_yes(&answer?)),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if INTERRUPTED.load(Ordering::SeqCst) {
+                        eprintln!();
+                        return Ok(false);
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Ok(false),
+            }
+        }
     }
 }
 

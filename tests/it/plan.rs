@@ -452,3 +452,27 @@ fn every_entry_point_passes_the_guard_and_the_journal() {
     // run, bulk::map, call, REPL (bulk refuses before its first row: the run's detail says why).
     assert!(refused >= 4, "every refused write is journaled: {refused}");
 }
+
+#[test]
+fn ctrl_c_at_the_plan_question_answers_no_at_once() {
+    let h = demo();
+    let mut cmd = h.cmd();
+    cmd.stdin(Stdio::inherit()).env("TERM", "xterm").args([
+        "run",
+        "offboard-number",
+        "phone_number=+13126170001",
+    ]);
+    let mut p = spawn_with_options(cmd, Options::new().timeout_ms(Some(20_000)))
+        .expect("spawn vline on a pty");
+    p.exp_string("Apply this plan? [y/N]")
+        .expect("the question");
+    p.send_control('c').unwrap();
+    p.exp_string("declined the plan")
+        .expect("a no, without waiting for Enter");
+    let status = format!("{:?}", p.process().wait().unwrap());
+    assert!(
+        status.starts_with("Exited(") && status.ends_with(", 3)"),
+        "{status}"
+    );
+    assert!(writes(&h).is_empty(), "{:?}", writes(&h));
+}
