@@ -476,3 +476,30 @@ fn ctrl_c_at_the_plan_question_answers_no_at_once() {
     );
     assert!(writes(&h).is_empty(), "{:?}", writes(&h));
 }
+
+#[test]
+fn the_repl_run_shows_the_plan_and_asks_once() {
+    let h = demo();
+    let mut cmd = h.cmd();
+    cmd.stdin(Stdio::inherit())
+        .env("TERM", "xterm")
+        .env("COLUMNS", "200")
+        .arg("repl");
+    let mut p = spawn_with_options(cmd, Options::new().timeout_ms(Some(20_000))).unwrap();
+    p.exp_string("sandbox ro> ").unwrap();
+    p.send_line(":write on").unwrap();
+    p.exp_string("sandbox rw> ").unwrap();
+    p.send_line(":run offboard-number phone_number=+13126170001")
+        .unwrap();
+    let shown = p
+        .exp_string("Apply this plan?")
+        .expect("one question for the plan");
+    assert!(shown.contains("1. zoom::unassign_number"), "{shown}");
+    assert!(shown.contains("2. movius::delete_account"), "{shown}");
+    p.send_line("n").unwrap();
+    p.exp_string("declined the plan").unwrap();
+    p.send_line(":quit").unwrap();
+    let _ = p.process().wait();
+    assert!(writes(&h).is_empty(), "{:?}", writes(&h));
+    assert_eq!(assignee(&h, "+13126170001").as_deref(), Some("user-alice"));
+}
