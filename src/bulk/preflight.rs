@@ -996,8 +996,9 @@ pub fn run(global: &crate::cli::Global, a: &crate::cli::BulkArgs) -> anyhow::Res
     use crate::cmd::session as sess;
     use crate::cmd::Usage;
     let override_dir = Some(crate::config::data_dir());
-    let (src, header) =
+    let (src, mut header) =
         Script::load(&a.script, override_dir.as_deref()).map_err(|e| Usage(e.to_string()))?;
+    header.region = crate::cmd::config::load_profile(global)?.default_region;
     let script =
         Script::compile(&sess::compile_engine()?, src, header).map_err(|e| Usage(e.to_string()))?;
     // Refuse a malformed file before opening anything (exit 2), as a run does.

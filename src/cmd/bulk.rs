@@ -21,8 +21,10 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
         return crate::bulk::preflight::run(global, &a);
     }
     let override_dir = Some(crate::config::data_dir());
-    let (src, header) =
+    let (src, mut header) =
         Script::load(&a.script, override_dir.as_deref()).map_err(|e| Usage(e.to_string()))?;
+    // National numbers in the file are read in the profile's region, or refused.
+    header.region = super::config::load_profile(global)?.default_region;
     let summary = validate::validate(&a.csv, &header)
         .map_err(|r| Usage(format!("{}: {r}", a.csv.display())))?;
     if !summary.ignored_columns.is_empty() {

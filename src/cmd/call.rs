@@ -315,6 +315,8 @@ fn find_op(service: &str, op: &str) -> Result<&'static OpSpec, Usage> {
 struct Params {
     op: String,
     map: BTreeMap<String, String>,
+    /// The profile's `default_region`: how numbers without a country code are read.
+    region: Option<crate::api::Region>,
 }
 
 impl Params {
@@ -338,7 +340,11 @@ impl Params {
                 return Err(Usage(format!("{op}: key '{k}' given twice")));
             }
         }
-        Ok(Params { op, map })
+        Ok(Params {
+            op,
+            map,
+            region: None,
+        })
     }
 
     fn get(&self, k: &str) -> Option<&str> {
@@ -356,14 +362,18 @@ impl Params {
 
     fn e164(&self, k: &str) -> Result<Option<E164>, Usage> {
         self.get(k)
-            .map(|v| E164::parse(v).map_err(|e| Usage(format!("{}: {k}: {e}", self.op))))
+            .map(|v| {
+                E164::parse_in(v, self.region).map_err(|e| Usage(format!("{}: {k}: {e}", self.op)))
+            })
             .transpose()
     }
 
     fn e164_list(&self, k: &str) -> Result<Vec<E164>, Usage> {
         self.list(k)
             .iter()
-            .map(|v| E164::parse(v).map_err(|e| Usage(format!("{}: {k}: {e}", self.op))))
+            .map(|v| {
+                E164::parse_in(v, self.region).map_err(|e| Usage(format!("{}: {k}: {e}", self.op)))
+            })
             .collect()
     }
 
@@ -402,8 +412,9 @@ impl Params {
     }
 
     fn selector(&self) -> Result<Selector, Usage> {
+        let number = self.e164("phone_number")?.map(|n| n.to_string());
         Selector::from_parts(
-            self.get("phone_number"),
+            number.as_deref(),
             self.get("account_sid"),
             self.get("email"),
         )
@@ -781,8 +792,9 @@ pub fn run(global: &Global, args: CallArgs) -> anyhow::Result<()> {
         return print_ops(&args.service, global.json);
     }
     let spec = find_op(&args.service, &args.op)?;
-    let params = Params::parse(spec, &args.params)?;
+    let mut params = Params::parse(spec, &args.params)?;
     let profile = load_profile(global)?;
+    params.region = profile.default_region;
     if spec.service == "carrier" && !profile.is_sandbox() {
         return Err(Usage(format!(
             "carrier operations exist only in the sandbox profile (profile '{}' is real)",
@@ -964,7 +976,7 @@ mod tests {
         );
         assert!(err("zoom", "numbers", &["phone_number=+1 312 abc"])
             .starts_with("zoom numbers: phone_number: '+1 312 abc' contains 'a'"));
-        assert!(err("movius", "account", &["phone_number=12345"]).contains("has 5 digits"));
+        assert!(err("movius", "account", &["phone_number=12345"]).contains("has no country code"));
         assert_eq!(
             err("movius", "account", &[]),
             "movius account: an account selector needs phone_number, account_sid or email"

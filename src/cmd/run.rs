@@ -30,8 +30,10 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
         return Err(Usage("name a procedure (see `vline procedures`) or a .rhai file: vline run <procedure> [KEY=VALUE…]".into()).into());
     };
     let override_dir = Some(crate::config::data_dir());
-    let (src, header) =
+    let (src, mut header) =
         Script::load(name, override_dir.as_deref()).map_err(|e| Usage(e.to_string()))?;
+    // National numbers in parameters are read in the profile's region, or refused.
+    header.region = super::config::load_profile(global)?.default_region;
     if a.help {
         println!("{}", header.usage(name));
         println!(

@@ -33,6 +33,7 @@ pub fn configure_session(s: &mut Session, p: &Profile) {
     let naming = p.naming.clone();
     s.naming = Box::new(move |n| naming.render(n));
     s.default_org = p.movius_org.clone();
+    s.default_region = p.default_region;
 }
 
 /// The audit journal in the data directory.

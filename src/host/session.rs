@@ -42,6 +42,8 @@ pub struct Session {
     pub numbers: Option<super::index::NumberIndex>,
     /// Keep script `print` off stderr (bulk runs: thousands of rows would bury the progress).
     pub quiet: bool,
+    /// The profile's region for numbers written without a country code (`e164::parse`).
+    pub default_region: Option<crate::api::Region>,
 }
 
 /// Renders the account naming convention for a number.
@@ -101,6 +103,7 @@ impl Session {
             naming: guide_naming(),
             numbers: None,
             quiet: false,
+            default_region: None,
         }
     }
 
