@@ -1040,6 +1040,7 @@ pub fn run(global: &crate::cli::Global, a: &crate::cli::BulkArgs) -> anyhow::Res
     report.failures_csv = Some(out.display().to_string());
     if global.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::cmd::json_document_printed();
     } else {
         println!("{}", render(&report));
     }

@@ -197,11 +197,14 @@ pub fn validate(path: &Path, header: &Header) -> Result<Summary, Refusal> {
         }
         rows += 1;
         let line = physical_line(&bytes, rec.position().unwrap_or(&before));
-        // Every cell, parameter or carried column, is bounded text: a carried column may hold
-        // quoted line breaks and tabs (a note), no other control character; a parameter none.
+        // A carried column (not a parameter, whose own check bounds it) is bounded text too: it
+        // may hold quoted line breaks and tabs (a note), no other control character.
         for (i, cell) in rec.iter().enumerate() {
             let col = columns.get(i).map(String::as_str).unwrap_or("?");
-            let text = |c: &char| matches!(c, '\n' | '\r' | '\t') && header.param(col).is_none();
+            if header.param(col).is_some() {
+                continue;
+            }
+            let text = |c: &char| matches!(c, '\n' | '\r' | '\t');
             if let Some(c) = cell.chars().find(|c| c.is_control() && !text(c)) {
                 push(
                     &mut problems,

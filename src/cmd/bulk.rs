@@ -39,6 +39,7 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
         .map_err(|e| Usage(e.to_string()))?;
 
     let opened = sess::open(global)?;
+    sess::bound_run(&opened, a.max_calls, a.max_run_secs, summary.rows);
     let env = job::Env {
         clients: &opened.clients,
         profile: &opened.profile,
@@ -79,6 +80,7 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
             "{}",
             serde_json::to_string_pretty(&json!({"report": report, "plan": plan}))?
         );
+        super::json_document_printed();
     } else if a.dry_run {
         println!("Dry run: {} write(s) held, nothing was sent.", plan.len());
         for p in &plan {

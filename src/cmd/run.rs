@@ -55,6 +55,7 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
         .map_err(|e| Usage(e.to_string()))?;
 
     let opened = sess::open(global)?;
+    sess::bound_run(&opened, a.max_calls, a.max_run_secs, 0);
     let policy = Policy {
         read_only: a.read_only,
         dry_run: a.dry_run,
@@ -131,6 +132,7 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
             "error": err.as_ref().map(|e| format!("{e:#}")),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
+        super::json_document_printed();
     } else {
         let shown = value::render(&result_json);
         if !shown.is_empty() {

@@ -290,7 +290,7 @@ fn parse_param(val: &str) -> Result<Param, String> {
 /// characters in any value, numbers by libphonenumber's rules (national forms only with
 /// `region`), emails by RFC 5321 and a parser, text and paths with a length cap.
 pub fn check(p: &Param, v: &str, region: Option<Region>) -> Result<ParamValue, String> {
-    let bad = |why: String| format!("{}={:?}: {why}", p.name, shown(v));
+    let bad = |why: String| format!("{}=\"{}\": {why}", p.name, shown(v));
     if let Some(c) = v.chars().find(|c| c.is_control()) {
         return Err(bad(format!(
             "contains the control character {c:?}; values are text on one line"
