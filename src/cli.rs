@@ -340,6 +340,12 @@ pub struct RunArgs {
     /// (`vline plan show FILE`), `vline apply FILE` runs it later.
     #[arg(long, value_name = "FILE")]
     pub plan_out: Option<PathBuf>,
+    /// Stop the run after N service calls (default: the profile's max_calls, 10,000).
+    #[arg(long, value_name = "N")]
+    pub max_calls: Option<u64>,
+    /// Stop the run after N seconds (default: the profile's max_run_secs, a day).
+    #[arg(long, value_name = "N")]
+    pub max_run_secs: Option<u64>,
     /// Show the script's parameters (or this help without a script).
     #[arg(long, short = 'h')]
     pub help: bool,
@@ -394,6 +400,12 @@ pub struct BulkArgs {
     /// Stop after N writes in total.
     #[arg(long, value_name = "N")]
     pub max_changes: Option<u64>,
+    /// Stop the run after N service calls plus 100 per row (default N: the profile's max_calls).
+    #[arg(long, value_name = "N")]
+    pub max_calls: Option<u64>,
+    /// Stop the run after N seconds (default: the profile's max_run_secs, a day).
+    #[arg(long, value_name = "N")]
+    pub max_run_secs: Option<u64>,
     /// Run a maintenance-window procedure outside the window; the reason is journaled.
     #[arg(long, value_name = "REASON")]
     pub outside_window: Option<String>,

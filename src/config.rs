@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::e164::E164;
+use crate::api::e164::{Region, E164};
 use crate::api::http::{BasicCredentials, Endpoints, TransportOptions, ZoomCredentials};
 use crate::api::secret::Secret;
 use crate::api::{RateShare, ZoomPlan};
@@ -32,6 +32,14 @@ const DEFAULT_ZOOM_SECRET_ENV: &str = "ZOOM_CLIENT_SECRET";
 const DEFAULT_MOVIUS_PASSWORD_ENV: &str = "MOVIUS_PASSWORD";
 const DEFAULT_MAX_CHANGES: u64 = 50;
 const DEFAULT_HTTP_TIMEOUT_SECS: u64 = 30;
+/// A run's wall-clock limit: a day. A 10,000-row bulk run on the slowest plan with Zoom's faults
+/// takes about an hour; only a script that never ends meets it.
+pub const DEFAULT_MAX_RUN_SECS: u64 = 24 * 3600;
+/// Service calls one `vline run` may make. The bundled procedures make tens; reading an account
+/// of 20,000 numbers is 200 pages.
+pub const DEFAULT_MAX_CALLS: u64 = 10_000;
+/// What a bulk run may add per row to `max_calls` (onboarding makes about 10 per row).
+pub const BULK_CALLS_PER_ROW: u64 = 100;
 
 /// A configuration problem. Each Display is one line that says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +180,9 @@ struct RawProfile {
     max_changes: Option<u64>,
     plan_max_age: Option<String>,
     http_timeout_secs: Option<u64>,
+    default_region: Option<String>,
+    max_run_secs: Option<u64>,
+    max_calls: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -224,6 +235,14 @@ pub struct Profile {
     #[serde(serialize_with = "show_duration")]
     pub plan_max_age: jiff::SignedDuration,
     pub http_timeout_secs: u64,
+    /// The region of numbers written without a country code (`(312) 617-3497` with `US`);
+    /// `None`: such numbers are refused.
+    pub default_region: Option<Region>,
+    /// A run's wall-clock limit (`--max-run-secs` raises it).
+    pub max_run_secs: u64,
+    /// Service calls a run may make (`--max-calls` raises it; a bulk run adds
+    /// [`BULK_CALLS_PER_ROW`] per row).
+    pub max_calls: u64,
 }
 
 fn show_duration<S: serde::Serializer>(d: &jiff::SignedDuration, s: S) -> Result<S::Ok, S::Error> {
@@ -526,6 +545,20 @@ impl Profile {
         if http_timeout_secs == 0 {
             return Err(invalid("http_timeout_secs must be at least 1".into()));
         }
+        let default_region = match &raw.default_region {
+            Some(r) => Some(
+                r.parse::<Region>()
+                    .map_err(|e| invalid(format!("default_region: {e}")))?,
+            ),
+            None => None,
+        };
+        let max_run_secs = raw.max_run_secs.unwrap_or(DEFAULT_MAX_RUN_SECS);
+        let max_calls = raw.max_calls.unwrap_or(DEFAULT_MAX_CALLS);
+        if max_run_secs == 0 || max_calls == 0 {
+            return Err(invalid(
+                "max_run_secs and max_calls must be at least 1".into(),
+            ));
+        }
         let p = Profile {
             name: name.to_string(),
             kind,
@@ -586,6 +619,9 @@ impl Profile {
                     })?,
             },
             http_timeout_secs,
+            default_region,
+            max_run_secs,
+            max_calls,
         };
         if !sandbox && raw.carrier_url.is_some() {
             return Err(invalid(
@@ -793,6 +829,10 @@ movius_org = "YOUR_ORG_ID"      # default org for commands that need one
 max_changes = 50                # a plan with more writes is refused whole (--max-changes N raises it)
 # plan_max_age = "24h"          # `vline apply` refuses a saved plan older than this
 http_timeout_secs = 30
+# default_region = "US"         # numbers written without a country code ((312) 617-3497) are this
+                                # region's; unset, they are refused with the number they probably mean
+max_run_secs = 86400            # a run stops after this long (--max-run-secs N raises it)
+max_calls = 10000               # service calls a run may make; bulk: plus 100 per row (--max-calls N)
 
 # Naming of new accounts; the guide's convention is the default.
 [profiles.prod.naming]

@@ -350,6 +350,27 @@ pub struct Transport {
     counters: Counters,
     /// The operator's Ctrl-C: a call in flight is abandoned when it is set.
     cancel: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// A run's bounds on calls and time; none outside runs (`vline call`, the REPL).
+    budget: std::sync::OnceLock<Budget>,
+}
+
+/// A run's bounds: how many requests it may send and until when. A script that loops on a read
+/// (`loop { zoom::numbers(…) }`) meets one of them; a real run never does.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub max_calls: u64,
+    pub max_run_secs: u64,
+    pub started: Instant,
+}
+
+impl Budget {
+    pub fn new(max_calls: u64, max_run_secs: u64) -> Budget {
+        Budget {
+            max_calls,
+            max_run_secs,
+            started: Instant::now(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Transport {
@@ -415,6 +436,7 @@ impl Transport {
             limiters,
             counters: Counters::default(),
             cancel: std::sync::OnceLock::new(),
+            budget: std::sync::OnceLock::new(),
         })
     }
 
@@ -487,6 +509,30 @@ impl Transport {
                 })),
             }
         })
+    }
+
+    /// Bound the run that uses this transport. The first budget given wins.
+    pub fn set_budget(&self, b: Budget) {
+        let _ = self.budget.set(b);
+    }
+
+    /// Why the run must stop, if it must: its call cap is used up or its wall-clock limit has
+    /// passed. One line that names the limit and how to raise it.
+    pub fn over_budget(&self) -> Option<String> {
+        let b = self.budget.get()?;
+        let calls = self.counters.total.load(Ordering::Relaxed);
+        if calls >= b.max_calls {
+            return Some(format!(
+                "the run was stopped after {calls} service calls, its limit (max_calls); if that many are right, raise it with --max-calls N or max_calls in the profile"
+            ));
+        }
+        if b.started.elapsed() >= Duration::from_secs(b.max_run_secs) {
+            return Some(format!(
+                "the run was stopped after {} s, its wall-clock limit (max_run_secs); if it needs longer, raise it with --max-run-secs N or max_run_secs in the profile",
+                b.max_run_secs
+            ));
+        }
+        None
     }
 
     /// Abandon calls in flight when `flag` is set (Ctrl-C). The first flag given wins.
@@ -648,6 +694,9 @@ impl Transport {
             retries = tracing::field::Empty,
         );
         let fut = async move {
+            if let Some(why) = self.over_budget() {
+                return Err(ApiError::local(req.service, &req.op, &req.target, why));
+            }
             let started = Instant::now();
             let mut retries = 0u32;
             let mut n429 = 0u32;

@@ -10,7 +10,7 @@ pub mod secret;
 pub mod selector;
 pub mod zoom;
 
-pub use e164::{E164Error, E164};
+pub use e164::{E164Error, Region, E164};
 pub use error::{ApiError, Service};
 pub use rate::{RateCategory, RateShare, ZoomPlan};
 pub use selector::Selector;

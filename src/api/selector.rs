@@ -20,8 +20,17 @@ pub enum SelectorError {
     Empty,
     #[error("phone_number: {0}")]
     Number(#[from] super::e164::E164Error),
-    #[error("email '{0}' is not an email address")]
-    Email(String),
+    #[error("email '{0}' {1}")]
+    Email(String, String),
+}
+
+/// A value as a message may show it: control characters escaped, at most 60 characters.
+pub fn shown(v: &str) -> String {
+    let mut s: String = v.chars().take(60).flat_map(char::escape_debug).collect();
+    if v.chars().nth(60).is_some() {
+        s.push('…');
+    }
+    s
 }
 
 fn present(v: Option<&str>) -> Option<&str> {
@@ -42,8 +51,8 @@ impl Selector {
             return Ok(Selector::AccountSid(sid.to_string()));
         }
         if let Some(e) = present(email) {
-            if !is_email(e) {
-                return Err(SelectorError::Email(e.to_string()));
+            if let Some(why) = email_problem(e) {
+                return Err(SelectorError::Email(shown(e), why));
             }
             return Ok(Selector::Email(e.to_string()));
         }
@@ -70,18 +79,49 @@ impl fmt::Display for Selector {
     }
 }
 
-/// A deliberately plain check: one `@`, something on both sides, a dot in the domain, no spaces.
+/// RFC 5321's limits: a path of 256 octets with its angle brackets, a local part of 64.
+pub const MAX_EMAIL_LEN: usize = 254;
+const MAX_LOCAL_LEN: usize = 64;
+
+/// Why `s` is not an email address vline will send anywhere: RFC 5321's lengths, then a real
+/// parser (`email_address`: RFC 5322 syntax, a domain with a dot, no display name, no domain
+/// literal), then no whitespace or control characters (which the RFCs allow quoted, and no
+/// service here accepts). `None` when it is one.
+pub fn email_problem(s: &str) -> Option<String> {
+    if s.len() > MAX_EMAIL_LEN {
+        return Some(format!(
+            "is {} bytes long; an email address has at most {MAX_EMAIL_LEN} (RFC 5321)",
+            s.len()
+        ));
+    }
+    if let Some(c) = s.chars().find(|c| c.is_control() || c.is_whitespace()) {
+        return Some(format!(
+            "contains {c:?}, which no email address here may hold"
+        ));
+    }
+    match s.split_once('@') {
+        Some((local, _)) if local.len() > MAX_LOCAL_LEN => {
+            return Some(format!(
+                "has a local part of {} bytes; at most {MAX_LOCAL_LEN} (RFC 5321)",
+                local.len()
+            ))
+        }
+        None => return Some("is not an email address (no @)".into()),
+        _ => {}
+    }
+    let options = email_address::Options::default()
+        .with_required_tld()
+        .without_display_text()
+        .without_domain_literal();
+    match email_address::EmailAddress::parse_with_options(s, options) {
+        Ok(_) => None,
+        Err(e) => Some(format!("is not an email address ({e})")),
+    }
+}
+
+/// Whether `s` is an email address (see [`email_problem`]).
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !s.contains(char::is_whitespace)
-        && !domain.contains('@')
+    email_problem(s).is_none()
 }
 
 #[cfg(test)]
@@ -101,5 +141,26 @@ mod tests {
             Err(SelectorError::Empty)
         );
         assert!(Selector::from_parts(None, None, Some("nope")).is_err());
+    }
+
+    #[test]
+    fn emails_by_rfc_5321_and_a_parser() {
+        assert!(is_email("carol@jpmc.example"));
+        assert!(is_email("13126173497.JPMC@jpmc.movius.ai"));
+        for bad in [
+            "nope",
+            "a@b",
+            "a b@x.com",
+            "a@x.com\0",
+            "Carol <carol@x.com>",
+            "a@[1.2.3.4]",
+            "a@@x.com",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
+        let long = format!("{}@x.com", "a".repeat(5_000_000));
+        assert!(email_problem(&long).unwrap().contains("at most 254"));
+        let local = format!("{}@x.com", "a".repeat(65));
+        assert!(email_problem(&local).unwrap().contains("local part of 65"));
     }
 }

@@ -516,7 +516,7 @@ fn memory(json: bool, rows: u64) -> anyhow::Result<()> {
     let mut f = std::io::BufWriter::new(std::fs::File::create(&csv)?);
     writeln!(f, "phone_number,user")?;
     for i in 1..=rows {
-        writeln!(f, "+1312{:07},bench{i:06}@jpmc.example", 1_000_000 + i)?;
+        writeln!(f, "+1312{:07},bench{i:06}@jpmc.example", 2_000_000 + i)?;
     }
     f.flush()?;
     drop(f);

@@ -948,8 +948,9 @@ pub fn run(global: &crate::cli::Global, a: &crate::cli::BulkArgs) -> anyhow::Res
     use crate::cmd::session as sess;
     use crate::cmd::Usage;
     let override_dir = Some(crate::config::data_dir());
-    let (src, header) =
+    let (src, mut header) =
         Script::load(&a.script, override_dir.as_deref()).map_err(|e| Usage(e.to_string()))?;
+    header.region = crate::cmd::config::load_profile(global)?.default_region;
     let script =
         Script::compile(&sess::compile_engine()?, src, header).map_err(|e| Usage(e.to_string()))?;
     // Refuse a malformed file before opening anything (exit 2), as a run does.
@@ -991,6 +992,7 @@ pub fn run(global: &crate::cli::Global, a: &crate::cli::BulkArgs) -> anyhow::Res
     report.failures_csv = Some(out.display().to_string());
     if global.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::cmd::json_document_printed();
     } else {
         println!("{}", render(&report));
     }

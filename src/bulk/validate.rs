@@ -1,6 +1,7 @@
 //! Validate a whole CSV against a procedure's declared parameters before the first call:
 //! missing columns, malformed values, duplicate numbers and users. A bad file is refused whole,
-//! every bad line listed.
+//! every bad line listed by its physical line in the file (blank lines and newlines inside quoted
+//! fields counted, as an editor shows them).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -8,7 +9,10 @@ use std::path::Path;
 
 use crate::host::header::{check, Header, ParamType, ParamValue};
 
-/// One problem, at a 1-based line of the file (the header is line 1).
+/// Longest cell of any column, parameter or not (a parameter's own type may allow less).
+pub const MAX_CELL_CHARS: usize = 4096;
+
+/// One problem, at a 1-based physical line of the file (the header is line 1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     pub line: u64,
@@ -84,7 +88,7 @@ pub fn bind_row(
             .unwrap_or("");
         if cell.is_empty() {
             match (&p.default, p.required) {
-                (Some(d), _) => match check(p, d) {
+                (Some(d), _) => match check(p, d, header.region) {
                     Ok(v) => {
                         out.insert(p.name.clone(), v);
                     }
@@ -95,7 +99,7 @@ pub fn bind_row(
             }
             continue;
         }
-        match check(p, cell) {
+        match check(p, cell, header.region) {
             Ok(v) => {
                 out.insert(p.name.clone(), v);
             }
@@ -118,10 +122,11 @@ pub fn validate(path: &Path, header: &Header) -> Result<Summary, Refusal> {
         }],
         total: 1,
     };
+    // The file is held whole to name physical lines (a 100,000-row file is a few MB).
+    let bytes = std::fs::read(path).map_err(|e| refuse(format!("{}: {e}", path.display())))?;
     let mut rd = csv::ReaderBuilder::new()
         .flexible(false)
-        .from_path(path)
-        .map_err(|e| refuse(format!("{}: {e}", path.display())))?;
+        .from_reader(&bytes[..]);
     let columns: Vec<String> = rd
         .headers()
         .map_err(|e| refuse(format!("{}: header row: {e}", path.display())))?
@@ -176,21 +181,51 @@ pub fn validate(path: &Path, header: &Header) -> Result<Summary, Refusal> {
     let mut rows = 0u64;
     let mut rec = csv::StringRecord::new();
     loop {
-        let line = rd.position().line();
+        let before = rd.position().clone();
         match rd.read_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let l = e.position().map(|p| p.line()).unwrap_or(line);
-                push(&mut problems, l, format!("unreadable row: {e}"));
+                let l = physical_line(&bytes, e.position().unwrap_or(&before));
+                push(
+                    &mut problems,
+                    l,
+                    format!("unreadable row: {}", one_line(&e.to_string())),
+                );
                 continue;
             }
         }
         rows += 1;
-        let line = rec.position().map(|p| p.line()).unwrap_or(line);
-        if let Err(errs) = bind_row(header, &columns, &rec) {
+        let line = physical_line(&bytes, rec.position().unwrap_or(&before));
+        // A carried column (not a parameter, whose own check bounds it) is bounded text too: it
+        // may hold quoted line breaks and tabs (a note), no other control character.
+        for (i, cell) in rec.iter().enumerate() {
+            let col = columns.get(i).map(String::as_str).unwrap_or("?");
+            if header.param(col).is_some() {
+                continue;
+            }
+            let text = |c: &char| matches!(c, '\n' | '\r' | '\t');
+            if let Some(c) = cell.chars().find(|c| c.is_control() && !text(c)) {
+                push(
+                    &mut problems,
+                    line,
+                    format!("column {col}: contains the control character {c:?}"),
+                );
+            } else if cell.len() > MAX_CELL_CHARS && cell.chars().count() > MAX_CELL_CHARS {
+                push(
+                    &mut problems,
+                    line,
+                    format!(
+                        "column {col}: {} characters; a cell has at most {MAX_CELL_CHARS}",
+                        cell.chars().count()
+                    ),
+                );
+            }
+        }
+        let bound = bind_row(header, &columns, &rec);
+        if let Err(errs) = &bound {
             for e in errs {
-                push(&mut problems, line, e);
+                push(&mut problems, line, format!("column {e}"));
             }
         }
         // Duplicates are checked per column, so a bad cell elsewhere in the row hides none.
@@ -198,16 +233,22 @@ pub fn validate(path: &Path, header: &Header) -> Result<Summary, Refusal> {
             let Some(p) = header.param(name) else {
                 continue;
             };
-            let cell = columns
-                .iter()
-                .position(|c| c == name)
-                .and_then(|i| rec.get(i))
-                .map(str::trim)
-                .unwrap_or("");
-            if cell.is_empty() {
-                continue;
-            }
-            if let Ok(ParamValue::Str(v)) = check(p, cell) {
+            let value = match &bound {
+                Ok(b) => b.get(*name).cloned().ok_or(()),
+                Err(_) => {
+                    let cell = columns
+                        .iter()
+                        .position(|c| c == name)
+                        .and_then(|i| rec.get(i))
+                        .map(str::trim)
+                        .unwrap_or("");
+                    if cell.is_empty() {
+                        continue;
+                    }
+                    check(p, cell, header.region).map_err(|_| ())
+                }
+            };
+            if let Ok(ParamValue::Str(v)) = value {
                 let key = (k, v.to_ascii_lowercase());
                 if let Some(first) = seen.get(&key) {
                     push(
@@ -237,6 +278,25 @@ pub fn validate(path: &Path, header: &Header) -> Result<Summary, Refusal> {
     } else {
         Err(Refusal { problems, total })
     }
+}
+
+/// The physical line (1-based) where the record read from `pos` starts: the reader's position
+/// is where it began to scan, before the blank lines it skips.
+fn physical_line(bytes: &[u8], pos: &csv::Position) -> u64 {
+    let mut line = pos.line();
+    for &b in bytes.iter().skip(pos.byte() as usize) {
+        match b {
+            b'\n' => line += 1,
+            b'\r' => {}
+            _ => break,
+        }
+    }
+    line
+}
+
+/// The csv crate's messages can span lines; a refusal lists one line per problem.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -280,6 +340,36 @@ mod tests {
                 .contains("missing column 'phone_number'"),
             "{r}"
         );
+    }
+
+    #[test]
+    fn lines_are_physical_after_blank_lines_and_quoted_newlines() {
+        let f = file("phone_number,user,note\n\n+13126170100,a@x.com,\"two\nlines\"\n\r\n\n+13126170101,b@x.com,ok\0\n+1312617011,c@x.com,x\n");
+        let r = validate(f.path(), &header()).unwrap_err();
+        let got: Vec<String> = r.problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            got,
+            vec![
+                "line 7: column note: contains the control character '\\0'".to_string(),
+                "line 8: column phone_number: '+1312617011' is not a valid phone number: it has 9 digits after the country code +1; numbers of +1 (US) have 10".to_string(),
+            ],
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn national_numbers_follow_the_region() {
+        let f = file("phone_number,user\n(312) 617-0100,a@x.com\n");
+        let r = validate(f.path(), &header()).unwrap_err();
+        assert!(
+            r.problems[0]
+                .message
+                .contains("did you mean +13126170100? set default_region = \"US\""),
+            "{r}"
+        );
+        let mut h = header();
+        h.region = Some("US".parse().unwrap());
+        validate(f.path(), &h).unwrap();
     }
 
     #[test]

@@ -21,8 +21,10 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
         return crate::bulk::preflight::run(global, &a);
     }
     let override_dir = Some(crate::config::data_dir());
-    let (src, header) =
+    let (src, mut header) =
         Script::load(&a.script, override_dir.as_deref()).map_err(|e| Usage(e.to_string()))?;
+    // National numbers in the file are read in the profile's region, or refused.
+    header.region = super::config::load_profile(global)?.default_region;
     let summary = validate::validate(&a.csv, &header)
         .map_err(|r| Usage(format!("{}: {r}", a.csv.display())))?;
     if !summary.ignored_columns.is_empty() {
@@ -37,6 +39,7 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
         .map_err(|e| Usage(e.to_string()))?;
 
     let opened = sess::open(global)?;
+    sess::bound_run(&opened, a.max_calls, a.max_run_secs, summary.rows);
     let env = job::Env {
         clients: &opened.clients,
         profile: &opened.profile,
@@ -77,6 +80,7 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
             "{}",
             serde_json::to_string_pretty(&json!({"report": report, "plan": plan}))?
         );
+        super::json_document_printed();
     } else if a.dry_run {
         println!("Dry run: {} write(s) held, nothing was sent.", plan.len());
         for p in &plan {

@@ -255,10 +255,12 @@ fn source(doc: &FnDoc, call: &str) -> Source {
 /// Check the arguments as the function itself does, before anything opens: an engine whose
 /// session is stopped parses every argument and stops at the first operation, so nothing is
 /// sent. An argument the function refuses is the operator's mistake (exit 2).
-fn check_args(src: &Source, header: &Header, doc: &FnDoc) -> anyhow::Result<()> {
+fn check_args(src: &Source, header: &Header, doc: &FnDoc, profile: &Profile) -> anyhow::Result<()> {
     let mut session = super::session::offline_session()?;
     if let Some(s) = std::sync::Arc::get_mut(&mut session) {
         s.args_only = true;
+        // National numbers read as the live call will read them.
+        s.default_region = profile.default_region;
     }
     let engine = crate::host::engine::build(Some(&session), crate::host::engine::Limits::default());
     let script =
@@ -301,7 +303,7 @@ pub fn run(global: &Global, args: CallArgs) -> anyhow::Result<()> {
     let call = build(doc, &args.params, &profile)?;
     let src = source(doc, &call);
     let header = Header::parse(&src.text).map_err(Usage)?;
-    check_args(&src, &header, doc)?;
+    check_args(&src, &header, doc, &profile)?;
     if doc.impact.is_none_or(|i| !i.changes_state()) {
         return read(global, src, header, print_value);
     }

@@ -151,6 +151,15 @@ fn show(global: &Global) -> anyhow::Result<()> {
             "http_timeout_secs".into(),
             profile.http_timeout_secs.to_string(),
         ),
+        (
+            "default_region".into(),
+            profile
+                .default_region
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "(none: numbers need + and their country code)".into()),
+        ),
+        ("max_run_secs".into(), profile.max_run_secs.to_string()),
+        ("max_calls".into(), profile.max_calls.to_string()),
     ]);
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in rows {

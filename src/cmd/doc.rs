@@ -130,6 +130,7 @@ pub fn check(global: &Global, files: &[String]) -> anyhow::Result<()> {
     }
     if global.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
+        super::json_document_printed();
     } else {
         for r in &report {
             match r["ok"].as_bool() {

@@ -21,22 +21,87 @@ pub mod session;
 #[error("{0}")]
 pub struct Usage(pub String);
 
+/// What an error is, for `--json` and the exit code: (kind, exit code, what to do next).
+fn classify(err: &anyhow::Error) -> (&'static str, u8, Option<String>) {
+    if err.downcast_ref::<Usage>().is_some() {
+        (
+            "usage",
+            2,
+            Some("fix the command line or the input as the message says and run again; nothing was sent".into()),
+        )
+    } else if let Some(r) = err.downcast_ref::<crate::guard::Refused>() {
+        ("refused", 3, Some(r.how_to_proceed.clone()))
+    } else if let Some(b) = err.downcast_ref::<crate::host::script::Blocked>() {
+        // A procedure's prerequisite is not met: refused like a guard, its kind kept.
+        ("blocked", 3, Some(b.next.clone()))
+    } else if let Some(e) = err.downcast_ref::<crate::api::ApiError>() {
+        ("api", 1, Some(e.next_step().to_string()))
+    } else {
+        ("failed", 1, None)
+    }
+}
+
 /// Exit codes: 0 done, 1 failed, 2 usage, 3 refused by a guard or by a procedure's prerequisite.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if err.downcast_ref::<Usage>().is_some() {
-        2
-    } else if err.downcast_ref::<crate::guard::Refused>().is_some()
-        || err.downcast_ref::<crate::host::script::Blocked>().is_some()
-    {
-        3
-    } else {
-        1
-    }
+    classify(err).1
+}
+
+/// The error as `--json` prints it on stdout: `{"error": {kind, message, next, exit_code}}`.
+pub fn error_json(err: &anyhow::Error) -> serde_json::Value {
+    let (kind, code, next) = classify(err);
+    serde_json::json!({"error": {
+        "kind": kind,
+        "message": format!("{err:#}"),
+        "next": next,
+        "exit_code": code,
+    }})
+}
+
+/// Set when a command printed its own `--json` document, which then carries its error: stdout
+/// stays one JSON document.
+static JSON_DOCUMENT_PRINTED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// A command that prints its `--json` result and may still fail calls this after printing it.
+pub fn json_document_printed() {
+    JSON_DOCUMENT_PRINTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether the error is a closed output (`vline … | head`): not a failure of the command.
+fn is_closed_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The exit status of a process whose output was closed, by the shell's convention (128 + SIGPIPE).
+const CLOSED_PIPE_EXIT: i32 = 141;
+
+/// `println!` panics when stdout is closed (`vline procedures | head -1`); end quietly instead,
+/// as a command killed by SIGPIPE would. (The signal itself stays ignored: the embedded sandbox
+/// and the HTTP client write to sockets, where a closed peer must be an error, not a kill.)
+fn quiet_on_closed_output() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let p = info.payload();
+        let msg = p
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| p.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to std") && msg.contains("Broken pipe") {
+            std::process::exit(CLOSED_PIPE_EXIT);
+        }
+        default(info);
+    }));
 }
 
 /// Run a parsed command line; print the error and return the exit code.
 pub fn dispatch(cli: Cli) -> ExitCode {
     crate::logging::init(cli.global.verbose);
+    quiet_on_closed_output();
+    let json = cli.global.json;
     let result = match cli.command {
         Command::Run(a) => run::run(&cli.global, a),
         Command::Apply(a) => apply::apply(&cli.global, a),
@@ -55,7 +120,11 @@ pub fn dispatch(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_closed_pipe(&err) => ExitCode::from(CLOSED_PIPE_EXIT as u8),
         Err(err) => {
+            if json && !JSON_DOCUMENT_PRINTED.load(std::sync::atomic::Ordering::Relaxed) {
+                println!("{}", error_json(&err));
+            }
             eprintln!("error: {err:#}");
             ExitCode::from(exit_code(&err))
         }

@@ -38,8 +38,10 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
         return Err(Usage("name a procedure (see `vline procedures`) or a .rhai file: vline run <procedure> [KEY=VALUE…]".into()).into());
     };
     let override_dir = Some(crate::config::data_dir());
-    let (src, header) =
+    let (src, mut header) =
         Script::load(name, override_dir.as_deref()).map_err(|e| Usage(e.to_string()))?;
+    // National numbers in parameters are read in the profile's region, or refused.
+    header.region = super::config::load_profile(global)?.default_region;
     if a.help {
         println!("{}", header.usage(name));
         println!(
@@ -66,6 +68,8 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
         max_changes: a.max_changes,
         outside_window: a.outside_window.clone(),
         plan_out: a.plan_out.clone(),
+        max_calls: a.max_calls,
+        max_run_secs: a.max_run_secs,
         bare_json: false,
     };
     execute(global, &job, &flags, Mode::Run, show_result)
@@ -109,6 +113,9 @@ pub struct Flags {
     pub max_changes: Option<u64>,
     pub outside_window: Option<String>,
     pub plan_out: Option<PathBuf>,
+    /// Service calls and seconds the run may take (default: the profile's).
+    pub max_calls: Option<u64>,
+    pub max_run_secs: Option<u64>,
     /// `--json` prints the result alone, not the run around it (`vline call`).
     pub bare_json: bool,
 }
@@ -145,6 +152,7 @@ pub fn execute(
     show: Show,
 ) -> anyhow::Result<()> {
     let opened = sess::open(global)?;
+    sess::bound_run(&opened, flags.max_calls, flags.max_run_secs, 0);
     let profile = &opened.profile;
     let journal = sess::journal()?;
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
@@ -386,6 +394,7 @@ pub fn execute(
     if global.json && flags.bare_json {
         if err.is_none() {
             println!("{}", serde_json::to_string_pretty(&result_json)?);
+            super::json_document_printed();
         }
     } else if global.json {
         let out = json!({
@@ -396,6 +405,7 @@ pub fn execute(
             "error": err.as_ref().map(|e| format!("{e:#}")),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
+        super::json_document_printed();
     } else if err.is_none() {
         show(&result_json)?;
     }
@@ -556,6 +566,7 @@ impl Ending<'_> {
             "error": format!("{err:#}"),
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        super::json_document_printed();
     }
 
     /// `--dry-run`: the plan pass is the whole run.

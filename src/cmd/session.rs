@@ -28,11 +28,26 @@ pub fn open(global: &Global) -> anyhow::Result<Opened> {
     })
 }
 
+/// Bound a run: its service calls (the profile's `max_calls` or `--max-calls`, plus
+/// [`BULK_CALLS_PER_ROW`](crate::config::BULK_CALLS_PER_ROW) per row of a bulk run) and its
+/// wall-clock time (`max_run_secs` or `--max-run-secs`).
+pub fn bound_run(opened: &Opened, max_calls: Option<u64>, max_run_secs: Option<u64>, rows: u64) {
+    let calls = max_calls
+        .unwrap_or(opened.profile.max_calls)
+        .saturating_add(rows.saturating_mul(crate::config::BULK_CALLS_PER_ROW));
+    let secs = max_run_secs.unwrap_or(opened.profile.max_run_secs);
+    opened
+        .clients
+        .transport
+        .set_budget(crate::api::http::Budget::new(calls, secs));
+}
+
 /// Give a script session the profile's naming convention and default org.
 pub fn configure_session(s: &mut Session, p: &Profile) {
     let naming = p.naming.clone();
     s.naming = Box::new(move |n| naming.render(n));
     s.default_org = p.movius_org.clone();
+    s.default_region = p.default_region;
 }
 
 /// The audit journal in the data directory.

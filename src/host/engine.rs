@@ -45,6 +45,9 @@ impl Default for Limits {
 /// The token a script is terminated with when it outgrows `max_memory_bytes`.
 pub const MEMORY_STOP: &str = "memory limit";
 
+/// Tokens of the other limits start with this; the rest is the one-line message.
+pub const LIMIT_STOP: &str = "vline limit: ";
+
 /// Build an engine. With a session the service modules are bound to it; without one (for
 /// `vline check`) only the offline modules are registered and service calls fail to resolve at
 /// run time, never at compile time.
@@ -70,14 +73,15 @@ pub fn build(session: Option<&Arc<Session>>, limits: Limits) -> Engine {
     e.on_debug(|s, src, pos| {
         tracing::debug!(target: "vline::script", "{}:{pos}: {s}", src.unwrap_or("script"));
     });
+    // Growth is measured from when the engine was built (one per run or bulk worker).
+    let ceiling = super::memory::allocated().map(|now| now.saturating_add(limits.max_memory_bytes));
+    register_allocation_checks(&mut e, limits.max_memory_bytes, ceiling);
     let override_dir = session.and_then(|s| s.override_dir.clone());
     e.set_module_resolver(StdlibResolver::new(override_dir));
     match session {
         Some(s) => {
             let cancel = s.cancel.clone();
-            // Growth is measured from when the engine was built (one per run or bulk worker).
-            let ceiling =
-                super::memory::allocated().map(|now| now.saturating_add(limits.max_memory_bytes));
+            let transport = s.clients.transport.clone();
             e.on_progress(move |_| {
                 if cancel.load(std::sync::atomic::Ordering::Relaxed) {
                     let token = stop(Stop::Interrupted);
@@ -90,13 +94,119 @@ pub fn build(session: Option<&Arc<Session>>, limits: Limits) -> Engine {
                         return Some(MEMORY_STOP.into());
                     }
                 }
-                None
+                // The run's call cap and wall-clock limit: the transport refuses further calls,
+                // and this stops a script that catches those refusals and loops on.
+                transport
+                    .over_budget()
+                    .map(|why| format!("{LIMIT_STOP}{why}").into())
             });
             modules::register_all(&mut e, s);
         }
         None => modules::register_offline(&mut e),
     }
     e
+}
+
+/// How many bytes a script may still allocate: up to its ceiling when the binary counts
+/// allocations, else (library users, unit tests) the whole limit.
+fn room(max_memory_bytes: usize, ceiling: Option<usize>) -> usize {
+    match (ceiling, super::memory::allocated()) {
+        (Some(c), Some(now)) => c.saturating_sub(now),
+        _ => max_memory_bytes,
+    }
+}
+
+fn gib(bytes: usize) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+}
+
+/// Rhai's `pad` and `blob` allocate the size they are asked for in one step, before the progress
+/// hook can measure anything: `[].pad(2000000000, 0)` asked for 32 GB and the process aborted.
+/// These replace them (functions registered on the engine come before its packages) and check
+/// the size first; a refusal stops the script with one line, as the memory limit does.
+fn register_allocation_checks(e: &mut Engine, max: usize, ceiling: Option<usize>) {
+    use rhai::{Array, Blob, Dynamic, NativeCallContext, INT};
+    type R = Result<(), Box<EvalAltResult>>;
+    let check = move |what: &str, need: usize| -> R {
+        let left = room(max, ceiling);
+        if need > left {
+            return Err(Box::new(EvalAltResult::ErrorTerminated(
+                format!(
+                    "{LIMIT_STOP}the script was stopped: {what} would allocate {}, more than the {} left under its memory limit of {}",
+                    gib(need),
+                    gib(left),
+                    gib(max)
+                )
+                .into(),
+                Position::NONE,
+            )));
+        }
+        Ok(())
+    };
+    let len_of = |len: INT| usize::try_from(len).unwrap_or(0);
+    e.register_fn(
+        "pad",
+        move |_: NativeCallContext, a: &mut Array, len: INT, item: Dynamic| -> R {
+            let len = len_of(len);
+            if len <= a.len() {
+                return Ok(());
+            }
+            // Each copy is a `Dynamic` slot; strings are shared, containers copied.
+            let each = std::mem::size_of::<Dynamic>()
+                + item.read_lock::<Array>().map_or(0, |x| x.len() * 16)
+                + item.read_lock::<rhai::Map>().map_or(0, |x| x.len() * 64)
+                + item.read_lock::<Blob>().map_or(0, |x| x.len());
+            check(
+                &format!("pad({len}) of an array"),
+                (len - a.len()).saturating_mul(each),
+            )?;
+            a.resize(len, item);
+            Ok(())
+        },
+    );
+    let pad_str = move |s: &mut rhai::ImmutableString, len: INT, fill: &str| -> R {
+        let len = len_of(len);
+        let have = s.chars().count();
+        let per = fill.chars().count();
+        if len <= have || per == 0 {
+            return Ok(());
+        }
+        let need = (len - have).saturating_mul(fill.len()) / per;
+        check(&format!("pad({len}) of a string"), need)?;
+        let p = s.make_mut();
+        p.extend(fill.chars().cycle().take(len - have));
+        Ok(())
+    };
+    e.register_fn(
+        "pad",
+        move |_: NativeCallContext, s: &mut rhai::ImmutableString, len: INT, c: char| -> R {
+            pad_str(s, len, c.encode_utf8(&mut [0; 4]))
+        },
+    );
+    e.register_fn(
+        "pad",
+        move |_: NativeCallContext, s: &mut rhai::ImmutableString, len: INT, fill: &str| -> R {
+            pad_str(s, len, fill)
+        },
+    );
+    e.register_fn(
+        "pad",
+        move |_: NativeCallContext, b: &mut Blob, len: INT, v: INT| -> R {
+            let len = len_of(len);
+            if len > b.len() {
+                check(&format!("pad({len}) of a blob"), len - b.len())?;
+                b.resize(len, (v & 0xff) as u8);
+            }
+            Ok(())
+        },
+    );
+    let blob = move |len: INT, v: INT| -> Result<Blob, Box<EvalAltResult>> {
+        let len = len_of(len);
+        check(&format!("blob({len})"), len)?;
+        Ok(vec![(v & 0xff) as u8; len])
+    };
+    e.register_fn("blob", move |len: INT| blob(len, 0));
+    e.register_fn("blob", blob);
 }
 
 /// `import "vline/zoom" as z;` → `stdlib/zoom.rhai` (a file in `$VLINE_HOME/stdlib` first).

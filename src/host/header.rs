@@ -16,7 +16,8 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::api::{selector::is_email, E164};
+use crate::api::selector::{email_problem, shown};
+use crate::api::{Region, E164};
 use crate::guard::Impact;
 
 /// The type of a declared parameter; values are checked before the script runs.
@@ -87,6 +88,10 @@ pub struct Header {
     /// bulk run confirms up front, and all it may send.
     pub writes: Vec<(String, Impact)>,
     pub notes: Vec<String>,
+    /// How `e164` values without a country code are read: the profile's `default_region`, set
+    /// by the command that binds values (`None`: they are refused, never guessed).
+    #[serde(skip)]
+    pub region: Option<Region>,
 }
 
 /// `movius::modify_account irreversible`: an operation of the catalog that changes state, with
@@ -118,6 +123,11 @@ fn parse_write(w: &str) -> Result<(String, Impact), String> {
     };
     Ok((op.to_string(), impact))
 }
+
+/// Longest `string` value (names, sites, free text).
+pub const MAX_TEXT_CHARS: usize = 256;
+/// Longest `path` value.
+pub const MAX_PATH_CHARS: usize = 4096;
 
 /// A typed parameter value, ready to become a script constant.
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
@@ -196,7 +206,7 @@ impl Header {
                 continue;
             }
             match self.param(k) {
-                Some(p) => match check(p, v) {
+                Some(p) => match check(p, v, self.region) {
                     Ok(val) => {
                         out.insert(k.clone(), val);
                     }
@@ -221,7 +231,7 @@ impl Header {
                 continue;
             }
             match (&p.default, p.required) {
-                (Some(d), _) => match check(p, d) {
+                (Some(d), _) => match check(p, d, self.region) {
                     Ok(val) => {
                         out.insert(p.name.clone(), val);
                     }
@@ -315,20 +325,24 @@ fn parse_param(val: &str) -> Result<Param, String> {
     })
 }
 
-/// Check one value against its declared type.
-pub fn check(p: &Param, v: &str) -> Result<ParamValue, String> {
-    let bad = |why: String| format!("{}={v:?}: {why}", p.name);
+/// Check one value against its declared type, bounded before it is looked at: no control
+/// characters in any value, numbers by libphonenumber's rules (national forms only with
+/// `region`), emails by RFC 5321 and a parser, text and paths with a length cap.
+pub fn check(p: &Param, v: &str, region: Option<Region>) -> Result<ParamValue, String> {
+    let bad = |why: String| format!("{}=\"{}\": {why}", p.name, shown(v));
+    if let Some(c) = v.chars().find(|c| c.is_control()) {
+        return Err(bad(format!(
+            "contains the control character {c:?}; values are text on one line"
+        )));
+    }
     match p.ty {
-        ParamType::E164 => E164::parse(v)
+        ParamType::E164 => E164::parse_in(v, region)
             .map(|n| ParamValue::Str(n.to_string()))
-            .map_err(|e| bad(e.to_string())),
-        ParamType::Email => {
-            if is_email(v.trim()) {
-                Ok(ParamValue::Str(v.trim().to_string()))
-            } else {
-                Err(bad("not an email address".into()))
-            }
-        }
+            .map_err(|e| format!("{}: {e}", p.name)),
+        ParamType::Email => match email_problem(v.trim()) {
+            None => Ok(ParamValue::Str(v.trim().to_string())),
+            Some(why) => Err(bad(why)),
+        },
         ParamType::Bool => match v.to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" | "on" => Ok(ParamValue::Bool(true)),
             "false" | "no" | "0" | "off" => Ok(ParamValue::Bool(false)),
@@ -340,7 +354,15 @@ pub fn check(p: &Param, v: &str) -> Result<ParamValue, String> {
             .map(ParamValue::Int)
             .map_err(|_| bad("expected a whole number".into())),
         ParamType::String | ParamType::Path => {
-            if v.trim().is_empty() && p.required {
+            let max = if p.ty == ParamType::Path {
+                MAX_PATH_CHARS
+            } else {
+                MAX_TEXT_CHARS
+            };
+            let n = v.chars().count();
+            if n > max {
+                Err(bad(format!("is {n} characters long; at most {max}")))
+            } else if v.trim().is_empty() && p.required {
                 Err(bad("must not be empty".into()))
             } else {
                 Ok(ParamValue::Str(v.to_string()))

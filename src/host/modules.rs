@@ -94,7 +94,7 @@ pub fn register_all(engine: &mut Engine, s: &Arc<Session>) {
     engine.register_static_module("guard", guard_mod(s).into());
     engine.register_static_module("csv", csv_mod(s).into());
     engine.register_static_module("log", log_mod().into());
-    engine.register_static_module("e164", e164_mod().into());
+    engine.register_static_module("e164", e164_mod(s.default_region).into());
     engine.register_static_module("time", time_mod(Some(s)).into());
     engine.register_static_module("profile", profile_mod(s).into());
     engine.register_static_module("bulk", bulk_mod(s).into());
@@ -103,7 +103,7 @@ pub fn register_all(engine: &mut Engine, s: &Arc<Session>) {
 /// The modules with no session behind them: `vline check` and `vline doc` compile against these.
 pub fn register_offline(engine: &mut Engine) {
     engine.register_static_module("log", log_mod().into());
-    engine.register_static_module("e164", e164_mod().into());
+    engine.register_static_module("e164", e164_mod(None).into());
     engine.register_static_module("time", time_mod(None).into());
 }
 
@@ -1112,22 +1112,28 @@ fn log_mod() -> Module {
     m
 }
 
-fn e164_mod() -> Module {
+/// `e164::` reads numbers as operator input: with the profile's `default_region`, national forms
+/// are that region's numbers; without one they are refused (the same rules as parameters).
+fn e164_mod(region: Option<crate::api::Region>) -> Module {
     let mut m = Module::new();
-    reg!(m, "e164", "parse", ["s: string", "string"], |s: &str| -> R<
-        String,
-    > {
-        E164::parse(s)
-            .map(|n| n.to_string())
-            .map_err(|e| bad("e164::parse", e))
-    });
+    reg!(
+        m,
+        "e164",
+        "parse",
+        ["s: string", "string"],
+        move |s: &str| -> R<String> {
+            E164::parse_in(s, region)
+                .map(|n| n.to_string())
+                .map_err(|e| bad("e164::parse", e))
+        }
+    );
     reg!(
         m,
         "e164",
         "digits",
         ["s: string", "string"],
-        |s: &str| -> R<String> {
-            E164::parse(s)
+        move |s: &str| -> R<String> {
+            E164::parse_in(s, region)
                 .map(|n| n.digits().to_string())
                 .map_err(|e| bad("e164::digits", e))
         }

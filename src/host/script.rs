@@ -171,6 +171,9 @@ pub fn explain(err: &EvalAltResult) -> Failure {
         EvalAltResult::ErrorTooManyOperations(_) => {
             "the script was stopped after too many operations (an endless loop?); check its loop conditions".to_string()
         }
+        EvalAltResult::ErrorTerminated(t, _) if t.is_string() && t.to_string().starts_with(super::engine::LIMIT_STOP) => {
+            t.to_string()[super::engine::LIMIT_STOP.len()..].to_string()
+        }
         EvalAltResult::ErrorTerminated(t, _) if t.is_string() && t.to_string() == super::engine::MEMORY_STOP => {
             "the script was stopped: it grew past the memory limit of 1 GiB (an array or string growing without end?)".to_string()
         }

@@ -45,6 +45,8 @@ pub struct Session {
     /// Check arguments only: every service function parses its arguments, then stops before
     /// reaching a service (`vline call` checks the operator's arguments this way).
     pub args_only: bool,
+    /// The profile's region for numbers written without a country code (`e164::parse`).
+    pub default_region: Option<crate::api::Region>,
 }
 
 /// Renders the account naming convention for a number.
@@ -124,6 +126,7 @@ impl Session {
             numbers: None,
             quiet: false,
             args_only: false,
+            default_region: None,
         }
     }
 

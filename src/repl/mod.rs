@@ -321,7 +321,7 @@ impl Repl {
 
     /// `:run <procedure> k=v…`: load, check the parameters, compile. `None` after printing why not.
     fn procedure(&self, name: &str, args: &[String], engine: &Engine) -> Option<Job> {
-        let (src, header) = match Script::load(name, self.session.override_dir.as_deref()) {
+        let (src, mut header) = match Script::load(name, self.session.override_dir.as_deref()) {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("{e}");
@@ -333,6 +333,7 @@ impl Repl {
             println!("\nRun: :run {name} KEY=VALUE…");
             return None;
         }
+        header.region = self.session.default_region;
         let bound =
             split_kv(args).and_then(|kv| header.bind(&kv).map_err(|errs| errs.join("\n  - ")));
         let params = match bound {

@@ -237,7 +237,7 @@ fn mistakes_give_one_line_and_exit_2_before_any_call() {
         ),
         (
             &["call", "zoom", "numbers", "phone_number=12345"],
-            "has 5 digits",
+            "'12345' has no country code",
         ),
         (
             &["call", "zoom", "numbrs"],

@@ -551,8 +551,8 @@ fn run_help_lists_parameters_and_bad_parameters_are_refused_before_the_script_ru
         &stderr(&o),
         &[
             "3 problem(s)",
-            "phone_number=\"12ab\"",
-            "user=\"not-an-email\": not an email address",
+            "phone_number: '12ab' contains 'a', which is not part of a phone number",
+            "user=\"not-an-email\": is not an email address (no @)",
             "unknown parameter 'colour'",
             "nothing was run",
         ],
@@ -575,7 +575,10 @@ fn run_help_lists_parameters_and_bad_parameters_are_refused_before_the_script_ru
     assert_eq!(r["types"], serde_json::json!(["string", "i64", "bool"]));
     let o = run(&h, &s, &["n=x", "count=many"]);
     assert_code(&o, 2);
-    assert_mentions(&stderr(&o), &["2 problem(s)", "n=\"x\"", "count=\"many\""]);
+    assert_mentions(
+        &stderr(&o),
+        &["2 problem(s)", "n: 'x' contains 'x'", "count=\"many\""],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

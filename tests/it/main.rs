@@ -6,6 +6,7 @@ mod bulkmap;
 mod client;
 mod config;
 mod host;
+mod input;
 mod journal;
 mod plan;
 mod preflight;

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use vline::api::E164;
+use vline::api::{E164Error, E164};
 use vline::bulk::validate::validate;
 use vline::config::Config;
 use vline::host::header::{split_kv, Header};
@@ -31,6 +31,36 @@ fn number_like() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Every length a national number of the country code has, by libphonenumber's metadata.
+fn possible_lengths(code: u16) -> Vec<u16> {
+    use phonenumber::metadata::DATABASE;
+    let mut out = Vec::new();
+    for m in DATABASE.by_code(&code).unwrap_or_default() {
+        let d = m.descriptors();
+        for x in [
+            Some(d.general()),
+            d.fixed_line(),
+            d.mobile(),
+            d.toll_free(),
+            d.premium_rate(),
+            d.shared_cost(),
+            d.personal_number(),
+            d.voip(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            out.extend_from_slice(x.possible_length());
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 const HEADER: &str = "//! title: T\n//! param: phone_number e164 required n\n//! param: user email required u\n//! param: site string optional=Chicago s\n//! param: enable bool optional e\n//! param: count int optional c\n";
 
 proptest! {
@@ -43,25 +73,88 @@ proptest! {
                 let canon = n.as_str();
                 prop_assert!(canon.starts_with('+'));
                 prop_assert_eq!(&canon[1..], n.digits());
-                prop_assert!((8..=15).contains(&n.digits().len()), "{}", canon);
+                // E.164's 15 at most; the shortest valid numbers are 7 digits (+683 4002, Niue).
+                prop_assert!((7..=15).contains(&n.digits().len()), "{}", canon);
                 prop_assert!(n.digits().bytes().all(|b| b.is_ascii_digit()), "{}", canon);
                 prop_assert!(!n.digits().starts_with('0'), "{}", canon);
-                // The digits of the input are exactly the number's digits (nothing invented).
-                let input_digits: String = s.chars().filter(char::is_ascii_digit).collect();
-                prop_assert_eq!(&input_digits, n.digits());
+                // Round trip: the canonical form, with or without a region, is the same number.
                 prop_assert_eq!(E164::parse(canon), Ok(n.clone()));
-                prop_assert_eq!(E164::parse(n.digits()), Ok(n.clone()));
+                for r in ["US", "GB", "DE"] {
+                    prop_assert_eq!(E164::parse_in(canon, Some(r.parse().unwrap())), Ok(n.clone()));
+                }
+                // Movius's digit form is the same number, or refused as ambiguous: never another.
+                match E164::parse(n.digits()) {
+                    Ok(m) => prop_assert_eq!(m, n.clone()),
+                    Err(e) => prop_assert!(matches!(e, E164Error::Ambiguous { .. }), "{}", e),
+                }
             }
             Err(e) => {
                 let msg = e.to_string();
                 prop_assert!(!msg.is_empty());
                 prop_assert!(!msg.contains('\n'), "{}", msg);
                 if !s.trim().is_empty() {
-                    // The reason quotes what was refused, so an operator finds the cell.
-                    prop_assert!(msg.contains(s.trim()), "{} / {:?}", msg, s);
+                    // The reason quotes what was refused (escaped, at most 40 characters), so an
+                    // operator finds the cell.
+                    let shown: String = s.trim().chars().take(40).flat_map(char::escape_debug).collect();
+                    prop_assert!(msg.contains(&shown), "{} / {:?}", msg, s);
                 }
             }
         }
+    }
+
+    /// A number whose length after its country code is not one its country uses is refused,
+    /// whatever the digits.
+    #[test]
+    fn every_number_of_a_wrong_length_for_its_country_is_refused(
+        country in prop::sample::select(vec![1u16, 44, 49, 33, 31, 91, 61, 81, 55, 353, 65, 852]),
+        pick in 0usize..16,
+        digits in "[0-9]{16}",
+    ) {
+        let lengths = possible_lengths(country);
+        let wrong: Vec<usize> = (1..=16).filter(|l| !lengths.contains(&(*l as u16))).collect();
+        let len = wrong[pick % wrong.len()];
+        let input = format!("+{country}{}", &digits[..len]);
+        let r = E164::parse(&input);
+        prop_assert!(r.is_err(), "{} was accepted as {:?} (lengths of +{}: {:?})", input, r, country, lengths);
+    }
+
+    /// A US national form is never read as another country's number: without a region it is
+    /// refused (or, written with its leading 1, the same +1 number); with `US` it is that number.
+    #[test]
+    fn no_national_form_becomes_another_countrys_number(
+        area in "[2-9][0-9]{2}",
+        exchange in "[2-9][0-9]{2}",
+        line in "[0-9]{4}",
+        form in 0usize..4,
+    ) {
+        let e164 = format!("+1{area}{exchange}{line}");
+        if E164::parse(&e164).is_err() {
+            return Ok(()); // not a number in use: nothing to read nationally
+        }
+        let national = match form {
+            0 => format!("({area}) {exchange}-{line}"),
+            1 => format!("{area}-{exchange}-{line}"),
+            2 => format!("{area}{exchange}{line}"),
+            _ => format!("{area}.{exchange}.{line}"),
+        };
+        match E164::parse(&national) {
+            Ok(n) => prop_assert!(false, "{} became {} without a region", national, n),
+            Err(e) => prop_assert!(
+                matches!(&e, E164Error::NoCountryCode { .. } | E164Error::Ambiguous { .. }),
+                "{}", e
+            ),
+        }
+        match E164::parse_in(&national, Some("US".parse().unwrap())) {
+            Ok(n) => prop_assert_eq!(n.as_str(), e164.as_str()),
+            Err(e) => prop_assert!(matches!(e, E164Error::Ambiguous { .. }), "{}", e),
+        }
+        // Written with the country code's digits, it stays +1 in any profile.
+        let with_code = format!("1{area}{exchange}{line}");
+        prop_assert_eq!(E164::parse(&with_code).map(|n| n.to_string()), Ok(e164.clone()));
+        prop_assert_eq!(
+            E164::parse_in(&with_code, Some("US".parse().unwrap())).map(|n| n.to_string()),
+            Ok(e164.clone())
+        );
     }
 
     #[test]
