@@ -144,6 +144,9 @@ fn serve(s: SandboxServe) -> anyhow::Result<()> {
         page_token_ttl: std::time::Duration::from_secs(s.page_token_ttl),
     };
     let sb = Sandbox::start_on(opts, s.port)?;
+    // Listen for the stop signals before saying we are up: a SIGTERM sent right after the
+    // banner must stop the server cleanly, not kill it.
+    let stop = StopSignal::install()?;
     let base = sb.base_url();
     println!("vline sandbox listening on {base} (state {state}, Zoom plan {plan})");
     println!("  Zoom API    {}", sb.zoom_api_url());
@@ -166,30 +169,48 @@ fn serve(s: SandboxServe) -> anyhow::Result<()> {
     );
     println!("  Admin       {base}/_sandbox/status | requests | faults | reset");
     println!("These are the sandbox's fixed demo credentials. Ctrl-C stops it.");
-    wait_for_stop_signal()?;
+    stop.wait()?;
     sb.shutdown();
     println!("sandbox stopped");
     Ok(())
 }
 
-fn wait_for_stop_signal() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
+/// Ctrl-C or SIGTERM, listened for from `install` on.
+struct StopSignal {
+    rt: tokio::runtime::Runtime,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    fn install() -> anyhow::Result<StopSignal> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         #[cfg(unix)]
-        {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let term = {
+            let _in_rt = rt.enter();
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?
+        };
+        Ok(StopSignal {
+            rt,
+            #[cfg(unix)]
+            term,
+        })
+    }
+
+    fn wait(mut self) -> anyhow::Result<()> {
+        self.rt.block_on(async {
+            #[cfg(unix)]
             tokio::select! {
                 r = tokio::signal::ctrl_c() => r?,
-                _ = term.recv() => {}
+                _ = self.term.recv() => {}
             }
-        }
-        #[cfg(not(unix))]
-        tokio::signal::ctrl_c().await?;
-        Ok::<(), anyhow::Error>(())
-    })
+            #[cfg(not(unix))]
+            tokio::signal::ctrl_c().await?;
+            Ok::<(), anyhow::Error>(())
+        })
+    }
 }
 
 fn fault(global: &Global, cmd: SandboxFaultCmd) -> anyhow::Result<()> {
