@@ -201,6 +201,10 @@ pub struct SandboxFaultSet {
     /// Expire every Zoom token issued so far.
     #[arg(long)]
     pub expire_tokens: bool,
+    /// Share of successful writes that are applied and then lose their answer (the connection
+    /// is dropped after the change is made), 0..1.
+    #[arg(long, value_name = "F")]
+    pub drop_after_apply: Option<f64>,
     /// SQLite state file (default: the data directory's sandbox.sqlite).
     #[arg(long)]
     pub state: Option<String>,
@@ -232,6 +236,10 @@ pub struct SandboxServe {
     /// Lifetime of Zoom `next_page_token`s, in seconds (Zoom: 15 minutes).
     #[arg(long, default_value_t = 900, value_name = "SECS")]
     pub page_token_ttl: u64,
+    /// Start with this share of successful writes applied and then answered by a dropped
+    /// connection (0..1; `vline sandbox fault set --drop-after-apply F` changes it later).
+    #[arg(long, value_name = "F")]
+    pub drop_after_apply: Option<f64>,
 }
 
 #[derive(Debug, Args)]

@@ -207,6 +207,13 @@ impl Request {
         self
     }
 
+    /// Mark a POST whose repetition changes nothing more (the carrier's `POST /ptns`:
+    /// provisioning a number again is a no-op) as safe to repeat after a 5xx or a lost answer.
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
     pub fn op(&self) -> &str {
         &self.op
     }
