@@ -53,15 +53,26 @@ pub enum Command {
     ///
     /// The whole file is validated first (columns, E.164 numbers, emails, duplicates) and refused
     /// whole, every bad line listed, before any call. One confirmation covers the run. Results go
-    /// to a CSV beside the input (`<name>.results-<run>.csv`); `--resume RUN` continues a run that
-    /// crashed or was stopped, without repeating a row that was done.
+    /// to one CSV per run beside the input (`<name>.results-<run>.csv`), rewritten whole by every
+    /// attempt; `--resume RUN` continues a run that crashed or was stopped, without repeating a
+    /// row that was done.
+    ///
+    /// Rows are known by their key (the procedure's `key:` parameters, e.g. phone_number; else
+    /// all of them), not their line: a resume on an edited file skips the rows done, runs new
+    /// ones, names the rows left out, and refuses the file whole if a known row's values changed.
+    /// A run has one owner: resuming a run whose process is still alive (on any host) is refused;
+    /// a dead owner's run is taken over. Ctrl-C once: no new row, the rows in flight finish (at
+    /// most 30 s), then the summary and the resume command, exit 130. Twice: the calls in flight
+    /// are abandoned and their rows recorded as interrupted with what was sent.
     #[command(after_help = "Examples:
   vline bulk onboard-new-user --csv users.csv --preflight   will it fit, will it succeed?
   vline bulk onboard-new-user --csv users.csv --dry-run     every write planned, none sent
   vline bulk onboard-new-user --csv users.csv --yes         run it
-  vline bulk onboard-new-user --csv users.csv --resume r12  after a crash or Ctrl-C
+  vline bulk onboard-new-user --csv users.csv --resume r12  after a crash, a kill or Ctrl-C
 The CSV's header names the procedure's parameters (onboard-new-user: phone_number,user[,org]).
-Exit codes: 0 every row done, 1 some rows failed (see the results CSV), 2 bad input, 3 refused.")]
+A dry run is a plan: it cannot be resumed; run the file live.
+Exit codes: 0 every row done, 1 some rows failed (see the results CSV), 2 bad input,
+3 refused (e.g. the run's owner is alive), 130 stopped by Ctrl-C (resume it).")]
     Bulk(BulkArgs),
     /// List the bundled procedures with the guide section each implements.
     Procedures,
@@ -332,7 +343,8 @@ pub struct BulkArgs {
     /// Rows at once: a number, or `auto` (grow while Zoom's budget is not full, back off on 429).
     #[arg(long, default_value = "auto")]
     pub concurrency: crate::bulk::run::Concurrency,
-    /// Continue run RUN (from `vline journal list`): done rows are skipped, the rest re-checked.
+    /// Continue run RUN (from `vline journal list`): rows are matched by key wherever they now
+    /// stand; done rows are skipped, the rest re-checked, new rows run.
     #[arg(long, value_name = "RUN")]
     pub resume: Option<String>,
     /// Send no write; print the plan.
@@ -341,7 +353,8 @@ pub struct BulkArgs {
     /// Approve the run's irreversible changes without a prompt.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Results CSV (default: beside the input, `<name>.results-<run>.csv`).
+    /// Results CSV (default: beside the input, `<name>.results-<run>.csv`); one per run, each
+    /// attempt rewrites it whole (temp file + rename).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Stop after N writes in total.

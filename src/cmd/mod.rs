@@ -20,10 +20,17 @@ pub mod session;
 #[error("{0}")]
 pub struct Usage(pub String);
 
-/// Exit codes: 0 done, 1 failed, 2 usage, 3 refused by a guard.
+/// The operator interrupted the command (Ctrl-C): exit code 130, as shells do.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub String);
+
+/// Exit codes: 0 done, 1 failed, 2 usage, 3 refused by a guard, 130 interrupted.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<Usage>().is_some() {
         2
+    } else if err.downcast_ref::<Interrupted>().is_some() {
+        130
     } else if err.downcast_ref::<crate::guard::Refused>().is_some() {
         3
     } else {

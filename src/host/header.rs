@@ -8,6 +8,7 @@
 //! //! prereq: the org is allowed and enabled for Zoom
 //! //! param: phone_number e164 required  The MultiLine number to onboard
 //! //! param: site string optional=Chicago  Zoom Phone site
+//! //! key: phone_number           (optional; what identifies a bulk row; default: every param)
 //! ```
 
 use std::collections::BTreeMap;
@@ -83,6 +84,9 @@ pub struct Header {
     pub window_required: bool,
     pub prereqs: Vec<String>,
     pub params: Vec<Param>,
+    /// The parameters that identify a row of a bulk run (`//! key: phone_number`); empty means
+    /// all of them.
+    pub key: Vec<String>,
     pub notes: Vec<String>,
 }
 
@@ -99,6 +103,7 @@ impl Header {
     /// Parse the leading `//!` lines. Unknown keys are kept as notes.
     pub fn parse(source: &str) -> Result<Header, String> {
         let mut h = Header::default();
+        let mut key_line = 0;
         for (i, line) in source.lines().enumerate() {
             let Some(rest) = line.trim_start().strip_prefix("//!") else {
                 if line.trim().is_empty() {
@@ -133,8 +138,21 @@ impl Header {
                 "param" => h
                     .params
                     .push(parse_param(val).map_err(|e| format!("line {}: {e}", i + 1))?),
+                "key" => {
+                    key_line = i + 1;
+                    h.key = val
+                        .split(',')
+                        .map(|k| k.trim().to_string())
+                        .filter(|k| !k.is_empty())
+                        .collect();
+                }
                 _ => h.notes.push(rest.to_string()),
             }
+        }
+        if let Some(k) = h.key.iter().find(|k| h.param(k).is_none()) {
+            return Err(format!(
+                "line {key_line}: key '{k}' is not a declared parameter"
+            ));
         }
         Ok(h)
     }
