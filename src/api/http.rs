@@ -487,9 +487,10 @@ impl Transport {
                     while !cancel.load(std::sync::atomic::Ordering::Relaxed) {
                         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
                     }
-                } => Err(req.local_error(if req.idempotent {
+                } => Err(req.local_error(if req.method == Method::GET {
                     "interrupted by the operator (Ctrl-C)"
                 } else {
+                    // Idempotent or not, a change abandoned in flight may have been made.
                     "interrupted by the operator (Ctrl-C) while the request was in flight: it may have reached the service; look at the target before repeating it"
                 })),
             }
