@@ -384,7 +384,7 @@ fn resume(
     let started_with = summary.params["csv_sha256"].as_str().unwrap_or("");
     if started_with != digest {
         eprintln!(
-            "note: {csv} is not the file run {id} started with; rows are matched by their key ({}): {} done before, {} to run again, {} new, {} not in this file",
+            "note: {csv} is not the file run {id} started with; rows are matched by their key ({}): {} done before (skipped), {} not done yet (run, re-checked), {} new, {} not in this file",
             if header.key.is_empty() { "every parameter".to_string() } else { header.key.join(", ") },
             c.done.len(),
             c.again,

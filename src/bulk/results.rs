@@ -94,7 +94,11 @@ fn tail(r: &BulkRow, line: String, note: &str) -> [String; 8] {
     [
         line,
         r.status.as_str().to_string(),
-        format!("{note}{}", r.detail),
+        if note.is_empty() || r.detail.is_empty() {
+            format!("{}{}", note.trim_end_matches("; "), r.detail)
+        } else {
+            format!("{note}{}", r.detail)
+        },
         r.zoom_number_id.clone().unwrap_or_default(),
         r.movius_account_id.clone().unwrap_or_default(),
         r.attempts.to_string(),
