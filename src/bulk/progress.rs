@@ -88,6 +88,8 @@ impl Progress {
             self.failed
         );
         match &self.bar {
+            // While draining, the bar shows the countdown instead.
+            Some(_) if self.last_drain_note.is_some() => {}
             Some(b) => b.set_message(msg),
             None if self.last_line.elapsed() >= Duration::from_secs(5) => {
                 eprintln!("progress: {}/{} rows, {msg}", self.done, self.total);
@@ -113,7 +115,10 @@ impl Progress {
             left.as_secs().max(1)
         );
         match &self.bar {
-            Some(b) => b.set_message(msg),
+            Some(b) => {
+                b.set_message(msg);
+                self.last_drain_note = Some(Instant::now());
+            }
             None => {
                 if self
                     .last_drain_note
