@@ -730,6 +730,9 @@ impl Transport {
                         } else {
                             let mut e = req.local_error(if timeout {
                                 format!("no answer within {} s", self.opts.timeout.as_secs_f64())
+                            } else if sent {
+                                // The request left; its answer did not arrive whole.
+                                "the connection closed before the answer arrived: the request may have reached the service".to_string()
                             } else {
                                 "could not connect".to_string()
                             });

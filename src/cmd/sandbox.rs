@@ -94,7 +94,12 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
                         r.op.clone(),
                         r.method.clone(),
                         path,
-                        r.status.to_string(),
+                        // An answer that never reached the client shows as `201 lost`.
+                        if r.answer_lost {
+                            format!("{} lost", r.status)
+                        } else {
+                            r.status.to_string()
+                        },
                         if r.is_write {
                             "w".into()
                         } else {
