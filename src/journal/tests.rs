@@ -439,3 +439,38 @@ fn a_run_owned_by_a_live_process_is_not_taken_and_a_dead_owner_is() {
     assert_eq!(run.outcome, RunOutcome::Running);
     assert_eq!(j.live_owner(r).unwrap(), None);
 }
+
+#[test]
+fn a_version_1_journal_keeps_its_bulk_rows_now_keyed_by_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.sqlite");
+    {
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);",
+        )
+        .unwrap();
+        c.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        c.execute_batch(
+            "INSERT INTO runs (started_at, operator, host, pid, profile, script, script_digest, params, mode, outcome)
+               VALUES ('2026-01-01T00:00:00Z', 'alice', 'h', 1, 'prod', 'onboard-new-user', 'd', '{}', 'bulk', 'interrupted');
+             INSERT INTO bulk_rows (run_id, line, row_key, row_json, status, detail, attempts)
+               VALUES (1, 2, '+13126170100', '{\"phone_number\":\"+13126170100\"}', 'done', 'ok', 1),
+                      (1, 3, '', '{}', 'failed', 'boom', 1);",
+        )
+        .unwrap();
+    }
+    let j = Journal::open(&path).unwrap();
+    let rows = j.bulk_rows(RunId(1)).unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.line, r.key.as_str(), r.status))
+            .collect::<Vec<_>>(),
+        vec![
+            (2, "+13126170100", RowStatus::Done),
+            (3, "line 3", RowStatus::Failed)
+        ]
+    );
+    // Its run can be resumed: no live owner.
+    assert_eq!(j.take_lease(RunId(1)).unwrap(), Lease::Taken { from: None });
+}
