@@ -70,15 +70,26 @@ pub enum Command {
     ///
     /// The whole file is validated first (columns, E.164 numbers, emails, duplicates) and refused
     /// whole, every bad line listed, before any call. One confirmation covers the run. Results go
-    /// to a CSV beside the input (`<name>.results-<run>.csv`); `--resume RUN` continues a run that
-    /// crashed or was stopped, without repeating a row that was done.
+    /// to one CSV per run beside the input (`<name>.results-<run>.csv`), rewritten whole by every
+    /// attempt; `--resume RUN` continues a run that crashed or was stopped, without repeating a
+    /// row that was done.
+    ///
+    /// Rows are known by their key (the procedure's `key:` parameters, e.g. phone_number; else
+    /// all of them), not their line: a resume on an edited file skips the rows done, runs new
+    /// ones, names the rows left out, and refuses the file whole if a known row's values changed.
+    /// A run has one owner: resuming a run whose process is still alive (on any host) is refused;
+    /// a dead owner's run is taken over. Ctrl-C once: no new row, the rows in flight finish (at
+    /// most 30 s), then the summary and the resume command, exit 130. Twice: the calls in flight
+    /// are abandoned and their rows recorded as interrupted with what was sent.
     #[command(after_help = "Examples:
   vline bulk onboard-new-user --csv users.csv --preflight   will it fit, will it succeed?
   vline bulk onboard-new-user --csv users.csv --dry-run     every write planned, none sent
   vline bulk onboard-new-user --csv users.csv --yes         run it
-  vline bulk onboard-new-user --csv users.csv --resume r12  after a crash or Ctrl-C
+  vline bulk onboard-new-user --csv users.csv --resume r12  after a crash, a kill or Ctrl-C
 The CSV's header names the procedure's parameters (onboard-new-user: phone_number,user[,org]).
-Exit codes: 0 every row done, 1 some rows failed (see the results CSV), 2 bad input, 3 refused.")]
+A dry run is a plan: it cannot be resumed; run the file live.
+Exit codes: 0 every row done, 1 some rows failed (see the results CSV), 2 bad input,
+3 refused (e.g. the run's owner is alive), 130 stopped by Ctrl-C (resume it).")]
     Bulk(BulkArgs),
     /// List the bundled procedures with the guide section each implements.
     Procedures,
@@ -218,6 +229,10 @@ pub struct SandboxFaultSet {
     /// Expire every Zoom token issued so far.
     #[arg(long)]
     pub expire_tokens: bool,
+    /// Share of successful writes that are applied and then lose their answer (the connection
+    /// is dropped after the change is made), 0..1.
+    #[arg(long, value_name = "F")]
+    pub drop_after_apply: Option<f64>,
     /// SQLite state file (default: the data directory's sandbox.sqlite).
     #[arg(long)]
     pub state: Option<String>,
@@ -249,6 +264,10 @@ pub struct SandboxServe {
     /// Lifetime of Zoom `next_page_token`s, in seconds (Zoom: 15 minutes).
     #[arg(long, default_value_t = 900, value_name = "SECS")]
     pub page_token_ttl: u64,
+    /// Start with this share of successful writes applied and then answered by a dropped
+    /// connection (0..1; `vline sandbox fault set --drop-after-apply F` changes it later).
+    #[arg(long, value_name = "F")]
+    pub drop_after_apply: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -385,7 +404,8 @@ pub struct BulkArgs {
     /// Rows at once: a number, or `auto` (grow while Zoom's budget is not full, back off on 429).
     #[arg(long, default_value = "auto")]
     pub concurrency: crate::bulk::run::Concurrency,
-    /// Continue run RUN (from `vline journal list`): done rows are skipped, the rest re-checked.
+    /// Continue run RUN (from `vline journal list`): rows are matched by key wherever they now
+    /// stand; done rows are skipped, the rest re-checked, new rows run.
     #[arg(long, value_name = "RUN")]
     pub resume: Option<String>,
     /// Send no write; print the plan.
@@ -394,7 +414,8 @@ pub struct BulkArgs {
     /// Approve the run's irreversible changes without a prompt.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Results CSV (default: beside the input, `<name>.results-<run>.csv`).
+    /// Results CSV (default: beside the input, `<name>.results-<run>.csv`); one per run, each
+    /// attempt rewrites it whole (temp file + rename).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Stop after N writes in total.

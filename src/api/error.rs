@@ -63,6 +63,12 @@ impl ApiError {
             (_, None, _) if self.retryable => {
                 "the service did not answer; check the network and the profile's base URL, then re-run (reads are retried automatically)"
             }
+            (_, None, _) if self.message.contains("may have reached the service") => {
+                "look at the target before repeating it (a bulk --resume re-checks the row)"
+            }
+            (_, None, _) if self.message.starts_with("interrupted by the operator") => {
+                "nothing was changed; run it again when ready"
+            }
             (_, None, _) => "fix the input named above and re-run; nothing was sent",
             (_, Some(401), _) => {
                 "check the profile's credentials (`vline config show`); the secret itself is never printed"

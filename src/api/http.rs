@@ -207,6 +207,13 @@ impl Request {
         self
     }
 
+    /// Mark a POST whose repetition changes nothing more (the carrier's `POST /ptns`:
+    /// provisioning a number again is a no-op) as safe to repeat after a 5xx or a lost answer.
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
     pub fn op(&self) -> &str {
         &self.op
     }
@@ -502,9 +509,10 @@ impl Transport {
                     while !cancel.load(std::sync::atomic::Ordering::Relaxed) {
                         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
                     }
-                } => Err(req.local_error(if req.idempotent {
+                } => Err(req.local_error(if req.method == Method::GET {
                     "interrupted by the operator (Ctrl-C)"
                 } else {
+                    // Idempotent or not, a change abandoned in flight may have been made.
                     "interrupted by the operator (Ctrl-C) while the request was in flight: it may have reached the service; look at the target before repeating it"
                 })),
             }
@@ -771,6 +779,9 @@ impl Transport {
                         } else {
                             let mut e = req.local_error(if timeout {
                                 format!("no answer within {} s", self.opts.timeout.as_secs_f64())
+                            } else if sent {
+                                // The request left; its answer did not arrive whole.
+                                "the connection closed before the answer arrived: the request may have reached the service".to_string()
                             } else {
                                 "could not connect".to_string()
                             });

@@ -233,7 +233,7 @@ fn one_run(
             sandbox: true,
             journal: journal.clone(),
             override_dir: None,
-            on_cancel_flag: None,
+            on_interrupt: None,
         },
         &Options {
             script: PROCEDURE.into(),

@@ -17,14 +17,15 @@ use crate::guard::{
 };
 use crate::host::bundle::Source;
 use crate::host::engine;
-use crate::host::header::{Header, ParamType, ParamValue};
+use crate::host::header::Header;
 use crate::host::index::{IndexStats, NumberIndex};
 use crate::host::script::Script;
 use crate::host::session::Session;
-use crate::journal::{Journal, NewRun, RowStatus, RunId, RunOutcome};
+use crate::journal::{Journal, Lease, NewRun, Owner, RowStatus, RunId, RunOutcome, HEARTBEAT};
 
+use super::identity::{compare, file_digest, for_each_row};
 use super::run::{execute, BulkJob, Concurrency, Report};
-use super::validate::{bind_row, Summary};
+use super::validate::Summary;
 
 /// The operator's input was wrong (a bad `--resume`, a script that does not compile): the CLI
 /// shows it as a usage error (exit 2).
@@ -65,8 +66,9 @@ pub struct Env<'a> {
     pub journal: Arc<Journal>,
     /// Overrides for bundled scripts and stdlib.
     pub override_dir: Option<PathBuf>,
-    /// Called with the run's stop flag (the CLI wires Ctrl-C to it).
-    pub on_cancel_flag: Option<fn(Arc<AtomicBool>)>,
+    /// Called with the run's two stop flags: drain (take no new row, let the rows in flight
+    /// finish) and abandon (give up the calls in flight). The CLI wires Ctrl-C to them.
+    pub on_interrupt: Option<fn(Arc<AtomicBool>, Arc<AtomicBool>)>,
 }
 
 /// How the run ended.
@@ -126,8 +128,12 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
         Script::compile(&engine, src, header.clone()).map_err(|e| BadInput(e.to_string()))?;
     drop(engine);
 
-    let (run_id, done_before) = match &o.resume {
-        Some(r) => resume(&journal, r, &o.script)?,
+    let digest = file_digest(&o.csv).map_err(|e| BadInput(format!("{}: {e}", o.csv.display())))?;
+    let (run_id, done_before, removed) = match &o.resume {
+        Some(r) => {
+            let resumed = resume(&journal, r, o, &header, &summary.columns, &digest)?;
+            (resumed.run, resumed.done, resumed.removed)
+        }
         None => {
             let id = journal.start_run(&NewRun {
                 operator: crate::journal::current_operator(),
@@ -135,18 +141,26 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
                 profile: env.profile.name.clone(),
                 script: o.script.clone(),
                 script_digest: script.digest.clone(),
-                params: json!({"csv": o.csv.display().to_string(), "rows": summary.rows}),
+                params: json!({
+                    "csv": o.csv.display().to_string(),
+                    "csv_sha256": digest,
+                    "rows": summary.rows,
+                }),
                 mode: if o.dry_run {
-                    "bulk dry-run".into()
+                    DRY_RUN_MODE.into()
                 } else {
                     "bulk".into()
                 },
                 outside_window_reason: o.outside_window.clone(),
             })?;
+            journal.take_lease(id)?;
             record_rows(&journal, id, &o.csv, &header, &summary.columns)?;
-            (id, HashMap::new())
+            (id, HashMap::new(), Vec::new())
         }
     };
+    // While this process works the run, it says so; a resume from elsewhere is refused until
+    // the heartbeat stops.
+    let _heartbeat = Heartbeat::start(journal.clone(), run_id);
     let keys = row_keys(&o.csv, &header, &summary.columns)?;
     let held = journal.claim_keys(run_id, &keys)?;
     drop(keys);
@@ -205,8 +219,9 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
     }
 
     session.set_run(run_id);
-    if let Some(hook) = env.on_cancel_flag {
-        hook(session.cancel.clone());
+    let drain = Arc::new(AtomicBool::new(false));
+    if let Some(hook) = env.on_interrupt {
+        hook(drain.clone(), session.cancel.clone());
     }
     let out = o
         .out
@@ -223,7 +238,10 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
         concurrency: o.concurrency,
         out,
         done_before,
+        removed,
         closes_at,
+        dry_run: o.dry_run,
+        drain: drain.clone(),
     })?;
     let outcome = if report.stopped.is_some() {
         RunOutcome::Interrupted
@@ -255,37 +273,11 @@ pub fn results_path(csv: &Path, run: RunId) -> PathBuf {
     csv.with_file_name(format!("{stem}.results-{run}.csv"))
 }
 
-/// The key that says which rows are "the same user": the first number or email parameter.
-fn key_of(header: &Header, bound: &std::collections::BTreeMap<String, ParamValue>) -> String {
-    header
-        .params
-        .iter()
-        .filter(|p| matches!(p.ty, ParamType::E164 | ParamType::Email))
-        .find_map(|p| match bound.get(&p.name) {
-            Some(ParamValue::Str(s)) => Some(s.to_ascii_lowercase()),
-            _ => None,
-        })
-        .unwrap_or_default()
-}
-
-fn for_each_row(
-    csv: &Path,
-    header: &Header,
-    columns: &[String],
-    mut f: impl FnMut(u64, String, serde_json::Value) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let mut rd = csv::Reader::from_path(csv)?;
-    let mut rec = csv::StringRecord::new();
-    while rd.read_record(&mut rec)? {
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let bound = bind_row(header, columns, &rec)
-            .map_err(|e| anyhow::anyhow!("line {line}: {}", e.join("; ")))?;
-        f(line, key_of(header, &bound), serde_json::to_value(&bound)?)?;
-    }
-    Ok(())
-}
+/// The journal's mode for a bulk dry run: a plan, which `--resume` refuses.
+pub const DRY_RUN_MODE: &str = "bulk dry-run";
 
 /// Journal every row before the first call, in chunks, so a crash at any point knows them all.
+/// On a resume, rows the run knows keep their state and take their new line; new rows join.
 pub fn record_rows(
     journal: &Journal,
     run: RunId,
@@ -294,8 +286,8 @@ pub fn record_rows(
     columns: &[String],
 ) -> anyhow::Result<()> {
     let mut chunk = Vec::with_capacity(1000);
-    for_each_row(csv, header, columns, |line, key, row| {
-        chunk.push((line, key, row.to_string()));
+    for_each_row(csv, header, columns, |row| {
+        chunk.push((row.line, row.key, row.json));
         if chunk.len() == 1000 {
             journal.bulk_rows_begin(run, &chunk)?;
             chunk.clear();
@@ -310,36 +302,178 @@ pub fn record_rows(
 
 fn row_keys(csv: &Path, header: &Header, columns: &[String]) -> anyhow::Result<Vec<String>> {
     let mut keys = Vec::new();
-    for_each_row(csv, header, columns, |_, key, _| {
-        if !key.is_empty() {
-            keys.push(key);
-        }
+    for_each_row(csv, header, columns, |row| {
+        keys.push(row.key);
         Ok(())
     })?;
     Ok(keys)
 }
 
-/// Continue an earlier run: rows done stay done; rows in flight or failed run again (the
-/// procedures check state first, so a row that did finish before the crash is a no-op).
+/// What a resume starts from.
+struct Resumed {
+    run: RunId,
+    /// Rows of the file done in an earlier attempt, by key, with their detail.
+    done: HashMap<String, String>,
+    /// Rows of the run that are not in this file: (key, status).
+    removed: Vec<(String, RowStatus)>,
+}
+
+/// Continue an earlier run: only a live bulk run of the same procedure, owned by no live
+/// process. Rows are matched by key, wherever they now stand: done rows are skipped, new rows
+/// run, rows in flight, failed or interrupted run again (the procedures check state first), and
+/// a row whose key matches but whose other values changed refuses the whole attempt before any
+/// call.
 fn resume(
     journal: &Journal,
     r: &str,
-    script: &str,
-) -> anyhow::Result<(RunId, HashMap<u64, String>)> {
+    o: &Options,
+    header: &Header,
+    columns: &[String],
+    digest: &str,
+) -> anyhow::Result<Resumed> {
     let id: RunId = r
         .parse()
         .map_err(|_| BadInput(format!("--resume takes a run id like r12 or 12, not '{r}'")))?;
+    let script = &o.script;
+    let csv = o.csv.display();
     let Some((summary, _)) = journal.run(id)? else {
         return Err(BadInput(format!("no run {id} in the journal (`vline journal list`)")).into());
     };
-    if summary.script != script {
+    if summary.mode == DRY_RUN_MODE {
+        return Err(BadInput(format!(
+            "run {id} was a dry run: a plan, nothing in it was done, so there is nothing to resume. Run it live: `vline bulk {script} --csv {csv}` (without --dry-run)"
+        ))
+        .into());
+    }
+    if o.dry_run {
+        return Err(BadInput(format!(
+            "--dry-run cannot resume run {id}: a dry run records a plan, not progress. Use `vline bulk {script} --csv {csv} --preflight` to see what is left"
+        ))
+        .into());
+    }
+    if summary.mode != "bulk" {
+        return Err(BadInput(format!(
+            "run {id} is a '{}' run, not a bulk run; only bulk runs can be resumed",
+            summary.mode
+        ))
+        .into());
+    }
+    if summary.script != *script {
         return Err(BadInput(format!("run {id} ran '{}', not '{script}'", summary.script)).into());
     }
-    let done = journal
-        .bulk_rows(id)?
-        .into_iter()
-        .filter(|row| matches!(row.status, RowStatus::Done | RowStatus::Skipped))
-        .map(|row| (row.line, row.detail))
-        .collect();
-    Ok((id, done))
+    let busy = |owner: &Owner| {
+        Refused {
+        reason: format!("run {id} is being worked by {owner} right now"),
+        how_to_proceed: format!(
+            "nothing was sent; wait for that process to finish, or stop it (Ctrl-C, or `kill {}` on {}) and resume then",
+            owner.pid, owner.host
+        ),
+    }
+    };
+    if let Some(owner) = journal.live_owner(id)? {
+        return Err(busy(&owner).into());
+    }
+
+    let c = compare(journal.bulk_rows(id)?, &o.csv, header, columns)?;
+    if !c.changed.is_empty() {
+        const SHOWN: usize = 20;
+        let mut list: Vec<String> = c
+            .changed
+            .iter()
+            .take(SHOWN)
+            .map(|x| format!("  {x}"))
+            .collect();
+        if c.changed.len() > SHOWN {
+            list.push(format!("  … and {} more", c.changed.len() - SHOWN));
+        }
+        return Err(Refused {
+            reason: format!(
+                "{} row(s) of {csv} have the key of a row of run {id} but other values; the run cannot tell which is meant:\n{}",
+                c.changed.len(),
+                list.join("\n")
+            ),
+            how_to_proceed: format!(
+                "nothing was sent; put the run's values back in the file, or run the changed rows as a new run (without --resume {id})"
+            ),
+        }
+        .into());
+    }
+    match journal.take_lease(id)? {
+        Lease::Held(owner) => return Err(busy(&owner).into()),
+        Lease::Taken { from: Some(dead) } => eprintln!(
+            "note: {dead} ended without finishing run {id}; this process takes the run over"
+        ),
+        Lease::Taken { from: None } => {}
+    }
+    let started_with = summary.params["csv_sha256"].as_str().unwrap_or("");
+    if started_with != digest {
+        eprintln!(
+            "note: {csv} is not the file run {id} started with; rows are matched by their key ({}): {} done before (skipped), {} not done yet (run, re-checked), {} new, {} not in this file",
+            if header.key.is_empty() { "every parameter".to_string() } else { header.key.join(", ") },
+            c.done.len(),
+            c.again,
+            c.new_rows,
+            c.removed.len(),
+        );
+    }
+    if !c.removed.is_empty() {
+        const SHOWN: usize = 20;
+        let mut list: Vec<String> = c
+            .removed
+            .iter()
+            .take(SHOWN)
+            .map(|(k, st, line)| format!("  {k} (line {line} before, {st})"))
+            .collect();
+        if c.removed.len() > SHOWN {
+            list.push(format!("  … and {} more", c.removed.len() - SHOWN));
+        }
+        eprintln!(
+            "warning: {} row(s) of run {id} are not in {csv} and are not run in this attempt:\n{}",
+            c.removed.len(),
+            list.join("\n")
+        );
+    }
+    record_rows(journal, id, &o.csv, header, columns)?;
+    Ok(Resumed {
+        run: id,
+        done: c.done,
+        removed: c.removed.into_iter().map(|(k, st, _)| (k, st)).collect(),
+    })
+}
+
+/// Says, every [`HEARTBEAT`], that this process still works the run; stops when dropped.
+struct Heartbeat {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    fn start(journal: Arc<Journal>, run: RunId) -> Heartbeat {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("vline-heartbeat".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    rx.recv_timeout(HEARTBEAT)
+                {
+                    if let Err(e) = journal.heartbeat(run) {
+                        tracing::warn!("journal heartbeat: {e}");
+                    }
+                }
+            })
+            .ok();
+        Heartbeat {
+            stop: Some(tx),
+            thread,
+        }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }

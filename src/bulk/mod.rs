@@ -1,9 +1,11 @@
 //! Bulk runs: a CSV in, the procedure once per row on a pool of threads, progress, resume, and a
 //! results CSV out.
 
+pub mod identity;
 pub mod job;
 pub mod map;
 pub mod preflight;
 pub mod progress;
+pub mod results;
 pub mod run;
 pub mod validate;

@@ -19,10 +19,19 @@ use crate::host::engine;
 use crate::host::script::{explain, Failure, Script};
 use crate::host::session::Session;
 use crate::host::value::to_json;
-use crate::journal::{Journal, RowStatus, RunId};
+use crate::journal::{Journal, RowEnd, RowStatus, RunId, WriteOutcome};
 
+use super::identity::record_key;
 use super::progress::Progress;
+use super::results;
 use super::validate::{bind_row, BoundRow};
+
+/// After the first Ctrl-C, how long the rows in flight may take to finish before their calls
+/// are abandoned.
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(30);
+
+/// How often the results file is rewritten while a run works.
+const RESULTS_EVERY: Duration = Duration::from_secs(10);
 
 /// How many rows run at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,6 +140,13 @@ pub struct Report {
     pub failed: u64,
     /// Done in an earlier attempt of this run (`--resume`).
     pub skipped: u64,
+    /// Their calls were abandoned (a second Ctrl-C, or the drain ran out of time); a resume
+    /// re-checks them.
+    pub interrupted: u64,
+    /// Dry run: rows whose writes were held (a plan; nothing was done).
+    pub planned: u64,
+    /// Rows of the run that are not in this attempt's file (keys), not run.
+    pub removed: Vec<String>,
     /// Not started: the window closed, a guard refused, or Ctrl-C.
     pub not_started: u64,
     pub elapsed_s: f64,
@@ -143,10 +159,11 @@ pub struct Report {
 /// One row's outcome.
 struct RowResult {
     line: u64,
-    record: Vec<String>,
+    key: String,
     status: RowStatus,
     detail: String,
     zoom_number_id: String,
+    movius_account_id: String,
     ms: u64,
     /// A guard refusal or Ctrl-C: stop taking rows.
     stop: Option<String>,
@@ -162,10 +179,17 @@ pub struct BulkJob<'a> {
     pub run: RunId,
     pub concurrency: Concurrency,
     pub out: PathBuf,
-    /// Lines already done in an earlier attempt (resume), with their recorded detail.
-    pub done_before: HashMap<u64, String>,
+    /// Rows (by key) already done in an earlier attempt (resume), with their recorded detail.
+    pub done_before: HashMap<String, String>,
+    /// Rows of the run not in this file (key, status): reported, not run.
+    pub removed: Vec<(String, RowStatus)>,
     /// When the maintenance window closes (stop taking new rows then).
     pub closes_at: Option<jiff::Timestamp>,
+    /// Writes are held: a row that ends well is `planned`, not `done`.
+    pub dry_run: bool,
+    /// First Ctrl-C: take no new row; the rows in flight finish (at most [`DRAIN_LIMIT`], then
+    /// their calls are abandoned through the session's cancel flag).
+    pub drain: Arc<AtomicBool>,
 }
 
 /// Stream the CSV through the workers; return when every started row has finished.
@@ -190,15 +214,26 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
     // Set when the reader has handed out every row: idle workers leave then.
     let fed = Arc::new(AtomicBool::new(false));
     let stop_reason: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
-    let (row_tx, row_rx) = mpsc::sync_channel::<(u64, csv::StringRecord)>(max_workers * 2);
+    let (row_tx, row_rx) = mpsc::sync_channel::<(u64, String, csv::StringRecord)>(max_workers * 2);
+    // Rows started and not finished (the drain waits for them).
+    let in_flight = Arc::new(AtomicUsize::new(0));
     let row_rx = Arc::new(Mutex::new(row_rx));
     let (res_tx, res_rx) = mpsc::channel::<RowResult>();
 
-    let mut out = csv::Writer::from_path(&job.out)
-        .map_err(|e| anyhow::anyhow!("results file {}: {e}", job.out.display()))?;
-    let mut head = job.columns.clone();
-    head.extend(["line", "status", "detail", "zoom_number_id", "duration_ms"].map(String::from));
-    out.write_record(&head)?;
+    // One results file per run, rewritten whole from the journal: now (an unwritable path
+    // fails before the first call), every RESULTS_EVERY, and at the end.
+    let write_results = || {
+        results::write(
+            &job.journal,
+            job.run,
+            job.csv,
+            &job.script.header,
+            &job.columns,
+            &job.out,
+        )
+    };
+    write_results()?;
+    let mut last_results = Instant::now();
 
     let mut progress = Progress::new(job.rows, std::io::stderr().is_terminal());
     let mut report = Report {
@@ -207,6 +242,9 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
         done: 0,
         failed: 0,
         skipped: 0,
+        interrupted: 0,
+        planned: 0,
+        removed: job.removed.iter().map(|(k, _)| k.clone()).collect(),
         not_started: 0,
         elapsed_s: 0.0,
         rows_per_s: 0.0,
@@ -216,34 +254,57 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
     };
 
     std::thread::scope(|scope| -> anyhow::Result<()> {
-        // Reader: streams rows (memory stays flat), skips rows done before.
+        // Reader: streams rows (memory stays flat), skips rows done before (by key). It never
+        // blocks on a full queue: once the run stops or drains, no worker reads it any more.
         let reader_stop = stop.clone();
         let reader_fed = fed.clone();
+        let reader_drain = job.drain.clone();
+        let reader_cancel = job.session.cancel.clone();
         let csv_path = job.csv.to_path_buf();
         let done_before = &job.done_before;
+        let header = &job.script.header;
+        let columns = &job.columns;
         let res_tx_reader = res_tx.clone();
         scope.spawn(move || {
             let Ok(mut rd) = csv::Reader::from_path(&csv_path) else {
+                reader_fed.store(true, Ordering::Relaxed);
                 return;
             };
+            let stopping = || {
+                reader_stop.load(Ordering::Relaxed)
+                    || reader_drain.load(Ordering::Relaxed)
+                    || reader_cancel.load(Ordering::Relaxed)
+            };
             let mut rec = csv::StringRecord::new();
-            while let Ok(true) = rd.read_record(&mut rec) {
+            'rows: while let Ok(true) = rd.read_record(&mut rec) {
                 let line = rec.position().map(|p| p.line()).unwrap_or(0);
-                if let Some(detail) = done_before.get(&line) {
+                let key = record_key(header, columns, &rec, line);
+                if let Some(detail) = done_before.get(&key) {
                     let _ = res_tx_reader.send(RowResult {
                         line,
-                        record: rec.iter().map(str::to_string).collect(),
+                        key,
                         status: RowStatus::Skipped,
                         detail: format!("done in an earlier attempt: {detail}"),
                         zoom_number_id: String::new(),
+                        movius_account_id: String::new(),
                         ms: 0,
                         stop: None,
                     });
                     continue;
                 }
-                if reader_stop.load(Ordering::Relaxed) || row_tx.send((line, rec.clone())).is_err()
-                {
-                    break;
+                let mut item = (line, key, rec.clone());
+                loop {
+                    if stopping() {
+                        break 'rows;
+                    }
+                    match row_tx.try_send(item) {
+                        Ok(()) => break,
+                        Err(mpsc::TrySendError::Full(back)) => {
+                            item = back;
+                            std::thread::sleep(Duration::from_millis(10));
+                        }
+                        Err(mpsc::TrySendError::Disconnected(_)) => break 'rows,
+                    }
                 }
             }
             reader_fed.store(true, Ordering::Relaxed);
@@ -261,10 +322,16 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
             let journal = job.journal.clone();
             let run = job.run;
             let closes_at = job.closes_at;
+            let drain = job.drain.clone();
+            let in_flight = in_flight.clone();
+            let dry_run = job.dry_run;
             scope.spawn(move || {
                 let engine = engine::build(Some(&session), engine::Limits::default());
                 loop {
-                    if stop.load(Ordering::Relaxed) || session.cancel.load(Ordering::Relaxed) {
+                    if stop.load(Ordering::Relaxed)
+                        || drain.load(Ordering::Relaxed)
+                        || session.cancel.load(Ordering::Relaxed)
+                    {
                         break;
                     }
                     if idx >= allowed.load(Ordering::Relaxed) {
@@ -280,25 +347,48 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
                         ));
                         break;
                     }
-                    let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                    let Ok((line, rec)) = next else { break };
+                    // Wait for a row a little at a time, so a drain is seen while the queue is
+                    // empty.
+                    let next = rx
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .recv_timeout(Duration::from_millis(100));
+                    let (line, key, rec) = match next {
+                        Ok(item) => item,
+                        Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    };
+                    in_flight.fetch_add(1, Ordering::SeqCst);
                     let t0 = Instant::now();
-                    if let Err(e) = journal.bulk_row_started(run, line) {
+                    let mark = journal.write_mark().unwrap_or(i64::MAX);
+                    if let Err(e) = journal.bulk_row_started(run, &key) {
                         tracing::error!("journal: {e}");
                     }
-                    let r = run_row(&engine, script, &script.header, columns, &rec, line);
-                    let mut r = r;
+                    let mut r = run_row(&engine, script, &script.header, columns, &rec, line);
+                    r.key = key;
                     r.ms = t0.elapsed().as_millis() as u64;
-                    if let Err(e) = journal.bulk_row_finished(
-                        run,
-                        line,
-                        r.status,
-                        &r.detail,
-                        Some(r.zoom_number_id.as_str()).filter(|s| !s.is_empty()),
-                        r.ms,
-                    ) {
+                    if r.status == RowStatus::Done && dry_run {
+                        r.status = RowStatus::Planned;
+                    }
+                    if r.status == RowStatus::Failed && session.cancel.load(Ordering::Relaxed) {
+                        // Its calls were abandoned: say what the journal shows was sent for it,
+                        // not what the abandoned call's error guesses.
+                        r.status = RowStatus::Interrupted;
+                        r.detail = sent_for(&journal, run, mark, &rec);
+                        r.stop = Some("interrupted by Ctrl-C".into());
+                    }
+                    let end = RowEnd {
+                        status: r.status,
+                        detail: &r.detail,
+                        zoom_number_id: Some(r.zoom_number_id.as_str()).filter(|s| !s.is_empty()),
+                        movius_account_id: Some(r.movius_account_id.as_str())
+                            .filter(|s| !s.is_empty()),
+                        duration_ms: r.ms,
+                    };
+                    if let Err(e) = journal.bulk_row_finished(run, &r.key, &end) {
                         tracing::error!("journal: {e}");
                     }
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
                     let halt = r.stop.is_some();
                     if tx.send(r).is_err() || halt {
                         break;
@@ -312,6 +402,7 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
         let mut last_tick = Instant::now();
         let mut last_429 = stats_before.rate_limited;
         let mut auto = AutoTuner::new(&stats_before);
+        let mut drain_since: Option<Instant> = None;
         loop {
             let r = match res_rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(r) => Some(r),
@@ -329,23 +420,48 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
                         RowStatus::Done => report.done += 1,
                         RowStatus::Failed => report.failed += 1,
                         RowStatus::Skipped => report.skipped += 1,
-                        _ => {}
+                        RowStatus::Interrupted => report.interrupted += 1,
+                        RowStatus::Planned => report.planned += 1,
+                        RowStatus::Pending | RowStatus::InFlight => {}
                     }
-                    let mut rec = r.record.clone();
-                    rec.resize(job.columns.len(), String::new());
-                    rec.extend([
-                        r.line.to_string(),
-                        r.status.as_str().to_string(),
-                        r.detail.clone(),
-                        r.zoom_number_id.clone(),
-                        r.ms.to_string(),
-                    ]);
-                    out.write_record(&rec)?;
                     progress.row(r.status == RowStatus::Failed);
                 }
             }
+            // Ctrl-C: the first drains (no new row; the rows in flight finish, at most
+            // DRAIN_LIMIT, counted down on the terminal), then their calls are abandoned.
+            let cancel = &job.session.cancel;
+            if drain_since.is_none()
+                && (job.drain.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed))
+            {
+                drain_since = Some(Instant::now());
+                stop.store(true, Ordering::Relaxed);
+                stop_reason
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert_with(|| "interrupted by Ctrl-C".into());
+            }
+            if let Some(since) = drain_since {
+                let busy = in_flight.load(Ordering::SeqCst);
+                if busy > 0 && !cancel.load(Ordering::Relaxed) {
+                    let left = DRAIN_LIMIT.saturating_sub(since.elapsed());
+                    if left.is_zero() {
+                        progress.note(&format!(
+                            "stopping: {} s passed; abandoning the calls of the {busy} row(s) still in flight",
+                            DRAIN_LIMIT.as_secs()
+                        ));
+                        cancel.store(true, Ordering::SeqCst);
+                    } else {
+                        progress.draining(busy, left);
+                    }
+                }
+            }
+            if last_results.elapsed() >= RESULTS_EVERY {
+                if let Err(e) = write_results() {
+                    tracing::warn!("{e}");
+                }
+                last_results = Instant::now();
+            }
             if last_tick.elapsed() >= Duration::from_secs(1) {
-                out.flush()?;
                 let st = job.session.clients.transport.stats();
                 let waits = st.rate_limited.saturating_sub(stats_before.rate_limited);
                 progress.tick(allowed.load(Ordering::Relaxed), waits);
@@ -370,19 +486,21 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
         }
         Ok(())
     })?;
-    out.flush()?;
+    write_results()?;
     let st = job.session.clients.transport.stats();
     report.http_429 = st.rate_limited.saturating_sub(stats_before.rate_limited);
     report.elapsed_s = started.elapsed().as_secs_f64();
     report.rows_per_s = (report.done + report.failed) as f64 / report.elapsed_s.max(1e-9);
-    report.not_started = job
-        .rows
-        .saturating_sub(report.done + report.failed + report.skipped);
+    report.not_started = job.rows.saturating_sub(
+        report.done + report.failed + report.skipped + report.interrupted + report.planned,
+    );
     report.stopped = stop_reason
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    if job.session.cancel.load(Ordering::Relaxed) && report.stopped.is_none() {
+    if (job.session.cancel.load(Ordering::Relaxed) || job.drain.load(Ordering::Relaxed))
+        && report.stopped.is_none()
+    {
         report.stopped = Some("interrupted by Ctrl-C".into());
     }
     progress.finish(&report);
@@ -392,10 +510,11 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
 fn stop_row(why: &str) -> RowResult {
     RowResult {
         line: 0,
-        record: vec![],
+        key: String::new(),
         status: RowStatus::Failed,
         detail: String::new(),
         zoom_number_id: String::new(),
+        movius_account_id: String::new(),
         ms: 0,
         stop: Some(why.to_string()),
     }
@@ -409,13 +528,13 @@ fn run_row(
     rec: &csv::StringRecord,
     line: u64,
 ) -> RowResult {
-    let record: Vec<String> = rec.iter().map(str::to_string).collect();
     let mut r = RowResult {
         line,
-        record,
+        key: String::new(),
         status: RowStatus::Failed,
         detail: String::new(),
         zoom_number_id: String::new(),
+        movius_account_id: String::new(),
         ms: 0,
         stop: None,
     };
@@ -432,11 +551,15 @@ fn run_row(
             r.status = RowStatus::Done;
             let j = to_json(&v);
             r.detail = summary(&j);
-            r.zoom_number_id = j
-                .get("zoom_number_id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+            let field = |names: &[&str]| {
+                names
+                    .iter()
+                    .find_map(|n| j.get(*n).and_then(Value::as_str))
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            r.zoom_number_id = field(&["zoom_number_id"]);
+            r.movius_account_id = field(&["movius_account_id", "account_sid"]);
         }
         Err(e) => match explain(&e) {
             Failure::Refused { reason, how } => {
@@ -452,6 +575,61 @@ fn run_row(
         },
     }
     r
+}
+
+/// What the journal shows was sent for a row since `mark`: its writes whose target names one of
+/// the row's numbers or emails. "No write was sent" only when the journal shows none.
+fn sent_for(journal: &Journal, run: RunId, mark: i64, rec: &csv::StringRecord) -> String {
+    let needles: Vec<String> = rec
+        .iter()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter_map(|v| {
+            let digits: String = v.chars().filter(char::is_ascii_digit).collect();
+            if v.contains('@') {
+                Some(v)
+            } else if digits.len() >= 7 {
+                Some(digits)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let writes = match journal.writes_since(run, mark) {
+        Ok(w) => w,
+        Err(e) => {
+            return format!("interrupted; the journal could not be read ({e}): look at the row's target before repeating it; a resume re-checks it")
+        }
+    };
+    let ours: Vec<String> = writes
+        .iter()
+        .filter(|w| {
+            let t = w.target.to_ascii_lowercase();
+            let t_digits: String = t.chars().filter(char::is_ascii_digit).collect();
+            needles.iter().any(|n| {
+                t.contains(n.as_str()) || (!n.contains('@') && t_digits.contains(n.as_str()))
+            })
+        })
+        .filter_map(|w| {
+            let what = match (w.outcome, w.http_status) {
+                (WriteOutcome::Sent, _) => "sent".to_string(),
+                (WriteOutcome::Failed, Some(s)) => format!("answered {s}"),
+                (WriteOutcome::Failed, None) => {
+                    "in flight when abandoned: it may have reached the service".to_string()
+                }
+                (WriteOutcome::Held, _) | (WriteOutcome::Refused, _) => return None,
+            };
+            Some(format!("{} {}: {what}", w.op, w.target))
+        })
+        .collect();
+    if ours.is_empty() {
+        "interrupted before any write was sent for it (the journal shows none); a resume runs it"
+            .to_string()
+    } else {
+        format!(
+            "interrupted; the journal shows for it: {}; a resume re-checks it",
+            ours.join("; ")
+        )
+    }
 }
 
 /// One line about a row's result: its `status` and `message` if the procedure gave them.

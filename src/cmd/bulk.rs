@@ -13,7 +13,7 @@ use crate::guard::Refused;
 use crate::host::script::Script;
 
 use super::session as sess;
-use super::Usage;
+use super::{Interrupted, Usage};
 
 pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
     // Before validation: a pre-flight reports duplicate rows as blocked instead of refusing.
@@ -46,7 +46,7 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
         sandbox: opened.sandbox.is_some(),
         journal: sess::journal()?,
         override_dir,
-        on_cancel_flag: Some(sess::on_ctrl_c),
+        on_interrupt: Some(sess::on_ctrl_c_bulk),
     };
     let opts = job::Options {
         script: a.script.clone(),
@@ -87,23 +87,35 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
             println!("  {:>4}. {} [{}] {}", p.seq, p.op, p.impact, p.target);
         }
     }
+    let resume_cmd = format!(
+        "vline bulk {} --csv {} --resume {run_id}{}{}",
+        a.script,
+        a.csv.display(),
+        a.out
+            .as_ref()
+            .map(|o| format!(" --out {}", o.display()))
+            .unwrap_or_default(),
+        if a.yes { " --yes" } else { "" }
+    );
     if let Some(s) = &report.stopped {
+        if s == "interrupted by Ctrl-C" {
+            let left = report.rows.saturating_sub(report.done + report.skipped);
+            return Err(Interrupted(format!(
+                "interrupted by Ctrl-C: {} done, {} not done ({} interrupted, re-checked on resume). Resume with `{resume_cmd}`",
+                report.done + report.skipped,
+                left,
+                report.interrupted
+            ))
+            .into());
+        }
         if s.starts_with("refused") || s.contains("window") {
             return Err(Refused {
                 reason: s.clone(),
-                how_to_proceed: format!(
-                    "resume later with `vline bulk {} --csv {} --resume {run_id}`",
-                    a.script,
-                    a.csv.display()
-                ),
+                how_to_proceed: format!("resume later with `{resume_cmd}`"),
             }
             .into());
         }
-        anyhow::bail!(
-            "{s}; resume with `vline bulk {} --csv {} --resume {run_id}`",
-            a.script,
-            a.csv.display()
-        );
+        anyhow::bail!("{s}; resume with `{resume_cmd}`");
     }
     if report.failed > 0 {
         anyhow::bail!(

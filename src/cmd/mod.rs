@@ -21,6 +21,11 @@ pub mod session;
 #[error("{0}")]
 pub struct Usage(pub String);
 
+/// The operator interrupted the command (Ctrl-C): exit code 130, as shells do.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub String);
+
 /// What an error is, for `--json` and the exit code: (kind, exit code, what to do next).
 fn classify(err: &anyhow::Error) -> (&'static str, u8, Option<String>) {
     if err.downcast_ref::<Usage>().is_some() {
@@ -29,6 +34,8 @@ fn classify(err: &anyhow::Error) -> (&'static str, u8, Option<String>) {
             2,
             Some("fix the command line or the input as the message says and run again; nothing was sent".into()),
         )
+    } else if err.downcast_ref::<Interrupted>().is_some() {
+        ("interrupted", 130, None)
     } else if let Some(r) = err.downcast_ref::<crate::guard::Refused>() {
         ("refused", 3, Some(r.how_to_proceed.clone()))
     } else if let Some(b) = err.downcast_ref::<crate::host::script::Blocked>() {
@@ -41,7 +48,8 @@ fn classify(err: &anyhow::Error) -> (&'static str, u8, Option<String>) {
     }
 }
 
-/// Exit codes: 0 done, 1 failed, 2 usage, 3 refused by a guard or by a procedure's prerequisite.
+/// Exit codes: 0 done, 1 failed, 2 usage, 3 refused by a guard or by a procedure's prerequisite,
+/// 130 interrupted.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     classify(err).1
 }

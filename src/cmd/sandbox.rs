@@ -94,7 +94,12 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
                         r.op.clone(),
                         r.method.clone(),
                         path,
-                        r.status.to_string(),
+                        // An answer that never reached the client shows as `201 lost`.
+                        if r.answer_lost {
+                            format!("{} lost", r.status)
+                        } else {
+                            r.status.to_string()
+                        },
                         if r.is_write {
                             "w".into()
                         } else {
@@ -143,10 +148,20 @@ fn serve(s: SandboxServe) -> anyhow::Result<()> {
         token_ttl_secs: s.token_ttl,
         page_token_ttl: std::time::Duration::from_secs(s.page_token_ttl),
     };
+    let drop_share = match s.drop_after_apply {
+        Some(f) => Some(share("--drop-after-apply", Some(f))?),
+        None => None,
+    };
     let sb = Sandbox::start_on(opts, s.port)?;
     // Listen for the stop signals before saying we are up: a SIGTERM sent right after the
     // banner must stop the server cleanly, not kill it.
     let stop = StopSignal::install()?;
+    if let Some(share) = drop_share {
+        sb.set_faults(Faults {
+            drop_after_apply_share: share,
+            ..sb.faults()
+        });
+    }
     let base = sb.base_url();
     println!("vline sandbox listening on {base} (state {state}, Zoom plan {plan})");
     println!("  Zoom API    {}", sb.zoom_api_url());
@@ -325,5 +340,6 @@ fn faults_from(set: &SandboxFaultSet) -> anyhow::Result<Faults> {
         burst_429,
         expire_tokens_now: set.expire_tokens,
         omit_retry_after: set.no_retry_after,
+        drop_after_apply_share: share("--drop-after-apply", set.drop_after_apply)?,
     })
 }

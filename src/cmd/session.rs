@@ -90,6 +90,40 @@ pub fn on_ctrl_c(flag: Arc<AtomicBool>) {
     });
 }
 
+static DRAIN: OnceLock<(Arc<AtomicBool>, Arc<AtomicBool>)> = OnceLock::new();
+
+/// Ctrl-C for a bulk run, as admins expect. First: take no new row, let the rows in flight
+/// finish (at most 30 s, counted down), print the summary and the resume command. Second:
+/// abandon the calls in flight; their rows are recorded as interrupted with what the journal
+/// shows was sent. Third: leave at once.
+pub fn on_ctrl_c_bulk(drain: Arc<AtomicBool>, abandon: Arc<AtomicBool>) {
+    if DRAIN.set((drain, abandon)).is_err() {
+        return;
+    }
+    let _ = ctrlc::set_handler(|| {
+        let Some((drain, abandon)) = DRAIN.get() else {
+            return;
+        };
+        match PRESSES.fetch_add(1, Ordering::SeqCst) {
+            0 => {
+                eprintln!(
+                    "\ninterrupt: no new rows; the rows in flight finish (at most {} s), then the summary and the resume command (Ctrl-C again to abandon them)",
+                    crate::bulk::run::DRAIN_LIMIT.as_secs()
+                );
+                drain.store(true, Ordering::SeqCst);
+            }
+            1 => {
+                eprintln!("\ninterrupted twice: abandoning the calls in flight (their rows are recorded as interrupted)");
+                abandon.store(true, Ordering::SeqCst);
+            }
+            _ => {
+                eprintln!("\ninterrupted three times: leaving now");
+                std::process::exit(130);
+            }
+        }
+    });
+}
+
 /// A session bound to nothing (its URLs lead nowhere), so that scripts compile against the real
 /// module signatures — `vline check` and the compile step before a run make no call.
 pub fn offline_session() -> anyhow::Result<Arc<Session>> {

@@ -8,6 +8,7 @@
 //! //! prereq: the org is allowed and enabled for Zoom
 //! //! param: phone_number e164 required  The MultiLine number to onboard
 //! //! param: site string optional=Chicago  Zoom Phone site
+//! //! key: phone_number           (optional; what identifies a bulk row; default: every param)
 //! ```
 
 use std::collections::BTreeMap;
@@ -87,6 +88,9 @@ pub struct Header {
     /// The operations the script may write with (`//! writes:`), each with its impact: what a
     /// bulk run confirms up front, and all it may send.
     pub writes: Vec<(String, Impact)>,
+    /// The parameters that identify a row of a bulk run (`//! key: phone_number`); empty means
+    /// all of them.
+    pub key: Vec<String>,
     pub notes: Vec<String>,
     /// How `e164` values without a country code are read: the profile's `default_region`, set
     /// by the command that binds values (`None`: they are refused, never guessed).
@@ -142,6 +146,7 @@ impl Header {
     /// Parse the leading `//!` lines. Unknown keys are kept as notes.
     pub fn parse(source: &str) -> Result<Header, String> {
         let mut h = Header::default();
+        let mut key_line = 0;
         for (i, line) in source.lines().enumerate() {
             let Some(rest) = line.trim_start().strip_prefix("//!") else {
                 if line.trim().is_empty() {
@@ -182,8 +187,21 @@ impl Header {
                 "param" => h
                     .params
                     .push(parse_param(val).map_err(|e| format!("line {}: {e}", i + 1))?),
+                "key" => {
+                    key_line = i + 1;
+                    h.key = val
+                        .split(',')
+                        .map(|k| k.trim().to_string())
+                        .filter(|k| !k.is_empty())
+                        .collect();
+                }
                 _ => h.notes.push(rest.to_string()),
             }
+        }
+        if let Some(k) = h.key.iter().find(|k| h.param(k).is_none()) {
+            return Err(format!(
+                "line {key_line}: key '{k}' is not a declared parameter"
+            ));
         }
         Ok(h)
     }

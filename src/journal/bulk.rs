@@ -1,13 +1,14 @@
-//! Bulk-run state: one row per CSV line, and the row keys (numbers) a running bulk run holds so a
-//! second run on the same numbers is stopped before it changes anything.
+//! Bulk-run state: one row per row key (the row's identifying parameters, not its line), and the
+//! row keys a running bulk run holds so a second run on the same rows is stopped before it
+//! changes anything.
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{i64_of, json_of, text_enum, Journal, JournalError, RunId, RunOutcome};
+use super::{i64_of, json_of, text_enum, Journal, JournalError, RunId};
 
-/// Where one CSV line of a bulk run stands.
+/// Where one row of a bulk run stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RowStatus {
@@ -19,23 +20,49 @@ pub enum RowStatus {
     Failed,
     /// Nothing to do (already in the wanted state) or skipped on resume.
     Skipped,
+    /// Its calls were abandoned (a second Ctrl-C, or the drain's time ran out): what was sent
+    /// for it is in its detail; a resume re-checks it.
+    Interrupted,
+    /// A dry run held its writes: a plan, never "done".
+    Planned,
 }
 
-text_enum!(RowStatus { Pending => "pending", InFlight => "in_flight", Done => "done", Failed => "failed", Skipped => "skipped" });
+text_enum!(RowStatus { Pending => "pending", InFlight => "in_flight", Done => "done", Failed => "failed", Skipped => "skipped", Interrupted => "interrupted", Planned => "planned" });
 
-/// One CSV line of a bulk run.
+impl RowStatus {
+    /// Nothing left to do for the row: a resume skips it.
+    pub fn is_done(self) -> bool {
+        matches!(self, RowStatus::Done | RowStatus::Skipped)
+    }
+}
+
+/// One row of a bulk run, known by its key.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BulkRow {
+    /// Its line in the file of the latest attempt.
     pub line: u64,
-    /// What identifies the row across runs, e.g. the E.164 number.
+    /// What identifies the row across attempts and runs: its identifying parameters.
     pub key: String,
     pub row: Value,
     pub status: RowStatus,
     pub detail: String,
     pub zoom_number_id: Option<String>,
+    pub movius_account_id: Option<String>,
+    /// The reason of its first failure or interruption, kept when a later attempt changes it.
+    pub first_failure: Option<String>,
     /// How many times the row was started (more than 1 after a resume of an in-flight row).
     pub attempts: u64,
     pub duration_ms: Option<u64>,
+}
+
+/// How a row ended, as the worker reports it.
+#[derive(Clone, Copy, Debug)]
+pub struct RowEnd<'a> {
+    pub status: RowStatus,
+    pub detail: &'a str,
+    pub zoom_number_id: Option<&'a str>,
+    pub movius_account_id: Option<&'a str>,
+    pub duration_ms: u64,
 }
 
 fn now_ms() -> i64 {
@@ -43,8 +70,8 @@ fn now_ms() -> i64 {
 }
 
 impl Journal {
-    /// Register the rows of a bulk run as `pending`. Lines already registered for this run keep
-    /// their state, so a resume may call it again.
+    /// Register rows (line, key, row JSON) of a bulk run as `pending`. A key already registered
+    /// keeps its state and takes the new line (the file was edited between attempts).
     pub fn bulk_rows_begin(
         &self,
         run: RunId,
@@ -53,7 +80,10 @@ impl Journal {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
-            let mut st = tx.prepare("INSERT OR IGNORE INTO bulk_rows (run_id, line, row_key, row_json) VALUES (?1, ?2, ?3, ?4)")?;
+            let mut st = tx.prepare(
+                "INSERT INTO bulk_rows (run_id, line, row_key, row_json) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (run_id, row_key) DO UPDATE SET line = excluded.line",
+            )?;
             for (line, key, json) in rows {
                 st.execute(params![run.0, i64_of(*line), key, json])?;
             }
@@ -62,47 +92,62 @@ impl Journal {
         Ok(())
     }
 
-    /// Mark a line `in_flight` just before its first call.
-    pub fn bulk_row_started(&self, run: RunId, line: u64) -> Result<(), JournalError> {
+    /// Mark a row `in_flight` just before its first call.
+    pub fn bulk_row_started(&self, run: RunId, key: &str) -> Result<(), JournalError> {
         let n = self.conn().execute(
             "UPDATE bulk_rows SET status = 'in_flight', attempts = attempts + 1, started_ms = ?3, finished_ms = NULL
-             WHERE run_id = ?1 AND line = ?2",
-            params![run.0, i64_of(line), now_ms()],
+             WHERE run_id = ?1 AND row_key = ?2",
+            params![run.0, key, now_ms()],
         )?;
         if n == 0 {
-            return Err(JournalError::NoBulkRow { run, line });
+            return Err(JournalError::NoBulkRow {
+                run,
+                key: key.to_string(),
+            });
         }
         Ok(())
     }
 
-    /// Record how a line ended (`Done`, `Failed` or `Skipped`).
+    /// Record how a row ended. The first failure's reason is kept beside the latest detail.
     pub fn bulk_row_finished(
         &self,
         run: RunId,
-        line: u64,
-        status: RowStatus,
-        detail: &str,
-        zoom_number_id: Option<&str>,
-        duration_ms: u64,
+        key: &str,
+        end: &RowEnd<'_>,
     ) -> Result<(), JournalError> {
         let n = self.conn().execute(
             "UPDATE bulk_rows SET status = ?3, detail = ?4, zoom_number_id = coalesce(?5, zoom_number_id),
-                 finished_ms = ?6, duration_ms = ?7, started_ms = coalesce(started_ms, ?6 - ?7)
-             WHERE run_id = ?1 AND line = ?2",
-            params![run.0, i64_of(line), status.as_str(), detail, zoom_number_id, now_ms(), i64_of(duration_ms)],
+                 movius_account_id = coalesce(?6, movius_account_id),
+                 first_failure = CASE WHEN first_failure IS NULL AND ?3 IN ('failed', 'interrupted') THEN ?4 ELSE first_failure END,
+                 finished_ms = ?7, duration_ms = ?8, started_ms = coalesce(started_ms, ?7 - ?8)
+             WHERE run_id = ?1 AND row_key = ?2",
+            params![
+                run.0,
+                key,
+                end.status.as_str(),
+                end.detail,
+                end.zoom_number_id,
+                end.movius_account_id,
+                now_ms(),
+                i64_of(end.duration_ms)
+            ],
         )?;
         if n == 0 {
-            return Err(JournalError::NoBulkRow { run, line });
+            return Err(JournalError::NoBulkRow {
+                run,
+                key: key.to_string(),
+            });
         }
         Ok(())
     }
 
-    /// Every line of a bulk run, in line order.
+    /// Every row of a bulk run, in the line order of its latest attempt.
     pub fn bulk_rows(&self, run: RunId) -> Result<Vec<BulkRow>, JournalError> {
         let conn = self.conn();
         let mut st = conn.prepare(
-            "SELECT line, row_key, row_json, status, detail, zoom_number_id, attempts, duration_ms
-             FROM bulk_rows WHERE run_id = ?1 ORDER BY line",
+            "SELECT line, row_key, row_json, status, detail, zoom_number_id, movius_account_id,
+                    first_failure, attempts, duration_ms
+             FROM bulk_rows WHERE run_id = ?1 ORDER BY line, row_key",
         )?;
         let raws = st
             .query_map([run.0], |r| {
@@ -113,14 +158,16 @@ impl Journal {
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, Option<String>>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, Option<i64>>(7)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, i64>(8)?,
+                    r.get::<_, Option<i64>>(9)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         raws.into_iter()
             .map(
-                |(line, key, row, status, detail, zoom_number_id, attempts, ms)| {
+                |(line, key, row, status, detail, zoom, movius, first, attempts, ms)| {
                     Ok(BulkRow {
                         line: line.max(0) as u64,
                         key,
@@ -131,7 +178,9 @@ impl Journal {
                             value: status,
                         })?,
                         detail,
-                        zoom_number_id,
+                        zoom_number_id: zoom,
+                        movius_account_id: movius,
+                        first_failure: first,
                         attempts: attempts.max(0) as u64,
                         duration_ms: ms.map(|m| m.max(0) as u64),
                     })
@@ -142,9 +191,8 @@ impl Journal {
 
     /// Claim row keys for `run`. Returns the keys another unfinished run already holds, with that
     /// run, so the caller can tell the operator who is working on them; the other keys are
-    /// claimed. A claim ends when its run finishes. Claiming for a run that had ended (a resume)
-    /// marks it `running` again. A run whose process died on this host without finishing is
-    /// marked `interrupted` here, which frees its keys.
+    /// claimed. A claim ends when its run finishes. A run whose owner died (see
+    /// [`Journal::take_lease`]) is marked `interrupted` here, which frees its keys.
     pub fn claim_keys(
         &self,
         run: RunId,
@@ -152,13 +200,7 @@ impl Journal {
     ) -> Result<Vec<(String, RunId)>, JournalError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        mark_dead_runs(&tx, run)?;
-        // Claiming is what a run does when it starts working on rows; a resume claims for a run
-        // that had ended, which makes it running again under this process.
-        tx.execute(
-            "UPDATE runs SET outcome = 'running', finished_at = NULL, pid = ?2 WHERE id = ?1 AND outcome <> 'running'",
-            params![run.0, std::process::id()],
-        )?;
+        super::lease::mark_dead_runs(&tx, run)?;
         let mut held = Vec::new();
         {
             let mut holder = tx.prepare(
@@ -211,35 +253,4 @@ impl Journal {
         }
         Ok(None)
     }
-}
-
-/// Runs still marked `running` whose process on this host is gone died without finishing.
-fn mark_dead_runs(tx: &rusqlite::Transaction<'_>, except: RunId) -> Result<(), JournalError> {
-    if !std::path::Path::new("/proc/self").exists() {
-        // No cheap liveness check here: leave them; the holder is named to the operator.
-        return Ok(());
-    }
-    let host = super::current_host();
-    let me = std::process::id() as i64;
-    let candidates = {
-        let mut st = tx.prepare("SELECT id, pid FROM runs WHERE outcome = 'running' AND host = ?1 AND id <> ?2 AND pid <> ?3")?;
-        let rows = st.query_map(params![host, except.0, me], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-        })?;
-        rows.collect::<Result<Vec<_>, _>>()?
-    };
-    for (id, pid) in candidates {
-        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            tx.execute(
-                "UPDATE runs SET outcome = ?2, detail = ?3, finished_at = ?4 WHERE id = ?1 AND outcome = 'running'",
-                params![
-                    id,
-                    RunOutcome::Interrupted.as_str(),
-                    format!("process {pid} on {host} ended without finishing the run"),
-                    super::now_text()
-                ],
-            )?;
-        }
-    }
-    Ok(())
 }

@@ -6,6 +6,7 @@
 //! `vline journal list` during a run) can share it.
 
 mod bulk;
+mod lease;
 mod schema;
 
 use std::fmt;
@@ -20,7 +21,8 @@ use serde_json::Value;
 
 use crate::guard::{self, Impact};
 
-pub use bulk::{BulkRow, RowStatus};
+pub use bulk::{BulkRow, RowEnd, RowStatus};
+pub use lease::{process_start, Lease, Owner, HEARTBEAT, LEASE_TTL_MS};
 pub use schema::CURRENT as SCHEMA_VERSION;
 
 /// What went wrong with the journal file.
@@ -50,8 +52,8 @@ pub enum JournalError {
         what: &'static str,
         value: String,
     },
-    #[error("journal: run {run} has no bulk row for line {line}")]
-    NoBulkRow { run: RunId, line: u64 },
+    #[error("journal: run {run} has no bulk row {key}")]
+    NoBulkRow { run: RunId, key: String },
 }
 
 /// A run's number in the journal. Shown as `r12`; the command line takes `r12` or `12`.
@@ -347,8 +349,9 @@ impl Journal {
     pub fn start_run(&self, r: &NewRun) -> Result<RunId, JournalError> {
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO runs (started_at, operator, host, pid, profile, script, script_digest, params, mode, outside_window_reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO runs (started_at, operator, host, pid, profile, script, script_digest, params, mode, outside_window_reason,
+                 lease_host, lease_pid, lease_started)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?4, ?12)",
             params![
                 now_text(),
                 r.operator,
@@ -360,6 +363,8 @@ impl Journal {
                 json_text(&r.params),
                 r.mode,
                 r.outside_window_reason,
+                current_host(),
+                lease::process_start(std::process::id()).and_then(|s| i64::try_from(s).ok()),
             ],
         )?;
         Ok(RunId(conn.last_insert_rowid()))
@@ -434,15 +439,32 @@ impl Journal {
         Ok(Some((summary, writes)))
     }
 
+    /// A mark in the run's writes: [`Journal::writes_since`] returns those journaled after it.
+    pub fn write_mark(&self) -> Result<i64, JournalError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT coalesce(max(id), 0) FROM writes", [], |r| r.get(0))?)
+    }
+
+    /// The run's writes journaled after `mark`, in order.
+    pub fn writes_since(&self, run: RunId, mark: i64) -> Result<Vec<WriteRow>, JournalError> {
+        let all = self.writes_where(Some(run), mark)?;
+        Ok(all)
+    }
+
     /// All writes (of one run, or of every run), ordered by run and sequence.
     pub fn writes(&self, run: Option<RunId>) -> Result<Vec<WriteRow>, JournalError> {
+        self.writes_where(run, 0)
+    }
+
+    fn writes_where(&self, run: Option<RunId>, after: i64) -> Result<Vec<WriteRow>, JournalError> {
         let conn = self.conn();
         let mut st = conn.prepare(
             "SELECT run_id, seq, at, op, impact, target, params, outcome, http_status, duration_ms, error
-             FROM writes WHERE (?1 IS NULL OR run_id = ?1) ORDER BY run_id, seq, id",
+             FROM writes WHERE (?1 IS NULL OR run_id = ?1) AND id > ?2 ORDER BY run_id, seq, id",
         )?;
         let raws = st
-            .query_map([run.map(|r| r.0)], |r| {
+            .query_map(params![run.map(|r| r.0), after], |r| {
                 Ok((
                     RunId(r.get(0)?),
                     r.get::<_, i64>(1)?,

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use super::JournalError;
 
 /// Migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: runs, writes, bulk rows and bulk key claims.
     "
     CREATE TABLE runs (
@@ -67,7 +67,41 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (row_key, run_id)
     );
     ",
-    // 2: the digest of the saved plan a run applied (`vline apply`).
+    // 2: bulk rows keyed by the row's identity (not its line, which moves when the file is
+    // edited between attempts), with the Movius account and the first failure kept; the run's
+    // lease (who works it now: host, pid, the process's start time, a heartbeat).
+    "
+    ALTER TABLE runs ADD COLUMN lease_host TEXT;
+    ALTER TABLE runs ADD COLUMN lease_pid INTEGER;
+    ALTER TABLE runs ADD COLUMN lease_started INTEGER;
+    ALTER TABLE runs ADD COLUMN lease_heartbeat_ms INTEGER;
+
+    CREATE TABLE bulk_rows_v2 (
+        run_id            INTEGER NOT NULL REFERENCES runs (id),
+        row_key           TEXT NOT NULL,
+        line              INTEGER NOT NULL,
+        row_json          TEXT NOT NULL,
+        status            TEXT NOT NULL DEFAULT 'pending',
+        detail            TEXT NOT NULL DEFAULT '',
+        zoom_number_id    TEXT,
+        movius_account_id TEXT,
+        first_failure     TEXT,
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        started_ms        INTEGER,
+        finished_ms       INTEGER,
+        duration_ms       INTEGER,
+        PRIMARY KEY (run_id, row_key)
+    );
+    INSERT OR IGNORE INTO bulk_rows_v2
+        (run_id, row_key, line, row_json, status, detail, zoom_number_id, attempts, started_ms, finished_ms, duration_ms)
+        SELECT run_id, CASE WHEN row_key = '' THEN 'line ' || line ELSE row_key END, line, row_json,
+               status, detail, zoom_number_id, attempts, started_ms, finished_ms, duration_ms
+        FROM bulk_rows;
+    DROP TABLE bulk_rows;
+    ALTER TABLE bulk_rows_v2 RENAME TO bulk_rows;
+    CREATE INDEX bulk_rows_line ON bulk_rows (run_id, line);
+    ",
+    // 3: the digest of the saved plan a run applied (`vline apply`).
     "ALTER TABLE runs ADD COLUMN plan_digest TEXT;",
 ];
 

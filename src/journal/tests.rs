@@ -17,6 +17,16 @@ fn new_run(script: &str, mode: &str) -> NewRun {
     }
 }
 
+fn done(ms: u64) -> RowEnd<'static> {
+    RowEnd {
+        status: RowStatus::Done,
+        detail: "",
+        zoom_number_id: None,
+        movius_account_id: None,
+        duration_ms: ms,
+    }
+}
+
 fn write(seq: u64, outcome: WriteOutcome) -> WriteRecord {
     WriteRecord {
         seq,
@@ -130,13 +140,28 @@ fn bulk_rows_track_each_line() {
         ),
     ];
     j.bulk_rows_begin(r, &rows).unwrap();
-    j.bulk_row_started(r, 2).unwrap();
-    j.bulk_row_finished(r, 2, RowStatus::Done, "assigned", Some("zn_1"), 40)
-        .unwrap();
-    j.bulk_row_started(r, 3).unwrap();
-    j.bulk_row_finished(r, 3, RowStatus::Failed, "zoom 409 code 300", None, 30)
-        .unwrap();
-    j.bulk_row_started(r, 4).unwrap();
+    let end = |status, detail, zoom| RowEnd {
+        status,
+        detail,
+        zoom_number_id: zoom,
+        movius_account_id: None,
+        duration_ms: 40,
+    };
+    j.bulk_row_started(r, "+13126173497").unwrap();
+    j.bulk_row_finished(
+        r,
+        "+13126173497",
+        &end(RowStatus::Done, "assigned", Some("zn_1")),
+    )
+    .unwrap();
+    j.bulk_row_started(r, "+13126173498").unwrap();
+    j.bulk_row_finished(
+        r,
+        "+13126173498",
+        &end(RowStatus::Failed, "zoom 409 code 300", None),
+    )
+    .unwrap();
+    j.bulk_row_started(r, "+13126173499").unwrap();
     // Beginning again (a resume) keeps what is known.
     j.bulk_rows_begin(r, &rows).unwrap();
 
@@ -154,9 +179,38 @@ fn bulk_rows_track_each_line() {
     assert_eq!(got[1].detail, "zoom 409 code 300");
     assert_eq!(got[2].attempts, 1);
     assert!(matches!(
-        j.bulk_row_started(r, 99),
-        Err(JournalError::NoBulkRow { line: 99, .. })
+        j.bulk_row_started(r, "+19999999999"),
+        Err(JournalError::NoBulkRow { .. })
     ));
+
+    // A later attempt of the same run on an edited file: the rows keep their state under their
+    // key and take their new lines; a second failure keeps the first one's reason.
+    let moved = vec![
+        (5, rows[0].1.clone(), rows[0].2.clone()),
+        (2, rows[1].1.clone(), rows[1].2.clone()),
+    ];
+    j.bulk_rows_begin(r, &moved).unwrap();
+    j.bulk_row_started(r, "+13126173498").unwrap();
+    j.bulk_row_finished(
+        r,
+        "+13126173498",
+        &end(RowStatus::Failed, "movius 503", None),
+    )
+    .unwrap();
+    let got = j.bulk_rows(r).unwrap();
+    assert_eq!(
+        got.iter()
+            .map(|b| (b.line, b.key.as_str(), b.status))
+            .collect::<Vec<_>>(),
+        vec![
+            (2, "+13126173498", RowStatus::Failed),
+            (4, "+13126173499", RowStatus::InFlight),
+            (5, "+13126173497", RowStatus::Done),
+        ]
+    );
+    assert_eq!(got[0].detail, "movius 503");
+    assert_eq!(got[0].first_failure.as_deref(), Some("zoom 409 code 300"));
+    assert_eq!(got[0].attempts, 2);
 }
 
 #[test]
@@ -191,7 +245,9 @@ fn a_resumed_run_holds_its_keys_again() {
     j.claim_keys(first, &keys(&["+1"])).unwrap();
     j.finish_run(first, RunOutcome::Interrupted, "Ctrl-C")
         .unwrap();
-    // `--resume r1`: the same run claims its keys again and is running once more.
+    // `--resume r1`: the same run takes its lease, claims its keys again and is running once
+    // more.
+    assert_eq!(j.take_lease(first).unwrap(), Lease::Taken { from: None });
     assert!(j.claim_keys(first, &keys(&["+1"])).unwrap().is_empty());
     let (run, _) = j.run(first).unwrap().unwrap();
     assert_eq!(run.outcome, RunOutcome::Running);
@@ -215,7 +271,10 @@ fn claims_of_a_dead_process_are_released() {
     j.claim_keys(dead, &keys(&["+1"])).unwrap();
     // Pretend the run belonged to a process that no longer exists.
     j.conn()
-        .execute("UPDATE runs SET pid = 2147483646 WHERE id = ?1", [dead.0])
+        .execute(
+            "UPDATE runs SET pid = 2147483646, lease_pid = 2147483646 WHERE id = ?1",
+            [dead.0],
+        )
         .unwrap();
     let next = j.start_run(&new_run("onboard_user", "bulk")).unwrap();
     assert!(j.claim_keys(next, &keys(&["+1"])).unwrap().is_empty());
@@ -234,9 +293,8 @@ fn last_rate_comes_from_the_last_finished_bulk_run() {
         .collect();
     j.bulk_rows_begin(r, &rows).unwrap();
     for l in 1..=4 {
-        j.bulk_row_started(r, l).unwrap();
-        j.bulk_row_finished(r, l, RowStatus::Done, "", None, 5)
-            .unwrap();
+        j.bulk_row_started(r, &format!("+{l}")).unwrap();
+        j.bulk_row_finished(r, &format!("+{l}"), &done(5)).unwrap();
     }
     // Not finished yet: no rate.
     assert_eq!(j.last_rate("prod", "onboard_user").unwrap(), None);
@@ -273,8 +331,8 @@ fn two_handles_on_one_file_write_concurrently() {
                     .unwrap();
                 for l in 1..=20 {
                     j.record_write(r, &write(l, WriteOutcome::Sent)).unwrap();
-                    j.bulk_row_started(r, l).unwrap();
-                    j.bulk_row_finished(r, l, RowStatus::Done, "", None, 1)
+                    j.bulk_row_started(r, &format!("+{i}{l}")).unwrap();
+                    j.bulk_row_finished(r, &format!("+{i}{l}"), &done(1))
                         .unwrap();
                 }
                 j.finish_run(r, RunOutcome::Done, "").unwrap();
@@ -343,4 +401,76 @@ fn many_processes_opening_a_fresh_journal_at_once_all_succeed() {
             h.join().unwrap().unwrap();
         }
     }
+}
+
+#[test]
+fn a_run_owned_by_a_live_process_is_not_taken_and_a_dead_owner_is() {
+    let j = Journal::open_in_memory().unwrap();
+    let r = j.start_run(&new_run("onboard_user", "bulk")).unwrap();
+    assert_eq!(j.take_lease(r).unwrap(), Lease::Taken { from: None });
+    assert_eq!(j.live_owner(r).unwrap(), None, "this process is no rival");
+    if process_start(1).is_none() {
+        return; // no /proc to stand another live process in for
+    }
+    // Another live process of this host owns it: pid 1, with its real start time.
+    let own = |pid: i64, started: Option<u64>| {
+        j.conn()
+            .execute(
+                "UPDATE runs SET outcome = 'running', lease_host = ?2, lease_pid = ?3, lease_started = ?4 WHERE id = ?1",
+                rusqlite::params![r.0, current_host(), pid, started.map(|s| s as i64)],
+            )
+            .unwrap();
+    };
+    own(1, process_start(1));
+    let Lease::Held(owner) = j.take_lease(r).unwrap() else {
+        panic!("a live owner's run was taken");
+    };
+    assert_eq!(owner.pid, 1);
+    assert_eq!(j.live_owner(r).unwrap().map(|o| o.pid), Some(1));
+    // The same pid with another start time is a reused pid: its owner died.
+    own(1, process_start(1).map(|s| s + 7));
+    assert!(matches!(
+        j.take_lease(r).unwrap(),
+        Lease::Taken {
+            from: Some(Owner { pid: 1, .. })
+        }
+    ));
+    let (run, _) = j.run(r).unwrap().unwrap();
+    assert_eq!(run.outcome, RunOutcome::Running);
+    assert_eq!(j.live_owner(r).unwrap(), None);
+}
+
+#[test]
+fn a_version_1_journal_keeps_its_bulk_rows_now_keyed_by_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.sqlite");
+    {
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);",
+        )
+        .unwrap();
+        c.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        c.execute_batch(
+            "INSERT INTO runs (started_at, operator, host, pid, profile, script, script_digest, params, mode, outcome)
+               VALUES ('2026-01-01T00:00:00Z', 'alice', 'h', 1, 'prod', 'onboard-new-user', 'd', '{}', 'bulk', 'interrupted');
+             INSERT INTO bulk_rows (run_id, line, row_key, row_json, status, detail, attempts)
+               VALUES (1, 2, '+13126170100', '{\"phone_number\":\"+13126170100\"}', 'done', 'ok', 1),
+                      (1, 3, '', '{}', 'failed', 'boom', 1);",
+        )
+        .unwrap();
+    }
+    let j = Journal::open(&path).unwrap();
+    let rows = j.bulk_rows(RunId(1)).unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.line, r.key.as_str(), r.status))
+            .collect::<Vec<_>>(),
+        vec![
+            (2, "+13126170100", RowStatus::Done),
+            (3, "line 3", RowStatus::Failed)
+        ]
+    );
+    // Its run can be resumed: no live owner.
+    assert_eq!(j.take_lease(RunId(1)).unwrap(), Lease::Taken { from: None });
 }

@@ -25,6 +25,9 @@ pub struct Faults {
     pub expire_tokens_now: bool,
     /// Send 429s without `Retry-After` (Zoom sometimes does).
     pub omit_retry_after: bool,
+    /// Share of successful writes that are applied and then lose their answer: the connection
+    /// is dropped after the change is made (the fault that tests "none made twice").
+    pub drop_after_apply_share: f64,
 }
 
 /// Of every `every_n` Zoom API requests, the last `len` are answered 429.
@@ -93,6 +96,12 @@ impl Faults {
                 } else {
                     " (no Retry-After)"
                 }
+            ));
+        }
+        if self.drop_after_apply_share > 0.0 {
+            out.push(format!(
+                "{} of successful writes are applied, then their answer is dropped",
+                pct(self.drop_after_apply_share)
             ));
         }
         if self.omit_retry_after {

@@ -252,6 +252,11 @@ impl Sandbox {
         }
     }
 
+    /// The faults in force.
+    pub fn faults(&self) -> Faults {
+        self.store.faults().unwrap_or_default()
+    }
+
     /// Add `n` licensed Zoom Phone users with extensions on `site` (`bench00001@jpmc.example` …,
     /// numbered on from those already there); their emails. For benchmarks and scale tests.
     pub fn seed_phone_users(&self, n: u64, site: &str) -> Result<Vec<String>, SandboxError> {

@@ -1,4 +1,5 @@
-//! The request log: every request the sandbox served, so tests and operators can count what a run
+//! The request log: every request the sandbox received — also those whose answer never left
+//! (dropped by a fault, or abandoned by the client) — so tests and operators can count what a run
 //! really did.
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,10 @@ pub struct LoggedRequest {
     /// Operation name, e.g. `zoom.assign_number`, `movius.add`.
     pub op: String,
     pub is_write: bool,
+    /// The request was handled (a write applied) but its answer never reached the client: the
+    /// `--drop-after-apply` fault, or a client that gave up waiting.
+    #[serde(default)]
+    pub answer_lost: bool,
 }
 
 /// Hex SHA-256 of a body.

@@ -407,27 +407,56 @@ async fn handle(State(ctx): State<Arc<Ctx>>, request: Request) -> Response {
         Svc::Movius => movius::op(&req),
         Svc::Carrier => carrier::op(&req),
     };
-    let reply = serve(&ctx, svc, &op, &req).await;
-    let entry = LoggedRequest {
-        seq: 0,
-        ts: now_rfc3339(),
-        service: svc.as_str().to_string(),
-        method: req.method.clone(),
-        path: req.path.clone(),
-        query: redact_query(&req.raw_query),
-        status: reply.status,
-        body_sha256: sha256_hex(&req.body),
-        op,
-        is_write,
-    };
-    if let Err(e) = ctx.store.log(&entry) {
-        tracing::warn!("sandbox: cannot log request: {e}");
+    // Handled on its own task, as a real server does: a request whose client gave up waiting
+    // is still carried out and logged (with its answer marked lost).
+    let (tx, rx) = tokio::sync::oneshot::channel::<(Reply, bool)>();
+    let task_ctx = ctx.clone();
+    tokio::spawn(async move {
+        let ctx = task_ctx;
+        let faults = ctx.faults();
+        let reply = serve(&ctx, &faults, svc, &op, &req).await;
+        // The fault that matters for "none made twice": the write is applied, its answer lost.
+        let dropped = is_write && reply.is_success() && roll(faults.drop_after_apply_share);
+        let entry = LoggedRequest {
+            seq: 0,
+            ts: now_rfc3339(),
+            service: svc.as_str().to_string(),
+            method: req.method.clone(),
+            path: req.path.clone(),
+            query: redact_query(&req.raw_query),
+            status: reply.status,
+            body_sha256: sha256_hex(&req.body),
+            op,
+            is_write,
+            answer_lost: dropped || tx.is_closed(),
+        };
+        if let Err(e) = ctx.store.log(&entry) {
+            tracing::warn!("sandbox: cannot log request: {e}");
+        }
+        let _ = tx.send((reply, dropped));
+    });
+    match rx.await {
+        Ok((_, true)) => dropped_answer(),
+        Ok((reply, false)) => to_response(reply),
+        Err(_) => to_response(Reply::json(
+            500,
+            json!({"code": 500, "message": "sandbox bug: the request's task ended without an answer"}),
+        )),
     }
-    to_response(reply)
 }
 
-async fn serve(ctx: &Ctx, svc: Svc, op: &str, req: &Req) -> Reply {
-    let faults = ctx.faults();
+/// An answer that never arrives whole: the body fails at once, so the server drops the
+/// connection and the client sees it closed with no (or half an) answer.
+fn dropped_answer() -> Response {
+    let lost = futures_util::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other(
+            "sandbox fault: the answer of an applied write was dropped",
+        ))
+    });
+    Response::new(Body::from_stream(lost))
+}
+
+async fn serve(ctx: &Ctx, faults: &Faults, svc: Svc, op: &str, req: &Req) -> Reply {
     let service_key = if svc == Svc::ZoomOauth {
         "zoom"
     } else {
@@ -459,7 +488,7 @@ async fn serve(ctx: &Ctx, svc: Svc, op: &str, req: &Req) -> Reply {
                 return r;
             }
             if svc == Svc::Movius {
-                movius::handle(ctx, req, &faults)
+                movius::handle(ctx, req, faults)
             } else {
                 carrier::handle(ctx, req)
             }
@@ -492,7 +521,7 @@ async fn serve(ctx: &Ctx, svc: Svc, op: &str, req: &Req) -> Reply {
                     r.header("Retry-After", d.retry_after.to_string())
                 };
             }
-            zoom::handle(ctx, req, &faults)
+            zoom::handle(ctx, req, faults)
                 .header("X-RateLimit-Category", cat.header_value())
                 .header("X-RateLimit-Type", d.kind.header_value())
                 .header("X-RateLimit-Limit", d.limit.to_string())

@@ -137,6 +137,20 @@ impl Store {
             ));
         }
         tx.execute_batch(&ddl).map_err(|e| self.err(e))?;
+        // Added after schema 2 shipped; an older state file gains the column in place.
+        let has_lost: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('requests') WHERE name = 'answer_lost'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        if has_lost == 0 {
+            tx.execute_batch(
+                "ALTER TABLE requests ADD COLUMN answer_lost INTEGER NOT NULL DEFAULT 0",
+            )
+            .map_err(|e| self.err(e))?;
+        }
         let version: Option<String> = tx
             .query_row(
                 "SELECT value FROM meta WHERE key='schema_version'",
@@ -275,8 +289,8 @@ impl Store {
     pub fn log(&self, r: &LoggedRequest) -> Result<(), SandboxError> {
         let c = self.lock();
         c.execute(
-            "INSERT INTO requests(ts,service,method,path,query,status,body_sha256,op,is_write) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-            params![r.ts, r.service, r.method, r.path, r.query, r.status, r.body_sha256, r.op, r.is_write],
+            "INSERT INTO requests(ts,service,method,path,query,status,body_sha256,op,is_write,answer_lost) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+            params![r.ts, r.service, r.method, r.path, r.query, r.status, r.body_sha256, r.op, r.is_write, r.answer_lost],
         )
         .map_err(|e| self.err(e))?;
         Ok(())
@@ -285,7 +299,7 @@ impl Store {
     pub fn requests(&self) -> Result<Vec<LoggedRequest>, SandboxError> {
         let c = self.lock();
         let mut st = c
-            .prepare("SELECT seq,ts,service,method,path,query,status,body_sha256,op,is_write FROM requests ORDER BY seq")
+            .prepare("SELECT seq,ts,service,method,path,query,status,body_sha256,op,is_write,answer_lost FROM requests ORDER BY seq")
             .map_err(|e| self.err(e))?;
         let rows = st
             .query_map([], |r| {
@@ -300,6 +314,7 @@ impl Store {
                     body_sha256: r.get(7)?,
                     op: r.get(8)?,
                     is_write: r.get(9)?,
+                    answer_lost: r.get(10)?,
                 })
             })
             .map_err(|e| self.err(e))?;

@@ -897,3 +897,589 @@ fn two_disjoint_runs_at_once_both_finish_and_the_journal_is_intact() {
     assert_code(&o, 0);
     check_no_repeated_write(&sb.log(), n);
 }
+
+// ---- What operators do between and during attempts (issue 15) ----
+
+fn journal_of(home: &Home) -> Journal {
+    Journal::open(&home.path().join("journal.sqlite")).expect("journal")
+}
+
+/// Poll the journal until `f` finds what it waits for (or fail after `secs`).
+fn wait_journal<T>(
+    home: &Home,
+    secs: u64,
+    what: &str,
+    mut f: impl FnMut(&Journal) -> Option<T>,
+) -> T {
+    let path = home.path().join("journal.sqlite");
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if path.exists() {
+            if let Ok(j) = Journal::open(&path) {
+                if let Some(t) = f(&j) {
+                    return t;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The newest run, once at least `n` of its rows are done.
+fn run_with_done_rows(j: &Journal, n: usize) -> Option<RunId> {
+    let r = j.runs(1).ok()?.first()?.id;
+    let done = j
+        .bulk_rows(r)
+        .ok()?
+        .iter()
+        .filter(|x| x.status == RowStatus::Done)
+        .count();
+    (done >= n).then_some(r)
+}
+
+fn signal(pid: u32, sig: &str) {
+    let st = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(st.success(), "kill -{sig} {pid}");
+}
+
+/// The child's output once it exits; fails (and kills it) if it runs past `limit`.
+fn exit_within(mut child: Child, limit: Duration) -> Output {
+    let t0 = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!("still running after {limit:?}:\n{}", stderr(&o));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn writes_logged(sb: &Serve) -> usize {
+    sb.log().iter().filter(|r| r.is_write).count()
+}
+
+/// One owner per run: `--resume` of a run whose process is alive is refused (exit 3, naming the
+/// pid and host) and sends nothing; the owner finishes the run alone, every row once.
+#[test]
+fn a_resume_while_the_run_is_alive_is_refused_and_sends_nothing() {
+    let home = Home::new();
+    let n = 30;
+    let sb = Serve::ready(&home, n);
+    let mut slow = Faults::default();
+    slow.latency_ms.insert("movius".into(), 100);
+    sb.set_faults(&slow);
+    let csv = write_csv(&home, "rows.csv", &(0..n).collect::<Vec<_>>());
+    let out = home.path().join("rows.out.csv");
+    let first = lab_bulk(&home, &csv, 2, &out).spawn().unwrap();
+    let run = wait_journal(&home, 60, "the first rows done", |j| {
+        run_with_done_rows(j, 2)
+    });
+    // Freeze the owner (alive, but sending nothing), so that any request logged from now on
+    // would come from the resume.
+    signal(first.id(), "STOP");
+    std::thread::sleep(Duration::from_millis(600));
+    let before = sb.log().len();
+    let second = lab_bulk(&home, &csv, 2, &home.path().join("second.out.csv"))
+        .args(["--resume", &run.to_string()])
+        .output()
+        .unwrap();
+    let after = sb.log().len();
+    signal(first.id(), "CONT");
+    assert_code(&second, 3);
+    let msg = stderr(&second);
+    let host = vline::journal::current_host();
+    assert!(
+        msg.contains(&format!(
+            "run {run} is being worked by process {} on {host}",
+            first.id()
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains("nothing was sent"), "{msg}");
+    assert_eq!(after, before, "the refused resume sent requests");
+
+    let first = first.wait_with_output().unwrap();
+    assert_code(&first, 0);
+    assert_eq!(report(&first)["done"], n as u64);
+    let j = journal_of(&home);
+    let (summary, _) = j.run(run).unwrap().unwrap();
+    assert_eq!(summary.outcome, vline::journal::RunOutcome::Done);
+    for r in j.bulk_rows(run).unwrap() {
+        assert!(
+            r.status == RowStatus::Done && r.attempts == 1,
+            "{}: {:?} after {} attempts",
+            r.key,
+            r.status,
+            r.attempts
+        );
+    }
+    check_no_repeated_write(&sb.log(), n);
+}
+
+/// Rows have an identity: a run SIGKILLed, its file edited (a row inserted at the top, one
+/// removed, two swapped), then resumed: every row of the edited file is done exactly once, the
+/// removed one is reported, no row is skipped that was not done. A file whose row changed its
+/// values under the same key is refused whole; while the resume works, a new run over the same
+/// rows is refused.
+#[test]
+fn a_killed_run_resumed_on_an_edited_file_does_every_row_of_it_once() {
+    let home = Home::new();
+    let n = 60;
+    // Row `n` is the one inserted later.
+    let sb = Serve::ready(&home, n + 1);
+    let mut slow = Faults::default();
+    slow.latency_ms.insert("movius".into(), 40);
+    sb.set_faults(&slow);
+    let rows: Vec<usize> = (0..n).collect();
+    let csv = write_csv(&home, "rows.csv", &rows);
+    let out = home.path().join("rows.out.csv");
+    let mut first = lab_bulk(&home, &csv, 4, &out).spawn().unwrap();
+    let run = wait_journal(&home, 60, "12 rows done", |j| run_with_done_rows(j, 12));
+    first.kill().unwrap();
+    let _ = first.wait();
+    // The sandbox finishes (and logs) what the killed process had in flight.
+    std::thread::sleep(Duration::from_millis(800));
+    let before: HashMap<String, (RowStatus, u64)> = journal_of(&home)
+        .bulk_rows(run)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.key, (r.status, r.attempts)))
+        .collect();
+    let removed = row(n - 1).0.to_string();
+    assert_ne!(
+        before[&removed].0,
+        RowStatus::Done,
+        "the row to remove should not be done yet"
+    );
+
+    let mut edited = rows.clone();
+    edited.pop();
+    edited.swap(20, 45);
+    edited.insert(0, n);
+    write_csv(&home, "rows.csv", &edited);
+
+    // Same key, another user: the attempt is refused whole, with both values, before any call.
+    let mut changed = String::from("phone_number,user\n");
+    for &i in &edited {
+        let (num, user) = row(i);
+        let user = if i == 3 {
+            "someone.else@jpmc.example".to_string()
+        } else {
+            user
+        };
+        changed.push_str(&format!("{num},{user}\n"));
+    }
+    let changed = home.file("changed.csv", &changed);
+    let log0 = sb.log().len();
+    let o = lab_bulk(&home, &changed, 4, &out)
+        .args(["--resume", &run.to_string()])
+        .output()
+        .unwrap();
+    assert_code(&o, 3);
+    let msg = stderr(&o);
+    assert!(
+        msg.contains(row(3).0.as_str())
+            && msg.contains(&row(3).1)
+            && msg.contains("someone.else@jpmc.example"),
+        "{msg}"
+    );
+    assert_eq!(sb.log().len(), log0, "a refused resume sent requests");
+
+    // The resume; while it works, a new run over some of its rows is refused.
+    let resumed = lab_bulk(&home, &csv, 4, &out)
+        .args(["--resume", &run.to_string()])
+        .spawn()
+        .unwrap();
+    let resumed_pid = resumed.id();
+    wait_journal(&home, 60, "the resume to own the run", |j| {
+        j.live_owner(run)
+            .ok()
+            .flatten()
+            .filter(|o| o.pid == resumed_pid)
+    });
+    let overlap = write_csv(&home, "overlap.csv", &[n - 3, n - 2]);
+    let other = lab_bulk(&home, &overlap, 2, &home.path().join("overlap.out.csv"))
+        .output()
+        .unwrap();
+    let resumed = resumed.wait_with_output().unwrap();
+    assert_code(&resumed, 0);
+    assert_code(&other, 3);
+    assert!(
+        stderr(&other).contains(&format!("run {run} is still working on 2 of these rows")),
+        "{}",
+        stderr(&other)
+    );
+
+    let rep = report(&resumed);
+    assert_eq!(rep["failed"], 0, "{rep}");
+    assert_eq!(
+        rep["done"].as_u64().unwrap() + rep["skipped"].as_u64().unwrap(),
+        n as u64,
+        "{rep}"
+    );
+    assert_eq!(rep["removed"], serde_json::json!([removed]), "{rep}");
+    assert!(
+        stderr(&resumed).contains(&removed) && stderr(&resumed).contains("not in"),
+        "{}",
+        stderr(&resumed)
+    );
+    // One results file for the run: every row of the edited file once, done, and the removed
+    // row reported as not in the file.
+    let results = read_results(&out);
+    let mut seen = HashSet::new();
+    for r in &results {
+        let num = E164::parse(&r["phone_number"]).unwrap().to_string();
+        assert!(seen.insert(num.clone()), "{num} twice in the results");
+        if num == removed {
+            assert!(r["detail"].starts_with("not in the latest file"), "{r:?}");
+            continue;
+        }
+        assert_eq!(r["status"], "done", "{r:?}");
+        assert!(!r["zoom_number_id"].is_empty(), "{r:?}");
+        assert!(!r["movius_account_id"].is_empty(), "{r:?}");
+    }
+    assert_eq!(seen.len(), n + 1);
+    // No row skipped that was not done: a row the resume did not start was done before.
+    let j = journal_of(&home);
+    for r in j.bulk_rows(run).unwrap() {
+        if r.key == removed {
+            continue;
+        }
+        assert_eq!(r.status, RowStatus::Done, "{}: {}", r.key, r.detail);
+        match before.get(&r.key) {
+            Some((st, attempts)) if *attempts == r.attempts => {
+                assert_eq!(
+                    *st,
+                    RowStatus::Done,
+                    "{} skipped but not done before",
+                    r.key
+                )
+            }
+            _ => {}
+        }
+    }
+    // The sandbox: every row of the edited file onboarded; no write made twice.
+    let state = sandbox_state(&sb);
+    for &i in &edited {
+        let (num, user) = row(i);
+        let st = state.get(num.as_str()).cloned().unwrap_or_default();
+        assert_eq!(st.account, Some(true), "{num}");
+        assert_eq!(st.holder.as_deref(), Some(user.as_str()), "{num}");
+    }
+    let accounts = (0..=n)
+        .filter(|&i| {
+            state
+                .get(row(i).0.as_str())
+                .is_some_and(|s| s.account.is_some())
+        })
+        .count();
+    check_no_repeated_write(&sb.log(), accounts);
+}
+
+/// The sandbox applies 30 % of writes and drops their answer; the run still does every row and
+/// makes no write twice. The carrier's `POST /ptns` (the setup) is retried through the same
+/// fault.
+#[test]
+fn writes_applied_whose_answer_is_lost_are_not_made_twice() {
+    let home = Home::new();
+    let n = 200;
+    let sb = Serve::start(&home, n, &["--drop-after-apply", "0.3"]);
+    sb.configure(&home, "http_timeout_secs = 2");
+    // The carrier provisions the numbers 5 at a time: 40 POST /ptns, some answers dropped, each
+    // repeated (it is idempotent) until answered.
+    let c = sb.clients();
+    let carrier = c.carrier.as_ref().expect("carrier client");
+    let numbers: Vec<E164> = (0..n).map(|i| row(i).0).collect();
+    for chunk in numbers.chunks(5) {
+        carrier
+            .provision_ptn(chunk, &["reserved:jpmc".to_string()])
+            .expect("provision PTNs through dropped answers");
+    }
+    let csv = write_csv(&home, "rows.csv", &(0..n).collect::<Vec<_>>());
+    let out = home.path().join("rows.out.csv");
+    let t0 = Instant::now();
+    let o = bulk(&home, &csv, &out, &["--concurrency", "8"]);
+    assert_code(&o, 0);
+    let rep = report(&o);
+    assert_eq!(rep["done"], n as u64, "{rep}");
+    let log = sb.log();
+    let lost = |op: &str| log.iter().filter(|r| r.op == op && r.answer_lost).count();
+    // The fault fired on every kind of write the run and its setup make.
+    for op in ["carrier.provision_ptn", "movius.add", "zoom.assign_number"] {
+        assert!(lost(op) > 0, "no {op} answer was dropped");
+    }
+    check_no_repeated_write(&log, n);
+    let state = sandbox_state(&sb);
+    for i in 0..n {
+        let (num, user) = row(i);
+        assert_eq!(state[num.as_str()].holder.as_deref(), Some(user.as_str()));
+    }
+    eprintln!(
+        "FIGURE dropped: rows={n} time={:.1}s requests={} answers_lost={} (add {}, assign {})",
+        t0.elapsed().as_secs_f64(),
+        log.len(),
+        log.iter().filter(|r| r.answer_lost).count(),
+        lost("movius.add"),
+        lost("zoom.assign_number"),
+    );
+}
+
+/// One Ctrl-C: no new row, the rows in flight finish, the summary and the exact resume command,
+/// exit 130, the journal run `interrupted`; the resume then does every remaining row once.
+#[test]
+fn one_ctrl_c_drains_the_rows_in_flight_and_says_how_to_resume() {
+    let home = Home::new();
+    let n = 60;
+    let sb = Serve::ready(&home, n);
+    let mut slow = Faults::default();
+    slow.latency_ms.insert("movius".into(), 150);
+    sb.set_faults(&slow);
+    let csv = write_csv(&home, "rows.csv", &(0..n).collect::<Vec<_>>());
+    let out = home.path().join("rows.out.csv");
+    let child = lab_bulk(&home, &csv, 4, &out).spawn().unwrap();
+    let run = wait_journal(&home, 60, "8 rows done", |j| run_with_done_rows(j, 8));
+    let t0 = Instant::now();
+    signal(child.id(), "INT");
+    let o = exit_within(child, Duration::from_secs(30));
+    let took = t0.elapsed();
+    assert_code(&o, 130);
+    let msg = stderr(&o);
+    let resume_cmd = format!(
+        "vline bulk onboard-new-user --csv {} --resume {run} --out {} --yes",
+        csv.display(),
+        out.display()
+    );
+    assert!(msg.contains(&resume_cmd), "{msg}");
+    assert!(msg.contains(&format!("bulk run {run}: ")), "{msg}");
+    let j = journal_of(&home);
+    let (summary, _) = j.run(run).unwrap().unwrap();
+    assert_eq!(summary.outcome, vline::journal::RunOutcome::Interrupted);
+    let rows = j.bulk_rows(run).unwrap();
+    let done_at_stop = rows.iter().filter(|r| r.status == RowStatus::Done).count();
+    assert!(done_at_stop < n, "the run did not stop");
+    // Drained: every row started has finished; none was cut off in flight.
+    for r in &rows {
+        assert!(
+            matches!(r.status, RowStatus::Done | RowStatus::Pending),
+            "{}: {:?} {}",
+            r.key,
+            r.status,
+            r.detail
+        );
+    }
+
+    let again = lab_bulk(&home, &csv, 4, &out)
+        .args(["--resume", &run.to_string()])
+        .output()
+        .unwrap();
+    assert_code(&again, 0);
+    let rep = report(&again);
+    assert_eq!(rep["skipped"], done_at_stop as u64, "{rep}");
+    assert_eq!(rep["done"], (n - done_at_stop) as u64, "{rep}");
+    for r in j.bulk_rows(run).unwrap() {
+        assert!(
+            r.status == RowStatus::Done && r.attempts == 1,
+            "{}: {:?} after {} attempts",
+            r.key,
+            r.status,
+            r.attempts
+        );
+    }
+    check_no_repeated_write(&sb.log(), n);
+    eprintln!(
+        "FIGURE ctrl-c: stopped in {:.1}s with {done_at_stop}/{n} done; resume did {} once each",
+        took.as_secs_f64(),
+        n - done_at_stop
+    );
+}
+
+/// A dry run is a plan: its rows say `planned`, and `--resume` of it is refused with a message
+/// that says to run it live; nothing is sent.
+#[test]
+fn resuming_a_dry_run_is_refused_and_says_to_run_it_live() {
+    let home = Home::new();
+    let n = 5;
+    let sb = Serve::ready(&home, n);
+    let csv = write_csv(&home, "rows.csv", &(0..n).collect::<Vec<_>>());
+    let out = home.path().join("plan.out.csv");
+    let writes = writes_logged(&sb);
+    let o = lab(&home)
+        .args(["--json", "bulk", "onboard-new-user", "--dry-run", "--csv"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert!(read_results(&out).iter().all(|r| r["status"] == "planned"));
+    assert_eq!(writes_logged(&sb), writes, "the dry run sent a write");
+    let run = last_run(&home).expect("the dry run");
+    let again = lab_bulk(&home, &csv, 2, &home.path().join("again.out.csv"))
+        .args(["--resume", &run.to_string()])
+        .output()
+        .unwrap();
+    assert_code(&again, 2);
+    let msg = stderr(&again);
+    assert!(
+        msg.contains(&format!("run r{run} was a dry run")) && msg.contains("Run it live"),
+        "{msg}"
+    );
+    assert_eq!(
+        writes_logged(&sb),
+        writes,
+        "the refused resume sent a write"
+    );
+}
+
+/// Two processes race to resume the same killed run: exactly one takes it over, the other is
+/// refused naming it; every row is done once.
+#[test]
+fn two_resumes_racing_for_a_dead_run_one_wins() {
+    let home = Home::new();
+    let n = 30;
+    let sb = Serve::ready(&home, n);
+    let mut slow = Faults::default();
+    slow.latency_ms.insert("movius".into(), 60);
+    sb.set_faults(&slow);
+    let csv = write_csv(&home, "rows.csv", &(0..n).collect::<Vec<_>>());
+    let mut first = lab_bulk(&home, &csv, 2, &home.path().join("first.out.csv"))
+        .spawn()
+        .unwrap();
+    let run = wait_journal(&home, 60, "4 rows done", |j| run_with_done_rows(j, 4));
+    first.kill().unwrap();
+    let _ = first.wait();
+    let resume = |name: &str| {
+        lab_bulk(&home, &csv, 2, &home.path().join(name))
+            .args(["--resume", &run.to_string()])
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (resume("a.out.csv"), resume("b.out.csv"));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let codes = [a.status.code(), b.status.code()];
+    assert!(
+        codes == [Some(0), Some(3)] || codes == [Some(3), Some(0)],
+        "{codes:?}\n--- a:\n{}\n--- b:\n{}",
+        stderr(&a),
+        stderr(&b)
+    );
+    let (won, lost) = if codes[0] == Some(0) {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    assert!(
+        stderr(lost).contains(&format!("run {run} is being worked by process")),
+        "{}",
+        stderr(lost)
+    );
+    let rep = report(won);
+    assert_eq!(
+        rep["done"].as_u64().unwrap() + rep["skipped"].as_u64().unwrap(),
+        n as u64,
+        "{rep}"
+    );
+    for r in journal_of(&home).bulk_rows(run).unwrap() {
+        assert_eq!(r.status, RowStatus::Done, "{}: {}", r.key, r.detail);
+    }
+    check_no_repeated_write(&sb.log(), n);
+}
+
+/// Ctrl-C twice: the calls in flight are abandoned at once, their rows recorded `interrupted`
+/// with what the journal shows was sent for them ("no write was sent" only when none was); the
+/// resume re-checks them and finishes every row without repeating a write.
+#[test]
+fn a_second_ctrl_c_abandons_the_calls_in_flight_and_says_what_was_sent() {
+    let home = Home::new();
+    let n = 24;
+    let sb = Serve::ready(&home, n);
+    let csv = write_csv(&home, "rows.csv", &(0..n).collect::<Vec<_>>());
+    let out = home.path().join("rows.out.csv");
+    let child = lab_bulk(&home, &csv, 4, &out).spawn().unwrap();
+    let run = wait_journal(&home, 60, "2 rows done", |j| run_with_done_rows(j, 2));
+    // From now on every call takes 3 s: the rows in flight are stuck in their calls.
+    let mut slow = Faults::default();
+    for svc in ["movius", "zoom"] {
+        slow.latency_ms.insert(svc.into(), 3000);
+    }
+    sb.set_faults(&slow);
+    std::thread::sleep(Duration::from_millis(700));
+    signal(child.id(), "INT");
+    std::thread::sleep(Duration::from_millis(300));
+    signal(child.id(), "INT");
+    let o = exit_within(child, Duration::from_secs(5));
+    assert_code(&o, 130);
+    assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+    let j = journal_of(&home);
+    assert_eq!(
+        j.run(run).unwrap().unwrap().0.outcome,
+        vline::journal::RunOutcome::Interrupted
+    );
+    let rows = j.bulk_rows(run).unwrap();
+    let cut: Vec<_> = rows
+        .iter()
+        .filter(|r| r.status == RowStatus::Interrupted)
+        .collect();
+    assert!(!cut.is_empty(), "no row was in flight");
+    let writes = j.writes(Some(run)).unwrap();
+    // A write abandoned in flight may have been made: its journal entry never says otherwise.
+    // (Whether a row was in a write or a read at that moment is up to timing.)
+    let abandoned: Vec<_> = writes
+        .iter()
+        .filter_map(|w| w.error.as_deref())
+        .filter(|e| e.contains("interrupted by the operator"))
+        .collect();
+    for e in &abandoned {
+        assert!(
+            e.contains("may have reached the service") && !e.contains("nothing was sent"),
+            "{e}"
+        );
+    }
+    for r in &cut {
+        let sent_for_it = writes
+            .iter()
+            .filter(|w| w.target.contains(r.key.trim_start_matches('+')))
+            .count();
+        if sent_for_it == 0 {
+            assert!(
+                r.detail.contains("before any write was sent"),
+                "{}",
+                r.detail
+            );
+        } else {
+            assert!(
+                r.detail.contains("the journal shows for it")
+                    && !r.detail.contains("nothing was sent"),
+                "{}",
+                r.detail
+            );
+        }
+    }
+    sb.set_faults(&Faults::default());
+    // The sandbox finishes what the abandoned calls had started.
+    std::thread::sleep(Duration::from_millis(3500));
+    let again = lab_bulk(&home, &csv, 4, &out)
+        .args(["--resume", &run.to_string()])
+        .output()
+        .unwrap();
+    assert_code(&again, 0);
+    for r in journal_of(&home).bulk_rows(run).unwrap() {
+        assert_eq!(r.status, RowStatus::Done, "{}: {}", r.key, r.detail);
+    }
+    let results = read_results(&out);
+    assert!(
+        results
+            .iter()
+            .filter(|r| r["first_failure"].starts_with("interrupted"))
+            .count()
+            >= cut.len(),
+        "the first attempts' reasons are kept in the results"
+    );
+    check_no_repeated_write(&sb.log(), n);
+}

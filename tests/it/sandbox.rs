@@ -1801,3 +1801,48 @@ fn admin_endpoints_set_faults_show_the_log_and_reset() {
     env.send("GET", &format!("{base}/_sandbox/nothing"), Auth::None, None)
         .expect(404);
 }
+
+#[test]
+fn a_write_applied_then_dropped_is_made_and_logged_with_its_answer_lost() {
+    let env = Env::new();
+    env.sb.set_faults(Faults {
+        drop_after_apply_share: 1.0,
+        ..Faults::default()
+    });
+    // A read is answered as usual: only writes lose their answer.
+    assert_eq!(env.account("13126170001").status, 200);
+    let url = format!("{}/ptns", env.sb.carrier_url());
+    let answered = env.rt.block_on(async {
+        let r = env
+            .client
+            .post(&url)
+            .basic_auth(sandbox::MOVIUS_USER, Some(sandbox::MOVIUS_PASSWORD))
+            .json(&json!({"ptns": [{"number": "13126179998", "tags": []}]}))
+            .send()
+            .await;
+        match r {
+            Ok(resp) => resp.bytes().await.is_ok(),
+            Err(_) => false,
+        }
+    });
+    assert!(!answered, "the answer of a dropped write arrived");
+    env.sb.set_faults(Faults::default());
+    // The write was made…
+    let pool = env
+        .movius("GET", "/organizations/org-jpmc/available_numbers", None)
+        .expect(200)
+        .clone();
+    assert!(pool["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["phone_number"] == "13126179998"));
+    // …and the log says so, with its answer lost; the read before it was answered.
+    let log = env.sb.requests();
+    let add = log
+        .iter()
+        .find(|r| r.op == "carrier.provision_ptn")
+        .expect("the write is in the log");
+    assert_eq!((add.status, add.answer_lost), (200, true), "{add:?}");
+    assert!(log.iter().filter(|r| !r.is_write).all(|r| !r.answer_lost));
+}

@@ -21,7 +21,8 @@ impl CarrierClient {
     }
 
     /// `POST /ptns`: numbers into the available pool under the root org, with reservation tags.
-    /// Sent once: there is no carrier read to check a lost answer against.
+    /// Idempotent (provisioning a number again only adds tags it lacks), so it is retried after a
+    /// 5xx or a lost answer like a GET.
     pub fn provision_ptn(&self, numbers: &[E164], tags: &[String]) -> Result<PtnResult, ApiError> {
         let target = numbers
             .iter()
@@ -48,6 +49,7 @@ impl CarrierClient {
         self.t.send(
             &Request::endpoint(Service::Carrier, &paths::CARRIER_PTNS, "provision_ptn")
                 .target(target)
+                .idempotent()
                 .json(&body),
         )
     }
