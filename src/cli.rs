@@ -31,6 +31,10 @@ pub struct Global {
     /// More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// The change ticket the run is made under (journaled with it; a profile with
+    /// `require_ticket = true` refuses runs without one).
+    #[arg(long, global = true, value_name = "ID", env = "VLINE_TICKET")]
+    pub ticket: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,7 +44,7 @@ pub enum Command {
     /// Parameters are KEY=VALUE, checked against the script's declared parameters before anything
     /// runs (`vline run <procedure> --help` lists them). Writes pass the guardrails: irreversible
     /// ones ask, naming the target (`--yes` pre-approves), `--dry-run` holds every write in a plan.
-    /// Exit codes: 0 done, 1 failed, 2 usage, 3 refused by a guard.
+    /// Exit codes: 0 done, 1 failed, 2 usage, 3 refused by a guard or a prerequisite.
     #[command(after_help = "Examples:
   vline procedures                              list what can be run
   vline run onboard-new-user --help             a procedure's parameters
@@ -308,12 +312,21 @@ pub enum ConfigCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum JournalCmd {
-    /// The latest runs, newest first.
+    /// The latest runs, newest first: who, under which ticket, what; filters narrow it.
+    #[command(after_help = "Examples:
+  vline journal list --target +13126170001          who changed this number, and when
+  vline journal list --ticket CHG-4242 --json        everything done under a change ticket
+  vline journal list --operator alice --since 2026-12-01 --outcome refused")]
     List {
         /// How many runs to show.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        #[command(flatten)]
+        filter: JournalFilter,
     },
+    /// Recompute the journal's hash chain: exit 0 when no run or write was edited, inserted or
+    /// removed behind its back, else 1 naming the first one.
+    Verify,
     /// One run and its writes in order.
     Show {
         /// Run id, as `vline journal list` shows it (`r12` or `12`).
@@ -331,6 +344,30 @@ pub enum JournalCmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+/// Filters of `vline journal list`: every one given must match. `--ticket ID` and
+/// `--profile P` (the global flags) filter too.
+#[derive(Debug, Args, Clone, Default)]
+pub struct JournalFilter {
+    /// Runs by this operator.
+    #[arg(long)]
+    pub operator: Option<String>,
+    /// Runs with a write whose target contains this (a number, a user, an org).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Runs with a write of this operation (`zoom::assign_number` or `assign_number`).
+    #[arg(long)]
+    pub op: Option<String>,
+    /// Runs that ended so: done, failed, refused, interrupted, running.
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// Runs started at or after this time (`2026-12-01` or RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Runs started before this time.
+    #[arg(long)]
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -179,6 +179,8 @@ struct RawProfile {
     windows: Option<Vec<MaintenanceWindow>>,
     max_changes: Option<u64>,
     plan_max_age: Option<String>,
+    operator: Option<String>,
+    require_ticket: Option<bool>,
     http_timeout_secs: Option<u64>,
     default_region: Option<String>,
     max_run_secs: Option<u64>,
@@ -234,6 +236,10 @@ pub struct Profile {
     /// How old a saved plan (`vline run --plan-out`) may be when `vline apply` runs it.
     #[serde(serialize_with = "show_duration")]
     pub plan_max_age: jiff::SignedDuration,
+    /// Who the journal names as the operator (else `VLINE_OPERATOR`, else the OS user).
+    pub operator: Option<String>,
+    /// Refuse runs without `--ticket` (a change-managed environment).
+    pub require_ticket: bool,
     pub http_timeout_secs: u64,
     /// The region of numbers written without a country code (`(312) 617-3497` with `US`);
     /// `None`: such numbers are refused.
@@ -622,6 +628,13 @@ impl Profile {
             default_region,
             max_run_secs,
             max_calls,
+            operator: raw
+                .operator
+                .as_deref()
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_string),
+            require_ticket: raw.require_ticket.unwrap_or(false),
         };
         if !sandbox && raw.carrier_url.is_some() {
             return Err(invalid(

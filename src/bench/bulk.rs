@@ -247,6 +247,7 @@ fn one_run(
             outside_window: None,
             out: Some(out.clone()),
             interactive: false,
+            ticket: None,
         },
         Prepared {
             src,
@@ -527,6 +528,7 @@ fn memory(json: bool, rows: u64) -> anyhow::Result<()> {
         validate::validate(&csv, &header).map_err(|r| anyhow::anyhow!("{}: {r}", csv.display()))?;
     let journal = Journal::open(&dir.path().join("journal.sqlite"))?;
     let run = journal.start_run(&crate::journal::NewRun {
+        ticket: None,
         operator: crate::journal::current_operator(),
         host: crate::journal::current_host(),
         profile: "bench".into(),

@@ -48,6 +48,8 @@ pub struct Options {
     pub out: Option<PathBuf>,
     /// A person can answer prompts (stdin and stderr are terminals).
     pub interactive: bool,
+    /// The change ticket the run is made under (`--ticket`).
+    pub ticket: Option<String>,
 }
 
 /// The procedure and the validated file.
@@ -136,7 +138,12 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
         }
         None => {
             let id = journal.start_run(&NewRun {
-                operator: crate::journal::current_operator(),
+                ticket: o.ticket.clone(),
+                operator: env
+                    .profile
+                    .operator
+                    .clone()
+                    .unwrap_or_else(crate::journal::current_operator),
                 host: crate::journal::current_host(),
                 profile: env.profile.name.clone(),
                 script: o.script.clone(),

@@ -59,6 +59,7 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
         outside_window: a.outside_window.clone(),
         out: a.out.clone(),
         interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        ticket: sess::ticket(global, &opened.profile)?,
     };
     drop(checked);
     let finished = job::run(

@@ -8,13 +8,16 @@ use comfy_table::{presets, ContentArrangement, Table};
 use serde_json::json;
 
 use super::Usage;
-use crate::cli::{Global, JournalCmd};
-use crate::journal::{default_journal_path, Journal, RunSummary, WriteRow};
+use crate::cli::{Global, JournalCmd, JournalFilter};
+use crate::journal::{default_journal_path, Journal, RunFilter, RunOutcome, RunSummary, WriteRow};
 
 pub fn run(global: &Global, cmd: JournalCmd) -> anyhow::Result<()> {
     let path = default_journal_path();
     match cmd {
-        JournalCmd::List { limit } => list(global, &path, limit),
+        JournalCmd::List { limit, filter } => {
+            list(global, &path, limit, &run_filter(global, filter)?)
+        }
+        JournalCmd::Verify => verify(global, &path),
         JournalCmd::Show { run } => show(global, &path, run),
         JournalCmd::Export { csv, run, out } => {
             if csv && global.json {
@@ -33,9 +36,61 @@ fn open_existing(path: &Path) -> anyhow::Result<Option<Journal>> {
     Ok(Some(Journal::open(path)?))
 }
 
-fn list(global: &Global, path: &Path, limit: usize) -> anyhow::Result<()> {
+/// The list's filters; `--ticket` and `--profile` are the global flags.
+fn run_filter(global: &Global, f: JournalFilter) -> anyhow::Result<RunFilter> {
+    let outcome = match f.outcome.as_deref() {
+        None => None,
+        Some(o) => Some(o.parse::<RunOutcome>().map_err(|_| {
+            Usage(format!(
+                "--outcome {o}: use done, failed, refused, interrupted or running"
+            ))
+        })?),
+    };
+    Ok(RunFilter {
+        operator: f.operator,
+        target: f.target,
+        op: f.op,
+        ticket: global.ticket.clone(),
+        profile: global.profile.clone(),
+        outcome,
+        since: f.since,
+        until: f.until,
+    })
+}
+
+/// `vline journal verify`: exit 0 when the chain holds, 1 naming the first altered row.
+fn verify(global: &Global, path: &Path) -> anyhow::Result<()> {
+    let Some(j) = open_existing(path)? else {
+        println!("No journal yet ({}): nothing to verify.", path.display());
+        return Ok(());
+    };
+    let v = j.verify()?;
+    if global.json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        super::json_document_printed();
+    }
+    match &v.problem {
+        None => {
+            if !global.json {
+                println!(
+                    "journal intact: {} events chained, head {} ({})",
+                    v.events,
+                    v.head,
+                    path.display()
+                );
+            }
+            Ok(())
+        }
+        Some(p) => Err(anyhow::anyhow!(
+            "the journal was altered behind vline's back: {p} (chain checked up to event {}). Keep this file as evidence and tell your security team",
+            v.events
+        )),
+    }
+}
+
+fn list(global: &Global, path: &Path, limit: usize, filter: &RunFilter) -> anyhow::Result<()> {
     let runs = match open_existing(path)? {
-        Some(j) => j.runs(limit)?,
+        Some(j) => j.runs_where(filter, limit)?,
         None => Vec::new(),
     };
     if global.json {
@@ -47,12 +102,14 @@ fn list(global: &Global, path: &Path, limit: usize) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut t = table([
-        "run", "started", "profile", "script", "mode", "outcome", "writes",
+        "run", "started", "operator", "ticket", "profile", "script", "mode", "outcome", "writes",
     ]);
     for r in &runs {
         t.add_row([
             r.id.to_string(),
             short_time(&r.started_at),
+            r.operator.clone(),
+            r.ticket.clone().unwrap_or_default(),
             r.profile.clone(),
             r.script.clone(),
             r.mode.clone(),

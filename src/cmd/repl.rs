@@ -28,8 +28,10 @@ pub fn run(global: &Global, a: ReplArgs) -> anyhow::Result<()> {
     };
     let guard = Arc::new(Guard::new(policy, Box::new(link.prompter())));
     let journal = sess::journal()?;
+    let ticket = sess::ticket(global, &opened.profile)?;
     let run_id = journal.start_run(&NewRun {
-        operator: sess::operator(),
+        ticket,
+        operator: sess::operator(&opened.profile),
         host: sess::hostname(),
         profile: opened.profile.name.clone(),
         script: "repl".to_string(),

@@ -215,8 +215,10 @@ pub fn execute(
         (_, f) if f.read_only => "read-only",
         _ => "run",
     };
+    let ticket = sess::ticket(global, profile)?;
     let run_id = journal.start_run(&NewRun {
-        operator: sess::operator(),
+        ticket,
+        operator: sess::operator(profile),
         host: sess::hostname(),
         profile: profile.name.clone(),
         script: job.name.clone(),

@@ -59,8 +59,29 @@ pub fn journal() -> anyhow::Result<Arc<Journal>> {
     Ok(Arc::new(Journal::open(&path)?))
 }
 
-pub fn operator() -> String {
-    crate::journal::current_operator()
+/// Who the journal names: the profile's `operator`, else `VLINE_OPERATOR`, else the OS user.
+pub fn operator(profile: &Profile) -> String {
+    profile
+        .operator
+        .clone()
+        .unwrap_or_else(crate::journal::current_operator)
+}
+
+/// The run's change ticket (`--ticket`); refused (exit 2) when the profile requires one.
+pub fn ticket(global: &Global, profile: &Profile) -> Result<Option<String>, super::Usage> {
+    let t = global
+        .ticket
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
+    if t.is_none() && profile.require_ticket {
+        return Err(super::Usage(format!(
+            "profile {} requires a change ticket: add --ticket ID (e.g. --ticket CHG-4242); nothing was run",
+            profile.name
+        )));
+    }
+    Ok(t)
 }
 
 pub fn hostname() -> String {

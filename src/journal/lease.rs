@@ -195,6 +195,7 @@ impl Journal {
                 me.heartbeat_ms
             ],
         )?;
+        super::chain::append(&tx, super::chain::Kind::State, run.0)?;
         tx.commit()?;
         Ok(Lease::Taken { from })
     }
@@ -230,6 +231,7 @@ pub(super) fn mark_dead_runs(
             "UPDATE runs SET outcome = ?2, detail = ?3, finished_at = ?4 WHERE id = ?1 AND outcome = 'running'",
             params![id, RunOutcome::Interrupted.as_str(), owner.death(), now_text()],
         )?;
+        super::chain::append(tx, super::chain::Kind::State, id)?;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! `vline journal list` during a run) can share it.
 
 mod bulk;
+mod chain;
 mod lease;
 mod schema;
 
@@ -22,6 +23,7 @@ use serde_json::Value;
 use crate::guard::{self, Impact};
 
 pub use bulk::{BulkRow, RowEnd, RowStatus};
+pub use chain::Verdict;
 pub use lease::{process_start, Lease, Owner, HEARTBEAT, LEASE_TTL_MS};
 pub use schema::CURRENT as SCHEMA_VERSION;
 
@@ -126,6 +128,13 @@ macro_rules! text_enum {
 }
 pub(crate) use text_enum;
 
+impl FromStr for RunOutcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        RunOutcome::parse(s).ok_or_else(|| format!("unknown outcome '{s}'"))
+    }
+}
+
 text_enum!(RunOutcome { Running => "running", Done => "done", Failed => "failed", Refused => "refused", Interrupted => "interrupted" });
 text_enum!(WriteOutcome { Sent => "sent", Held => "held", Refused => "refused", Failed => "failed" });
 
@@ -149,6 +158,8 @@ pub struct NewRun {
     /// `run`, `dry-run`, `read-only`, `bulk` or `repl`.
     pub mode: String,
     pub outside_window_reason: Option<String>,
+    /// The change ticket the run is made under (`--ticket`).
+    pub ticket: Option<String>,
 }
 
 /// One write the guard saw, as the host reports it.
@@ -187,6 +198,25 @@ pub struct RunSummary {
     /// For `vline apply`: the SHA-256 of the saved plan it applied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan_digest: Option<String>,
+    /// The change ticket the run was made under.
+    pub ticket: Option<String>,
+}
+
+/// Which runs `vline journal list` (and `export`) shows: every given field must match.
+#[derive(Clone, Debug, Default)]
+pub struct RunFilter {
+    pub operator: Option<String>,
+    /// A write's target contains this (a number, a user).
+    pub target: Option<String>,
+    /// A write's operation (`zoom::assign_number`, or `assign_number`).
+    pub op: Option<String>,
+    pub ticket: Option<String>,
+    pub profile: Option<String>,
+    pub outcome: Option<RunOutcome>,
+    /// Started at or after (RFC 3339 or a date).
+    pub since: Option<String>,
+    /// Started before.
+    pub until: Option<String>,
 }
 
 /// A journaled write.
@@ -225,7 +255,7 @@ pub fn default_journal_path() -> PathBuf {
 
 /// Who runs vline: `$USER`, `$LOGNAME`, else `whoami`.
 pub fn current_operator() -> String {
-    ["USER", "LOGNAME"]
+    ["VLINE_OPERATOR", "USER", "LOGNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
         .or_else(|| {
@@ -347,11 +377,12 @@ impl Journal {
 
     /// Record the start of a run; its outcome is `running` until [`Journal::finish_run`].
     pub fn start_run(&self, r: &NewRun) -> Result<RunId, JournalError> {
-        let conn = self.conn();
-        conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
             "INSERT INTO runs (started_at, operator, host, pid, profile, script, script_digest, params, mode, outside_window_reason,
-                 lease_host, lease_pid, lease_started)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?4, ?12)",
+                 lease_host, lease_pid, lease_started, ticket)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?4, ?12, ?13)",
             params![
                 now_text(),
                 r.operator,
@@ -365,14 +396,21 @@ impl Journal {
                 r.outside_window_reason,
                 current_host(),
                 lease::process_start(std::process::id()).and_then(|s| i64::try_from(s).ok()),
+                r.ticket,
             ],
         )?;
-        Ok(RunId(conn.last_insert_rowid()))
+        let id = tx.last_insert_rowid();
+        chain::append(&tx, chain::Kind::Run, id)?;
+        chain::append(&tx, chain::Kind::State, id)?;
+        tx.commit()?;
+        Ok(RunId(id))
     }
 
     /// Record one write (sent, held in dry-run, refused or failed).
     pub fn record_write(&self, run: RunId, w: &WriteRecord) -> Result<(), JournalError> {
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
             "INSERT INTO writes (run_id, seq, at, op, impact, target, params, outcome, http_status, duration_ms, error)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
@@ -389,16 +427,19 @@ impl Journal {
                 w.error,
             ],
         )?;
+        let id = tx.last_insert_rowid();
+        chain::append(&tx, chain::Kind::Write, id)?;
+        tx.commit()?;
         Ok(())
     }
 
     /// Record which saved plan (its SHA-256) a run applies.
     pub fn set_plan_digest(&self, run: RunId, digest: &str) -> Result<(), JournalError> {
-        self.conn().execute(
+        self.update_state(
+            run,
             "UPDATE runs SET plan_digest = ?2 WHERE id = ?1",
-            params![run.0, digest],
-        )?;
-        Ok(())
+            &[&run.0, &digest],
+        )
     }
 
     /// Record how a run ended; `detail` is the one-line reason shown by `journal show`.
@@ -409,11 +450,84 @@ impl Journal {
         detail: &str,
     ) -> Result<(), JournalError> {
         let finished = (outcome != RunOutcome::Running).then(now_text);
-        self.conn().execute(
+        self.update_state(
+            run,
             "UPDATE runs SET outcome = ?2, detail = ?3, finished_at = ?4 WHERE id = ?1",
-            params![run.0, outcome.as_str(), detail, finished],
-        )?;
+            &[&run.0, &outcome.as_str(), &detail, &finished],
+        )
+    }
+
+    /// Change a run's state and chain the change, in one transaction.
+    fn update_state(
+        &self,
+        run: RunId,
+        sql: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<(), JournalError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(sql, args)?;
+        chain::append(&tx, chain::Kind::State, run.0)?;
+        tx.commit()?;
         Ok(())
+    }
+
+    /// Recompute the hash chain and hold every run and write against it (`vline journal verify`).
+    pub fn verify(&self) -> Result<Verdict, JournalError> {
+        chain::verify(&self.conn())
+    }
+
+    /// The latest `limit` runs that match `f`, newest first.
+    pub fn runs_where(&self, f: &RunFilter, limit: usize) -> Result<Vec<RunSummary>, JournalError> {
+        let mut sql = format!("{RUN_SELECT} WHERE 1 = 1");
+        let mut args: Vec<String> = Vec::new();
+        let mut add = |clause: &str, v: String| {
+            args.push(v);
+            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+        };
+        if let Some(v) = &f.operator {
+            add(" AND r.operator = ?", v.clone());
+        }
+        if let Some(v) = &f.ticket {
+            add(" AND r.ticket = ?", v.clone());
+        }
+        if let Some(v) = &f.profile {
+            add(" AND r.profile = ?", v.clone());
+        }
+        if let Some(v) = f.outcome {
+            add(" AND r.outcome = ?", v.as_str().to_string());
+        }
+        if let Some(v) = &f.since {
+            add(" AND r.started_at >= ?", v.clone());
+        }
+        if let Some(v) = &f.until {
+            add(" AND r.started_at < ?", v.clone());
+        }
+        if let Some(v) = &f.target {
+            add(
+                " AND EXISTS (SELECT 1 FROM writes w WHERE w.run_id = r.id AND instr(w.target, ?) > 0)",
+                v.clone(),
+            );
+        }
+        if let Some(v) = &f.op {
+            let full = if v.contains("::") {
+                v.clone()
+            } else {
+                format!("%::{v}")
+            };
+            add(
+                " AND EXISTS (SELECT 1 FROM writes w WHERE w.run_id = r.id AND w.op LIKE ?)",
+                full,
+            );
+        }
+        args.push(i64_of(limit as u64).to_string());
+        sql.push_str(&format!(" ORDER BY r.id DESC LIMIT ?{}", args.len()));
+        let conn = self.conn();
+        let mut st = conn.prepare(&sql)?;
+        let rows = st
+            .query_map(rusqlite::params_from_iter(args.iter()), raw_run)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(RawRun::into_summary).collect()
     }
 
     /// The latest `limit` runs, newest first.
@@ -512,7 +626,7 @@ impl Journal {
 
 const RUN_SELECT: &str = "SELECT r.id, r.started_at, r.finished_at, r.operator, r.host, r.profile, r.script, r.script_digest,
         r.params, r.mode, r.outside_window_reason, r.outcome, r.detail,
-        (SELECT count(*) FROM writes w WHERE w.run_id = r.id), r.plan_digest
+        (SELECT count(*) FROM writes w WHERE w.run_id = r.id), r.plan_digest, r.ticket
     FROM runs r";
 
 /// A run row as SQLite gives it, before its text columns are parsed.
@@ -532,6 +646,7 @@ struct RawRun {
     detail: String,
     writes: i64,
     plan_digest: Option<String>,
+    ticket: Option<String>,
 }
 
 fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
@@ -551,6 +666,7 @@ fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
         detail: r.get(12)?,
         writes: r.get(13)?,
         plan_digest: r.get(14)?,
+        ticket: r.get(15)?,
     })
 }
 
@@ -577,6 +693,7 @@ impl RawRun {
             detail: self.detail,
             writes: self.writes.max(0) as u64,
             plan_digest: self.plan_digest,
+            ticket: self.ticket,
         })
     }
 }

@@ -103,7 +103,22 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ",
     // 3: the digest of the saved plan a run applied (`vline apply`).
     "ALTER TABLE runs ADD COLUMN plan_digest TEXT;",
+    // 4: the change ticket a run was made under; the hash chain over runs and writes (rows
+    // already there are sealed into it when this migration runs, see `migrate`).
+    "
+    ALTER TABLE runs ADD COLUMN ticket TEXT;
+    CREATE TABLE chain (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind    TEXT NOT NULL,
+        ref_id  INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        hash    TEXT NOT NULL
+    );
+    ",
 ];
+
+/// The migration that creates the hash chain: rows older than it are sealed into it then.
+const CHAIN_MIGRATION: usize = 3;
 
 /// The newest schema this build knows.
 pub const CURRENT: i64 = MIGRATIONS.len() as i64;
@@ -127,6 +142,9 @@ pub(super) fn migrate(conn: &mut Connection, path: &str) -> Result<(), JournalEr
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         tx.execute_batch(sql)?;
+        if i == CHAIN_MIGRATION {
+            super::chain::seal_existing(&tx)?;
+        }
         tx.execute("DELETE FROM schema_version", [])?;
         tx.execute(
             "INSERT INTO schema_version (version) VALUES (?1)",

@@ -6,6 +6,7 @@ use super::*;
 
 fn new_run(script: &str, mode: &str) -> NewRun {
     NewRun {
+        ticket: None,
         operator: "alice".into(),
         host: "test-host".into(),
         profile: "prod".into(),
@@ -65,6 +66,7 @@ fn a_run_and_its_writes_read_back_in_order_without_secrets() {
     let j = Journal::open_in_memory().unwrap();
     let r = j
         .start_run(&NewRun {
+            ticket: None,
             outside_window_reason: Some("CAB-1234".into()),
             ..new_run("onboard_user", "run")
         })
@@ -264,6 +266,7 @@ fn claims_of_a_dead_process_are_released() {
     let j = Journal::open_in_memory().unwrap();
     let dead = j
         .start_run(&NewRun {
+            ticket: None,
             host: current_host(),
             ..new_run("onboard_user", "bulk")
         })

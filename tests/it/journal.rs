@@ -12,6 +12,7 @@ const SECRET: &str = "hunter2-very-secret";
 fn populate(home: &Home) -> (RunId, RunId) {
     let j = Journal::open(&home.path().join("journal.sqlite")).expect("open journal");
     let run = |script: &str, mode: &str| NewRun {
+        ticket: None,
         operator: "alice".into(),
         host: "ops-1".into(),
         profile: "prod".into(),
