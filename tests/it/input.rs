@@ -42,6 +42,14 @@ fn national_forms_are_refused_without_a_region_and_are_us_numbers_with_one() {
             format!("error: onboard-new-user: 1 problem(s) with the parameters, nothing was run:\n  - phone_number: '{n}' has no country code: did you mean +13126170100? set default_region = \"US\" in the profile, or write the number with + and its country code\n(see `vline run onboard-new-user --help`)\n"),
         );
     }
+    // `vline call` reads its arguments by the same rules.
+    let o = h.run(&["call", "movius", "account", "phone_number=(312) 617-0001"]);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("'(312) 617-0001' has no country code: did you mean +13126170001?"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(
         requests(&h),
         Vec::<serde_json::Value>::new(),
@@ -49,6 +57,15 @@ fn national_forms_are_refused_without_a_region_and_are_us_numbers_with_one() {
     );
 
     with_region(&h, "US");
+    let o = h.run(&[
+        "--json",
+        "call",
+        "movius",
+        "account",
+        "phone_number=(312) 617-0001",
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(json(&o)["phone_number"], "13126170001", "{}", stdout(&o));
     for n in NATIONAL {
         let o = h.run(&[
             "--json",
