@@ -280,6 +280,18 @@ fn with_json_a_failing_command_prints_one_error_object_on_stdout() {
         e["next"],
         "fix the command line or the input as the message says and run again; nothing was sent"
     );
+    // So does a command line clap refuses.
+    let o = h.run(&["--json", "run", "--nope"]);
+    assert_code(&o, 2);
+    let e = &json(&o)["error"];
+    assert_eq!(e["kind"], "usage");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("error: unexpected argument '--nope' found"),
+        "{e}"
+    );
     // A command that printed its own document adds no second one.
     let p = h.file("fail.rhai", "throw \"no\";");
     let o = h.cmd().args(["--json", "run"]).arg(&p).output().unwrap();
