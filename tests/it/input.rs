@@ -56,6 +56,16 @@ fn national_forms_are_refused_without_a_region_and_are_us_numbers_with_one() {
         "nothing was sent"
     );
 
+    // A script's e164::parse follows the same rules.
+    let p = h.file("parse.rhai", "e164::parse(\"(312) 617-0100\")");
+    let o = h.cmd().arg("run").arg(&p).output().unwrap();
+    assert_code(&o, 1);
+    assert!(
+        stderr(&o).contains("'(312) 617-0100' has no country code: did you mean +13126170100?"),
+        "{}",
+        stderr(&o)
+    );
+
     with_region(&h, "US");
     let o = h.run(&[
         "--json",
@@ -66,6 +76,9 @@ fn national_forms_are_refused_without_a_region_and_are_us_numbers_with_one() {
     ]);
     assert_code(&o, 0);
     assert_eq!(json(&o)["phone_number"], "13126170001", "{}", stdout(&o));
+    let o = h.cmd().args(["--json", "run"]).arg(&p).output().unwrap();
+    assert_code(&o, 0);
+    assert_eq!(json(&o)["result"], "+13126170100");
     for n in NATIONAL {
         let o = h.run(&[
             "--json",
