@@ -180,6 +180,30 @@ pub fn validate(path: &Path, header: &Header) -> Result<Summary, Refusal> {
     let mut seen: HashMap<(usize, String), u64> = HashMap::new();
     let mut rows = 0u64;
     let mut rec = csv::StringRecord::new();
+    let mut check_one =
+        |line: u64,
+         rec: &csv::StringRecord,
+         problems: &mut Vec<Problem>,
+         push: &mut dyn FnMut(&mut Vec<Problem>, u64, String)| {
+            let c = check_row(header, &columns, &unique, rec);
+            for m in c.problems {
+                push(problems, line, m);
+            }
+            // Duplicates are checked per column, so a bad cell elsewhere in the row hides none.
+            for (k, v) in c.keys.into_iter().enumerate() {
+                let Some(v) = v else { continue };
+                let key = (k, v.to_ascii_lowercase());
+                if let Some(first) = seen.get(&key) {
+                    push(
+                        problems,
+                        line,
+                        format!("{} {v} duplicates line {first}", unique[k]),
+                    );
+                } else {
+                    seen.insert(key, line);
+                }
+            }
+        };
     loop {
         let before = rd.position().clone();
         match rd.read_record(&mut rec) {
@@ -197,70 +221,7 @@ pub fn validate(path: &Path, header: &Header) -> Result<Summary, Refusal> {
         }
         rows += 1;
         let line = physical_line(&bytes, rec.position().unwrap_or(&before));
-        // A carried column (not a parameter, whose own check bounds it) is bounded text too: it
-        // may hold quoted line breaks and tabs (a note), no other control character.
-        for (i, cell) in rec.iter().enumerate() {
-            let col = columns.get(i).map(String::as_str).unwrap_or("?");
-            if header.param(col).is_some() {
-                continue;
-            }
-            let text = |c: &char| matches!(c, '\n' | '\r' | '\t');
-            if let Some(c) = cell.chars().find(|c| c.is_control() && !text(c)) {
-                push(
-                    &mut problems,
-                    line,
-                    format!("column {col}: contains the control character {c:?}"),
-                );
-            } else if cell.len() > MAX_CELL_CHARS && cell.chars().count() > MAX_CELL_CHARS {
-                push(
-                    &mut problems,
-                    line,
-                    format!(
-                        "column {col}: {} characters; a cell has at most {MAX_CELL_CHARS}",
-                        cell.chars().count()
-                    ),
-                );
-            }
-        }
-        let bound = bind_row(header, &columns, &rec);
-        if let Err(errs) = &bound {
-            for e in errs {
-                push(&mut problems, line, format!("column {e}"));
-            }
-        }
-        // Duplicates are checked per column, so a bad cell elsewhere in the row hides none.
-        for (k, name) in unique.iter().enumerate() {
-            let Some(p) = header.param(name) else {
-                continue;
-            };
-            let value = match &bound {
-                Ok(b) => b.get(*name).cloned().ok_or(()),
-                Err(_) => {
-                    let cell = columns
-                        .iter()
-                        .position(|c| c == name)
-                        .and_then(|i| rec.get(i))
-                        .map(str::trim)
-                        .unwrap_or("");
-                    if cell.is_empty() {
-                        continue;
-                    }
-                    check(p, cell, header.region).map_err(|_| ())
-                }
-            };
-            if let Ok(ParamValue::Str(v)) = value {
-                let key = (k, v.to_ascii_lowercase());
-                if let Some(first) = seen.get(&key) {
-                    push(
-                        &mut problems,
-                        line,
-                        format!("{name} {v} duplicates line {first}"),
-                    );
-                } else {
-                    seen.insert(key, line);
-                }
-            }
-        }
+        check_one(line, &rec, &mut problems, &mut push);
     }
     if rows == 0 && problems.is_empty() {
         push(
@@ -278,6 +239,71 @@ pub fn validate(path: &Path, header: &Header) -> Result<Summary, Refusal> {
     } else {
         Err(Refusal { problems, total })
     }
+}
+
+/// What one row's check found: its problems, and per unique column its value (for duplicates).
+#[derive(Default)]
+struct RowCheck {
+    problems: Vec<String>,
+    keys: Vec<Option<String>>,
+}
+
+fn check_row(
+    header: &Header,
+    columns: &[String],
+    unique: &[&str],
+    rec: &csv::StringRecord,
+) -> RowCheck {
+    let mut problems = Vec::new();
+    // A carried column (not a parameter, whose own check bounds it) is bounded text too: it
+    // may hold quoted line breaks and tabs (a note), no other control character.
+    for (i, cell) in rec.iter().enumerate() {
+        let col = columns.get(i).map(String::as_str).unwrap_or("?");
+        if header.param(col).is_some() {
+            continue;
+        }
+        let text = |c: &char| matches!(c, '\n' | '\r' | '\t');
+        if let Some(c) = cell.chars().find(|c| c.is_control() && !text(c)) {
+            problems.push(format!(
+                "column {col}: contains the control character {c:?}"
+            ));
+        } else if cell.len() > MAX_CELL_CHARS && cell.chars().count() > MAX_CELL_CHARS {
+            problems.push(format!(
+                "column {col}: {} characters; a cell has at most {MAX_CELL_CHARS}",
+                cell.chars().count()
+            ));
+        }
+    }
+    let bound = bind_row(header, columns, rec);
+    if let Err(errs) = &bound {
+        problems.extend(errs.iter().map(|e| format!("column {e}")));
+    }
+    let keys = unique
+        .iter()
+        .map(|name| {
+            let p = header.param(name)?;
+            let value = match &bound {
+                Ok(b) => b.get(*name).cloned()?,
+                Err(_) => {
+                    let cell = columns
+                        .iter()
+                        .position(|c| c == name)
+                        .and_then(|i| rec.get(i))
+                        .map(str::trim)
+                        .unwrap_or("");
+                    if cell.is_empty() {
+                        return None;
+                    }
+                    check(p, cell, header.region).ok()?
+                }
+            };
+            match value {
+                ParamValue::Str(v) => Some(v),
+                _ => None,
+            }
+        })
+        .collect();
+    RowCheck { problems, keys }
 }
 
 /// The physical line (1-based) where the record read from `pos` starts: the reader's position

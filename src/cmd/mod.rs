@@ -105,6 +105,16 @@ fn quiet_on_closed_output() {
     }));
 }
 
+/// A command line clap refused (or help it prints): clap's own output and exit code, and with
+/// `--json` anywhere on the line the error object on stdout too.
+pub fn command_line_error(e: clap::Error) -> ExitCode {
+    if e.use_stderr() && std::env::args().any(|a| a == "--json") {
+        let err = anyhow::Error::new(Usage(e.render().to_string().trim_end().to_string()));
+        println!("{}", error_json(&err));
+    }
+    e.exit()
+}
+
 /// Run a parsed command line; print the error and return the exit code.
 pub fn dispatch(cli: Cli) -> ExitCode {
     crate::logging::init(cli.global.verbose);

@@ -42,13 +42,43 @@ fn national_forms_are_refused_without_a_region_and_are_us_numbers_with_one() {
             format!("error: onboard-new-user: 1 problem(s) with the parameters, nothing was run:\n  - phone_number: '{n}' has no country code: did you mean +13126170100? set default_region = \"US\" in the profile, or write the number with + and its country code\n(see `vline run onboard-new-user --help`)\n"),
         );
     }
+    // `vline call` reads its arguments by the same rules.
+    let o = h.run(&["call", "movius", "account", "phone_number=(312) 617-0001"]);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("'(312) 617-0001' has no country code: did you mean +13126170001?"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(
         requests(&h),
         Vec::<serde_json::Value>::new(),
         "nothing was sent"
     );
 
+    // A script's e164::parse follows the same rules.
+    let p = h.file("parse.rhai", "e164::parse(\"(312) 617-0100\")");
+    let o = h.cmd().arg("run").arg(&p).output().unwrap();
+    assert_code(&o, 1);
+    assert!(
+        stderr(&o).contains("'(312) 617-0100' has no country code: did you mean +13126170100?"),
+        "{}",
+        stderr(&o)
+    );
+
     with_region(&h, "US");
+    let o = h.run(&[
+        "--json",
+        "call",
+        "movius",
+        "account",
+        "phone_number=(312) 617-0001",
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(json(&o)["phone_number"], "13126170001", "{}", stdout(&o));
+    let o = h.cmd().args(["--json", "run"]).arg(&p).output().unwrap();
+    assert_code(&o, 0);
+    assert_eq!(json(&o)["result"], "+13126170100");
     for n in NATIONAL {
         let o = h.run(&[
             "--json",
@@ -262,6 +292,18 @@ fn with_json_a_failing_command_prints_one_error_object_on_stdout() {
     assert_eq!(
         e["next"],
         "fix the command line or the input as the message says and run again; nothing was sent"
+    );
+    // So does a command line clap refuses.
+    let o = h.run(&["--json", "run", "--nope"]);
+    assert_code(&o, 2);
+    let e = &json(&o)["error"];
+    assert_eq!(e["kind"], "usage");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("error: unexpected argument '--nope' found"),
+        "{e}"
     );
     // A command that printed its own document adds no second one.
     let p = h.file("fail.rhai", "throw \"no\";");
