@@ -31,6 +31,22 @@ const SERVICES: [&str; 3] = ["zoom", "movius", "carrier"];
 /// Keys that select a Movius account; they fill a `sel` parameter.
 const SELECTOR_KEYS: [&str; 3] = ["phone_number", "account_sid", "email"];
 
+/// Keys that hold phone numbers: read as operator input (national forms in the profile's
+/// `default_region`, else refused) and passed on in E.164.
+const NUMBER_KEYS: [&str; 3] = ["phone_number", "number", "e164"];
+
+/// `v` (one number, or a comma-separated list) in E.164, by the profile's region.
+fn numbers_in(op: &str, k: &str, v: &str, profile: &Profile) -> Result<String, Usage> {
+    v.split(',')
+        .map(|n| {
+            crate::api::E164::parse_in(n.trim(), profile.default_region)
+                .map(|e| e.to_string())
+                .map_err(|e| Usage(format!("{op}: {k}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(|v| v.join(","))
+}
+
 fn ops_of(service: &str) -> Vec<&'static FnDoc> {
     CATALOG.iter().filter(|d| d.module == service).collect()
 }
@@ -156,6 +172,15 @@ fn build(doc: &FnDoc, raw: &[String], profile: &Profile) -> Result<String, Usage
             return Err(Usage(format!("{op}: '{arg}' is not key=value")));
         };
         let (k, v) = (k.trim(), v.trim());
+        let normalized;
+        // `number` may also be a Zoom number id (`zoom::number`): letters mean an id.
+        let an_id = k == "number" && v.bytes().any(|b| b.is_ascii_alphabetic());
+        let v = if NUMBER_KEYS.contains(&k) && !v.is_empty() && !an_id {
+            normalized = numbers_in(&op, k, v, profile)?;
+            normalized.as_str()
+        } else {
+            v
+        };
         let dup = |k: &str| Usage(format!("{op}: key '{k}' given twice"));
         if let Some(p) = params.iter().find(|p| p.name == k) {
             let val = if p.takes("array") && !p.takes("string") {
@@ -485,7 +510,7 @@ mod tests {
     fn arguments_become_one_call_by_parameter_name() {
         assert_eq!(
             built("movius", "delete_account", &["phone_number=13126170003"]).unwrap(),
-            "movius::delete_account(\"org-zoom\", #{\"phone_number\": \"13126170003\"})"
+            "movius::delete_account(\"org-zoom\", #{\"phone_number\": \"+13126170003\"})"
         );
         assert_eq!(
             built("zoom", "numbers", &["type=unassigned"]).unwrap(),
@@ -502,7 +527,7 @@ mod tests {
         );
         assert_eq!(
             built("movius", "modify_account", &["phone_number=13126170001", "enable_zoom=true"]).unwrap(),
-            "movius::modify_account(#{\"phone_number\": \"13126170001\"}, #{\"enable_zoom\": true})"
+            "movius::modify_account(#{\"phone_number\": \"+13126170001\"}, #{\"enable_zoom\": true})"
         );
     }
 
