@@ -122,6 +122,7 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
     let naming = env.profile.naming.clone();
     session.naming = Box::new(move |n| naming.render(n));
     session.default_org = env.profile.movius_org.clone();
+    session.default_region = env.profile.default_region;
     session.numbers = Some(NumberIndex::new());
     session.quiet = true;
     let session = Arc::new(session);
