@@ -243,6 +243,10 @@ pub struct SandboxServe {
     /// Ignore the phone_number filter of GET /phone/numbers, as Zoom's published spec documents none.
     #[arg(long)]
     pub published_spec: bool,
+    /// Also refuse Zoom request fields and query parameters the spec does not name (400, code
+    /// 300, naming the field). Required fields, types and enums are checked either way.
+    #[arg(long)]
+    pub strict: bool,
     /// Lifetime of Zoom access tokens, in seconds.
     #[arg(long, default_value_t = 3600)]
     pub token_ttl: u64,

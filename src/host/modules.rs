@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::api::movius::wire::AddAccount;
 use crate::api::movius::{CdrQuery, UserListQuery};
-use crate::api::zoom::wire::{Device, IdOrEmail, InternalNumber, NumberRef, PhoneUserPatch};
+use crate::api::zoom::wire::{AddDevice, InternalNumber, NumberRef, PhoneUserPatch};
 use crate::api::zoom::{NumberQuery, NumberType};
 use crate::api::{ApiError, E164};
 use crate::guard::Impact;
@@ -775,23 +775,10 @@ fn zoom(s: &Arc<Session>) -> Module {
             let f = "zoom::add_role_members";
             let members = users
                 .iter()
-                .map(|u| {
-                    let v = args::string(f, "users", u)?;
-                    Ok(if v.contains('@') {
-                        IdOrEmail {
-                            id: None,
-                            email: Some(v),
-                        }
-                    } else {
-                        IdOrEmail {
-                            id: Some(v),
-                            email: None,
-                        }
-                    })
-                })
+                .map(|u| args::string(f, "users", u))
                 .collect::<R<Vec<_>>>()?;
             x.write(
-                change(f, role, json!({"role_id": role, "members": members})),
+                change(f, role, json!({"role_id": role, "user_ids": members})),
                 || json!({}),
                 || x.clients.zoom.add_role_members(role, &members),
             )
@@ -807,8 +794,18 @@ fn zoom(s: &Arc<Session>) -> Module {
         move |d: Dynamic| {
             let f = "zoom::add_device";
             let dm = args::map(f, "d", &d)?;
-            only_fields(f, &dm, &["display_name", "mac_address", "type", "model"])?;
-            let dev: Device = from_json(to_json(&d), f)?;
+            only_fields(
+                f,
+                &dm,
+                &[
+                    "display_name",
+                    "mac_address",
+                    "type",
+                    "model",
+                    "assignee_extension_ids",
+                ],
+            )?;
+            let dev: AddDevice = from_json(to_json(&d), f)?;
             let params = serde_json::to_value(&dev).unwrap_or(Value::Null);
             let mut ph = params.clone();
             // The id Zoom will give the device: later writes that use it match any id.
@@ -888,12 +885,13 @@ fn zoom(s: &Arc<Session>) -> Module {
             let f = "zoom::update_phone_user";
             let user = args::string(f, "user", &user)?;
             let pm = args::map(f, "partial", &partial)?;
-            only_fields(
-                f,
-                &pm,
-                &["extension_number", "site_id", "department", "cost_center"],
-            )?;
-            let patch: PhoneUserPatch = from_json(to_json(&partial), f)?;
+            only_fields(f, &pm, &["extension_number", "site_id"])?;
+            let mut v = to_json(&partial);
+            // Zoom takes the extension as a string; a script may write it as a number.
+            if let Some(n) = v.get("extension_number").and_then(Value::as_i64) {
+                v["extension_number"] = json!(n.to_string());
+            }
+            let patch: PhoneUserPatch = from_json(v, f)?;
             let params = json!({"user": user, "changes": patch});
             x.write(
                 change(f, &user, params),

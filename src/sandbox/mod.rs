@@ -28,6 +28,7 @@ mod movius;
 mod reqlog;
 mod seed;
 mod server;
+pub mod spec;
 mod store;
 mod table;
 mod world;
@@ -109,6 +110,10 @@ pub struct SandboxOptions {
     /// Ignore the `phone_number` filter on `GET /phone/numbers`, as Zoom's published spec
     /// documents no such filter.
     pub published_spec_mode: bool,
+    /// Refuse Zoom request fields and query parameters the spec does not name (on by default, so
+    /// that every test proves the client's request shapes; `vline sandbox serve` asks `--strict`).
+    /// Required fields, types and enums are checked either way.
+    pub strict: bool,
     pub token_ttl_secs: u64,
     /// How long a `next_page_token` stays valid (Zoom: 15 minutes).
     pub page_token_ttl: std::time::Duration,
@@ -122,6 +127,7 @@ impl Default for SandboxOptions {
             plan: ZoomPlan::Business,
             enforce_rate_limits: true,
             published_spec_mode: false,
+            strict: true,
             token_ttl_secs: 3600,
             page_token_ttl: std::time::Duration::from_secs(15 * 60),
         }

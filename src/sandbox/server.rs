@@ -16,7 +16,7 @@ use super::faults::{roll, Faults, TIMEOUT_SECS};
 use super::limits::{self, Limiter};
 use super::reqlog::{redact_query, sha256_hex, LoggedRequest};
 use super::store::{now_rfc3339, Store};
-use super::{carrier, movius, zoom, SandboxError, SandboxOptions};
+use super::{carrier, movius, spec, zoom, SandboxError, SandboxOptions};
 
 /// Shared by every request.
 pub struct Ctx {
@@ -492,7 +492,17 @@ async fn serve(ctx: &Ctx, svc: Svc, op: &str, req: &Req) -> Reply {
                     r.header("Retry-After", d.retry_after.to_string())
                 };
             }
-            zoom::handle(ctx, req, &faults)
+            let reply = match spec::check_request(
+                &req.method,
+                &req.seg(),
+                &req.query,
+                &req.body,
+                ctx.opts.strict,
+            ) {
+                Ok(()) => zoom::handle(ctx, req, &faults),
+                Err(m) => Reply::zoom_err(400, 300, &m),
+            };
+            reply
                 .header("X-RateLimit-Category", cat.header_value())
                 .header("X-RateLimit-Type", d.kind.header_value())
                 .header("X-RateLimit-Limit", d.limit.to_string())
@@ -529,6 +539,7 @@ fn admin(ctx: &Ctx, req: &Req, full_path: &str) -> Reply {
                 "plan": ctx.opts.plan.as_str(),
                 "enforce_rate_limits": ctx.opts.enforce_rate_limits,
                 "published_spec_mode": ctx.opts.published_spec_mode,
+                "strict": ctx.opts.strict,
                 "counts": c,
             }),
         ),

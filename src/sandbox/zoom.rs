@@ -126,9 +126,23 @@ pub fn oauth(ctx: &Ctx, req: &Req) -> Reply {
             access_token: token,
             token_type: "bearer".into(),
             expires_in: ttl,
-            scope: "phone:read:admin phone:write:admin user:read:admin user:write:admin sip_trunk:read:admin sip_trunk:write:admin".into(),
+            scope: granted_scopes(),
         },
     )
+}
+
+/// What a Server-to-Server OAuth app set up for vline is granted: the granular scope (Zoom's
+/// current kind, the last of each list in the spec) of every operation the client uses.
+fn granted_scopes() -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for (_, _, _, need) in crate::api::zoom::scopes::SCOPES {
+        if let Some(s) = need.last() {
+            if !out.contains(s) {
+                out.push(s);
+            }
+        }
+    }
+    out.join(" ")
 }
 
 /// Every Zoom API call needs a live bearer token.
@@ -322,7 +336,12 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
             ctx.with_world(|w| add_role_members(w, r, &v))
         }
         ("GET", ["phone", "devices"]) => read(ctx, |w| {
-            let devices: Vec<Value> = w.devices.iter().map(device_json).collect();
+            let devices: Vec<Value> = w
+                .devices
+                .iter()
+                .filter(|d| device_matches(w, d, req))
+                .map(device_json)
+                .collect();
             let p = ctx.paginate(req, &list_key("devices", req), devices, 30, 300)?;
             Ok(Reply::json(
                 200,
@@ -423,10 +442,22 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 .iter()
                 .filter(|c| c.start_time.as_str() >= from && c.start_time.as_str() <= to.as_str())
                 .map(|c| {
-                    json!({"id": c.id, "call_id": c.id, "direction": c.direction, "start_time": c.start_time,
-                           "duration": c.duration, "call_result": c.result, "call_type": "general",
-                           "connect_type": "external", "caller_did_number": c.caller_did_number,
-                           "callee_did_number": c.callee_did_number})
+                    // Only the fields a call has: an internal call carries extensions, no DID.
+                    let mut v = json!({"id": c.id, "call_id": c.id, "direction": c.direction,
+                           "start_time": c.start_time, "duration": c.duration, "call_result": c.result,
+                           "call_type": "general",
+                           "connect_type": c.connect_type.as_deref().unwrap_or("external")});
+                    for (k, f) in [
+                        ("caller_did_number", &c.caller_did_number),
+                        ("callee_did_number", &c.callee_did_number),
+                        ("caller_ext_number", &c.caller_ext_number),
+                        ("callee_ext_number", &c.callee_ext_number),
+                    ] {
+                        if let Some(x) = f {
+                            v[k] = json!(x);
+                        }
+                    }
+                    v
                 })
                 .collect();
             let p = ctx.paginate(req, &list_key("call_history", req), logs, 30, 300)?;
@@ -440,7 +471,7 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
             let charges: Vec<Value> = w
                 .call_logs
                 .iter()
-                .filter(|c| c.direction == "outbound")
+                .filter(|c| c.direction == "outbound" && c.connect_type.as_deref() != Some("internal"))
                 .map(|c| {
                     let minutes = (c.duration as f64 / 60.0).ceil();
                     json!({"call_log_id": c.id, "caller_number": c.caller_did_number,
@@ -760,13 +791,16 @@ fn update_phone_user(w: &mut World, u: &str, v: &Value) -> Reply {
     if !v.is_object() {
         return invalid("Validation Failed: request body must be a JSON object.");
     }
+    // The spec's extension_number is a string of digits (site number + short extension).
     if let Some(e) = v.get("extension_number").filter(|e| !e.is_null()) {
         let Some(ext) = e
-            .as_i64()
-            .or_else(|| e.as_str().and_then(|s| s.parse().ok()))
+            .as_str()
+            .and_then(|s| s.trim().parse::<i64>().ok())
             .filter(|x| *x > 0)
         else {
-            return invalid("Validation Failed: extension_number must be a positive integer.");
+            return invalid(
+                "Validation Failed: extension_number must be a string of digits, e.g. \"1001\".",
+            );
         };
         if let Some(other) = w
             .users
@@ -785,12 +819,6 @@ fn update_phone_user(w: &mut World, u: &str, v: &Value) -> Reply {
             return err(404, 404, &format!("Site does not exist: {s}."));
         }
         w.users[ui].site_id = Some(s.to_string());
-    }
-    if let Some(d) = v.get("department").and_then(Value::as_str) {
-        w.users[ui].department = Some(d.to_string());
-    }
-    if let Some(c) = v.get("cost_center").and_then(Value::as_str) {
-        w.users[ui].cost_center = Some(c.to_string());
     }
     Reply::empty(204)
 }
@@ -887,21 +915,19 @@ fn add_role_members(w: &mut World, r: &str, v: &Value) -> Reply {
     let Some(ri) = w.roles.iter().position(|x| x.id == r) else {
         return err(404, 300, &format!("Role does not exist: {r}."));
     };
+    // The spec's body: `user_ids`, user ids or email addresses. (Copying another role's members,
+    // `role_id` + `copy_*`, is not modelled.)
     let Some(list) = v
-        .get("members")
+        .get("user_ids")
         .and_then(Value::as_array)
         .filter(|l| !l.is_empty())
     else {
-        return invalid("Validation Failed: members is required (an array of {id} or {email}).");
+        return invalid("Validation Failed: user_ids is required (user ids or email addresses).");
     };
     let mut ids = Vec::new();
     let mut bad = Vec::new();
     for m in list {
-        let key = m
-            .get("id")
-            .and_then(Value::as_str)
-            .or_else(|| m.get("email").and_then(Value::as_str))
-            .unwrap_or("");
+        let key = m.as_str().unwrap_or("");
         match w.user(key) {
             Some(u) => ids.push(u.id.clone()),
             None => bad.push(key.to_string()),
@@ -920,6 +946,52 @@ fn add_role_members(w: &mut World, r: &str, v: &Value) -> Reply {
         }
     }
     Reply::empty(201)
+}
+
+/// The filters of `GET /phone/devices`: `type` (required; the spec checks it before this),
+/// `assignee_type`, `site_id` (the assignee's site), `device_type` (the brand), `keyword` (name,
+/// MAC or assignee).
+fn device_matches(w: &World, d: &Device, req: &Req) -> bool {
+    let assigned = d.assignee.is_some();
+    let user = d.assignee.as_ref().and_then(|a| w.user(&a.id));
+    let kind_ok = match req.q("type") {
+        Some("assigned") => assigned,
+        Some("unassigned") => !assigned,
+        _ => true,
+    };
+    let assignee_ok = req
+        .q("assignee_type")
+        .is_none_or(|t| t == "user" && assigned);
+    let site_ok = req
+        .q("site_id")
+        .is_none_or(|s| user.and_then(|u| u.site_id.as_deref()) == Some(s));
+    let brand_ok = req.q("device_type").is_none_or(|t| {
+        let brand = d.kind.to_ascii_lowercase();
+        match t {
+            // Zoom groups every brand it does not name under `other`.
+            "other" => ![
+                "algo",
+                "audiocodes",
+                "cisco",
+                "cyberdata",
+                "grandstream",
+                "poly",
+                "polycom",
+                "yealink",
+            ]
+            .contains(&brand.as_str()),
+            "poly" => brand == "poly" || brand == "polycom",
+            t => brand == t.to_ascii_lowercase(),
+        }
+    });
+    let keyword_ok = req.q("keyword").is_none_or(|k| {
+        let k = k.to_ascii_lowercase();
+        let mac_k: String = k.chars().filter(char::is_ascii_hexdigit).collect();
+        d.display_name.to_ascii_lowercase().contains(&k)
+            || (!mac_k.is_empty() && d.mac_address.contains(&mac_k))
+            || user.is_some_and(|u| u.email.to_ascii_lowercase().contains(&k))
+    });
+    kind_ok && assignee_ok && site_ok && brand_ok && keyword_ok
 }
 
 /// A device as `GET /phone/devices` shows it (`device_type`, `extension_type`).
@@ -970,8 +1042,19 @@ fn add_device(w: &mut World, v: &Value) -> Reply {
     if w.devices.iter().any(|d| d.mac_address == mac) {
         return err(400, 400, "The MAC Address already exists in the system.");
     }
-    let assignee = match get("assigned_to") {
-        Some(u) => match w.user(u) {
+    // Assigned to the first of `assignee_extension_ids`, else to `assigned_to` (a user id or
+    // email), else unassigned.
+    let ext_ids: Vec<&str> = v
+        .get("assignee_extension_ids")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let assignee = match (ext_ids.first(), get("assigned_to")) {
+        (Some(e), _) => match extension_assignee(w, e) {
+            Ok(a) => Some(a),
+            Err(r) => return r,
+        },
+        (None, Some(u)) => match w.user(u) {
             Some(x) => Some(Assignee {
                 id: x.id.clone(),
                 name: Some(x.name()),
@@ -980,8 +1063,13 @@ fn add_device(w: &mut World, v: &Value) -> Reply {
             }),
             None => return err(404, 1001, &format!("User not found: {u}")),
         },
-        None => None,
+        (None, None) => None,
     };
+    for e in ext_ids.iter().skip(1) {
+        if let Err(r) = extension_assignee(w, e) {
+            return r;
+        }
+    }
     w.counters.device += 1;
     let id = format!("dev-{:04}", w.counters.device);
     w.devices.push(Device {
@@ -996,40 +1084,41 @@ fn add_device(w: &mut World, v: &Value) -> Reply {
     Reply::json(201, json!({"id": id, "display_name": name}))
 }
 
+/// The phone user an extension id names (Zoom takes extension ids here, not user ids).
+fn extension_assignee(w: &World, key: &str) -> Result<Assignee, Reply> {
+    match w.users.iter().find(|u| u.extension_id() == key) {
+        Some(u) if u.phone => Ok(Assignee {
+            id: u.id.clone(),
+            name: Some(u.name()),
+            extension_number: u.extension,
+            kind: "user".into(),
+        }),
+        _ => Err(err(
+            404,
+            1001,
+            &format!("User extension Id or common area extension Id not found: {key}."),
+        )),
+    }
+}
+
 fn assign_device(w: &mut World, d: &str, v: &Value) -> Reply {
     let Some(di) = w.devices.iter().position(|x| x.id == d) else {
         return err(404, 1001, &format!("Device does not exist: {d}."));
     };
     let Some(list) = v
-        .get("assigned_to")
+        .get("assignee_extension_ids")
         .and_then(Value::as_array)
         .filter(|l| !l.is_empty())
     else {
-        return invalid("Validation Failed: assigned_to is required (extension ids).");
+        return invalid("Validation Failed: assignee_extension_ids is required (extension ids).");
     };
     let mut first = None;
     for e in list {
-        let key = e.as_str().unwrap_or("");
-        let user = w
-            .users
-            .iter()
-            .find(|u| u.extension_id() == key || u.id == key || u.email.eq_ignore_ascii_case(key));
-        match user {
-            Some(u) if u.phone => {
-                first.get_or_insert_with(|| Assignee {
-                    id: u.id.clone(),
-                    name: Some(u.name()),
-                    extension_number: u.extension,
-                    kind: "user".into(),
-                });
+        match extension_assignee(w, e.as_str().unwrap_or("")) {
+            Ok(a) => {
+                first.get_or_insert(a);
             }
-            _ => {
-                return err(
-                    404,
-                    1001,
-                    &format!("User extension Id or common area extension Id not found: {key}."),
-                )
-            }
+            Err(r) => return r,
         }
     }
     w.devices[di].assignee = first;

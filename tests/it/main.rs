@@ -5,6 +5,7 @@ mod bulk_bench;
 mod bulkmap;
 mod client;
 mod config;
+mod conformance;
 mod host;
 mod journal;
 mod plan;

@@ -1079,7 +1079,7 @@ fn phone_users_licences_calling_plans_roles_devices() {
         env.zoom(
             "PATCH",
             "/phone/users/user-erin",
-            Some(json!({"extension_number": 1100, "site_id": "site-newyork"}))
+            Some(json!({"extension_number": "1100", "site_id": "site-newyork"}))
         )
         .status,
         204
@@ -1092,7 +1092,7 @@ fn phone_users_licences_calling_plans_roles_devices() {
     env.zoom(
         "PATCH",
         "/phone/users/user-erin",
-        Some(json!({"extension_number": 1001})),
+        Some(json!({"extension_number": "1001"})),
     )
     .zoom_error(400, 300);
     assert_eq!(env.get("/phone/users")["total_records"], 5);
@@ -1152,7 +1152,7 @@ fn phone_users_licences_calling_plans_roles_devices() {
         env.zoom(
             "POST",
             "/phone/roles/role-phone-user/members",
-            Some(json!({"members": [{"email": "erin@jpmc.example"}]}))
+            Some(json!({"user_ids": ["erin@jpmc.example"]}))
         )
         .status,
         201
@@ -1166,34 +1166,34 @@ fn phone_users_licences_calling_plans_roles_devices() {
     env.zoom(
         "POST",
         "/phone/roles/role-phone-user/members",
-        Some(json!({"members": [{"id": "ghost"}]})),
+        Some(json!({"user_ids": ["ghost"]})),
     )
     .zoom_error(400, 400);
 
-    let r = env.zoom("POST", "/phone/devices", Some(json!({"display_name": "Erin desk", "mac_address": "00:11:22:aa:bb:02", "type": "yealink"})));
+    let r = env.zoom("POST", "/phone/devices", Some(json!({"display_name": "Erin desk", "mac_address": "00:11:22:aa:bb:02", "type": "yealink", "assignee_extension_ids": []})));
     let id = r.expect(201)["id"].as_str().unwrap().to_string();
     env.zoom(
         "POST",
         "/phone/devices",
-        Some(json!({"display_name": "dup", "mac_address": "001122aabb02", "type": "yealink"})),
+        Some(json!({"display_name": "dup", "mac_address": "001122aabb02", "type": "yealink", "assignee_extension_ids": []})),
     )
     .zoom_error(400, 400);
     env.zoom(
         "POST",
         "/phone/devices",
-        Some(json!({"display_name": "bad", "mac_address": "xyz", "type": "yealink"})),
+        Some(json!({"display_name": "bad", "mac_address": "xyz", "type": "yealink", "assignee_extension_ids": []})),
     )
     .zoom_error(400, 400);
     assert_eq!(
         env.zoom(
             "POST",
             &format!("/phone/devices/{id}/extensions"),
-            Some(json!({"assigned_to": [erin["extension_id"]]}))
+            Some(json!({"assignee_extension_ids": [erin["extension_id"]]}))
         )
         .status,
         201
     );
-    let devices = env.get("/phone/devices");
+    let devices = env.get("/phone/devices?type=assigned");
     let d = devices["devices"]
         .as_array()
         .unwrap()
@@ -1553,14 +1553,14 @@ fn served_json_matches_zoom_published_schemas() {
             "/phone/roles/role-phone-user/members",
             "/phone/roles/{roleId}/members",
         ),
-        ("/phone/devices", "/phone/devices"),
+        ("/phone/devices?type=assigned", "/phone/devices"),
     ] {
         check(&phone, path, "get", "200", &env.get(url));
     }
     let device = env.zoom(
         "POST",
         "/phone/devices",
-        Some(json!({"display_name": "d", "mac_address": "001122aabb77", "type": "yealink"})),
+        Some(json!({"display_name": "d", "mac_address": "001122aabb77", "type": "yealink", "assignee_extension_ids": []})),
     );
     check(&phone, "/phone/devices", "post", "201", device.expect(201));
     for path in ["/phone/call_history", "/phone/reports/call_charges"] {

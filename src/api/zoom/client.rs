@@ -403,8 +403,8 @@ impl ZoomClient {
         if site_id.is_some() || extension.is_some() {
             let patch = PhoneUserPatch {
                 site_id: site_id.map(str::to_string),
-                extension_number: extension,
-                ..PhoneUserPatch::default()
+                // The spec's extension_number is a string.
+                extension_number: extension.map(|e| e.to_string()),
             };
             self.patch_phone_user("enable_phone", user, &patch)?;
         }
@@ -455,8 +455,9 @@ impl ZoomClient {
         )
     }
 
-    /// Add users (ids or emails) to a phone role. Sent once (no read check exists for it).
-    pub fn add_role_members(&self, role_id: &str, members: &[IdOrEmail]) -> Result<(), ApiError> {
+    /// Add users (ids or emails) to a phone role: `{"user_ids": [...]}` as the spec names it.
+    /// Sent once (no read check exists for it).
+    pub fn add_role_members(&self, role_id: &str, users: &[String]) -> Result<(), ApiError> {
         self.t.send_unit(
             &Self::req(
                 reqwest::Method::POST,
@@ -467,29 +468,47 @@ impl ZoomClient {
             .arg("roleId", role_id)
             .target(role_id)
             .json(&RoleMembers {
-                members: members.to_vec(),
+                user_ids: users.to_vec(),
             }),
         )
     }
 
-    /// Add a desk phone; repeated after an ambiguous failure only if no device has its MAC.
-    pub fn add_device(&self, device: &Device) -> Result<Device, ApiError> {
+    /// Desk phones, every page. Zoom requires the `type` filter: assigned or unassigned.
+    pub fn devices(&self, kind: DeviceListType) -> Result<Vec<Device>, ApiError> {
+        self.t.collect_pages::<DevicePage>(
+            Self::get("/phone/devices", "devices", Medium)
+                .query("type", kind.as_str())
+                .query("page_size", PAGE_SIZE),
+        )
+    }
+
+    /// Add a desk phone (assigned to `assignee_extension_ids` when it holds any); repeated after
+    /// an ambiguous failure only if no device, assigned or not, has its MAC.
+    pub fn add_device(&self, device: &AddDevice) -> Result<Device, ApiError> {
         let req = Self::req(reqwest::Method::POST, "/phone/devices", "add_device", Light)
             .target(device.mac_address.clone())
             .json(device);
         let mac = normalize_mac(&device.mac_address);
         let created: DeviceCreated = self.t.send_checked(&req, || {
-            let devices = self.t.collect_pages::<DevicePage>(
-                Self::get("/phone/devices", "devices", Medium).query("page_size", PAGE_SIZE),
-            )?;
-            Ok(devices
-                .into_iter()
-                .find(|d| normalize_mac(&d.mac_address) == mac)
-                .map(|d| DeviceCreated { id: d.id }))
+            for kind in [DeviceListType::Assigned, DeviceListType::Unassigned] {
+                if let Some(d) = self
+                    .devices(kind)?
+                    .into_iter()
+                    .find(|d| normalize_mac(&d.mac_address) == mac)
+                {
+                    return Ok(Some(DeviceCreated { id: d.id }));
+                }
+            }
+            Ok(None)
         })?;
         Ok(Device {
             id: created.id,
-            ..device.clone()
+            display_name: device.display_name.clone(),
+            mac_address: device.mac_address.clone(),
+            kind: device.kind.clone(),
+            model: device.model.clone(),
+            assignee: None,
+            status: None,
         })
     }
 
@@ -505,7 +524,7 @@ impl ZoomClient {
             .arg("deviceId", device_id)
             .target(device_id)
             .json(&DeviceExtensions {
-                assigned_to: extension_ids.to_vec(),
+                assignee_extension_ids: extension_ids.to_vec(),
             }),
         )
     }
@@ -563,7 +582,7 @@ impl ZoomClient {
             .collect())
     }
 
-    /// Change a phone user's extension, site, department or cost center.
+    /// Change a phone user's extension or site.
     pub fn update_phone_user(&self, user: &str, patch: &PhoneUserPatch) -> Result<(), ApiError> {
         self.patch_phone_user("update_phone_user", user, patch)
     }
