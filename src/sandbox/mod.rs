@@ -114,6 +114,9 @@ pub struct SandboxOptions {
     /// that every test proves the client's request shapes; `vline sandbox serve` asks `--strict`).
     /// Required fields, types and enums are checked either way.
     pub strict: bool,
+    /// The OAuth scopes the token response grants (space-separated); `None` grants the granular
+    /// scope of every operation the client uses, as an app set up for vline would have.
+    pub granted_scopes: Option<String>,
     pub token_ttl_secs: u64,
     /// How long a `next_page_token` stays valid (Zoom: 15 minutes).
     pub page_token_ttl: std::time::Duration,
@@ -128,6 +131,7 @@ impl Default for SandboxOptions {
             enforce_rate_limits: true,
             published_spec_mode: false,
             strict: true,
+            granted_scopes: None,
             token_ttl_secs: 3600,
             page_token_ttl: std::time::Duration::from_secs(15 * 60),
         }

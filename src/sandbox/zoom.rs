@@ -126,7 +126,11 @@ pub fn oauth(ctx: &Ctx, req: &Req) -> Reply {
             access_token: token,
             token_type: "bearer".into(),
             expires_in: ttl,
-            scope: granted_scopes(),
+            scope: ctx
+                .opts
+                .granted_scopes
+                .clone()
+                .unwrap_or_else(granted_scopes),
         },
     )
 }

@@ -48,3 +48,37 @@ fn the_sandbox_checks_requests_against_the_specs_as_published() {
         spec_dir().display()
     );
 }
+
+/// The scope table `vline doctor` and README use is the specs' `security` sections, as published.
+#[test]
+fn the_scope_table_is_the_specs_security_sections() {
+    let (phone, users) = (phone_spec(), users_spec());
+    let mut diffs = Vec::new();
+    for (op, method, path, scopes) in vline::api::zoom::scopes::SCOPES {
+        let doc = if path.starts_with("/users") {
+            &users
+        } else {
+            &phone
+        };
+        let sec = &doc["paths"][*path][method.to_ascii_lowercase()]["security"];
+        assert!(
+            sec.is_array(),
+            "{method} {path} ({op}) has no security section"
+        );
+        let published: Vec<String> = sec
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["openapi_oauth"].as_array().cloned().unwrap_or_default())
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        if published
+            .iter()
+            .map(String::as_str)
+            .ne(scopes.iter().copied())
+        {
+            diffs.push(format!("{op}: table {scopes:?}, spec {published:?}"));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

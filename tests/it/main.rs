@@ -6,6 +6,7 @@ mod bulkmap;
 mod client;
 mod config;
 mod conformance;
+mod doctor;
 mod host;
 mod journal;
 mod plan;

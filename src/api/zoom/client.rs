@@ -194,6 +194,40 @@ impl ZoomClient {
         }
     }
 
+    /// Does Zoom honour the undocumented `phone_number` filter of `GET /phone/numbers`? Reads one
+    /// unfiltered page for a number the account has, then asks for that number with the filter:
+    /// `Some((n, true))` when only `n` comes back, `Some((n, false))` when other numbers do (the
+    /// filter is ignored), `None` when the account has fewer than two numbers (nothing to tell).
+    /// vline never depends on the answer; it tells an admin what a bulk run's reads cost.
+    pub fn probe_number_filter(&self) -> Result<Option<(E164, bool)>, ApiError> {
+        let list = |filter: Option<&E164>| {
+            self.t.send::<PhoneNumberPage>(
+                &Self::get("/phone/numbers", "probe_number_filter", Medium)
+                    .target(filter.map(E164::to_string).unwrap_or_default())
+                    .query("type", NumberType::All.as_str())
+                    .query("page_size", PAGE_SIZE)
+                    .query_opt("phone_number", filter.map(E164::as_str)),
+            )
+        };
+        let first = list(None)?;
+        if first.total_records < 2 {
+            return Ok(None);
+        }
+        let Some(known) = first
+            .phone_numbers
+            .iter()
+            .find_map(|n| E164::parse(&n.number).ok())
+        else {
+            return Ok(None);
+        };
+        let filtered = list(Some(&known))?;
+        let others = filtered
+            .phone_numbers
+            .iter()
+            .any(|n| E164::parse(&n.number).map(|e| e != known).unwrap_or(true));
+        Ok(Some((known, !others)))
+    }
+
     /// One number by Zoom id or by E.164 (looked up in the number list).
     pub fn number(&self, id_or_e164: &str) -> Result<PhoneNumber, ApiError> {
         if let Some(n) = as_e164(id_or_e164) {
