@@ -172,6 +172,8 @@ struct RawProfile {
     max_changes: Option<u64>,
     plan_max_age: Option<String>,
     http_timeout_secs: Option<u64>,
+    /// Overrides of Movius paths by name (`api::movius::paths::ALL`).
+    movius_paths: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -224,6 +226,8 @@ pub struct Profile {
     #[serde(serialize_with = "show_duration")]
     pub plan_max_age: jiff::SignedDuration,
     pub http_timeout_secs: u64,
+    /// `[profiles.X.movius_paths]`: Movius paths the admin set (checked when loaded).
+    pub movius_paths: BTreeMap<String, String>,
 }
 
 fn show_duration<S: serde::Serializer>(d: &jiff::SignedDuration, s: S) -> Result<S::Ok, S::Error> {
@@ -526,7 +530,10 @@ impl Profile {
         if http_timeout_secs == 0 {
             return Err(invalid("http_timeout_secs must be at least 1".into()));
         }
+        let movius_paths = raw.movius_paths.clone().unwrap_or_default();
+        crate::api::movius::paths::MoviusPaths::new(&movius_paths).map_err(invalid)?;
         let p = Profile {
+            movius_paths,
             name: name.to_string(),
             kind,
             source,
@@ -625,6 +632,16 @@ impl Profile {
         self.movius_url = movius.to_string();
         self.carrier_url = Some(carrier.to_string());
         self
+    }
+
+    /// The Movius path table with this profile's overrides.
+    pub fn movius_paths(&self) -> Result<crate::api::movius::paths::MoviusPaths, ConfigError> {
+        crate::api::movius::paths::MoviusPaths::new(&self.movius_paths).map_err(|message| {
+            ConfigError::Invalid {
+                profile: self.name.clone(),
+                message,
+            }
+        })
     }
 
     pub fn is_sandbox(&self) -> bool {

@@ -160,8 +160,13 @@ impl Request {
 
     /// A request to an entry of the Movius path table.
     pub fn endpoint(service: Service, ep: &Endpoint, op: &str) -> Self {
-        let method = Method::from_bytes(ep.method.as_bytes()).unwrap_or(Method::POST);
-        Self::new(service, method, ep.path, op)
+        Self::at(service, ep.method, ep.path, op)
+    }
+
+    /// A request to a path of the Movius path table as a profile resolved it.
+    pub fn at(service: Service, method: &str, template: &str, op: &str) -> Self {
+        let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::POST);
+        Self::new(service, method, template, op)
     }
 
     /// Fill the `{name}` variable of the path.

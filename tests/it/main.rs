@@ -9,6 +9,7 @@ mod conformance;
 mod doctor;
 mod host;
 mod journal;
+mod movius_paths;
 mod plan;
 mod preflight;
 mod procedures;
