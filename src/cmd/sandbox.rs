@@ -142,6 +142,7 @@ fn serve(s: SandboxServe) -> anyhow::Result<()> {
         published_spec_mode: s.published_spec,
         strict: s.strict,
         granted_scopes: None,
+        capture: None,
         token_ttl_secs: s.token_ttl,
         page_token_ttl: std::time::Duration::from_secs(s.page_token_ttl),
     };

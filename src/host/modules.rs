@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 
 use crate::api::movius::wire::AddAccount;
 use crate::api::movius::{CdrQuery, UserListQuery};
-use crate::api::zoom::wire::{AddDevice, InternalNumber, NumberRef, PhoneUserPatch};
+use crate::api::zoom::wire::{
+    AddDevice, CreateAction, CreateUser, InternalNumber, NewUserInfo, NumberRef, PhoneUserPatch,
+};
 use crate::api::zoom::{NumberQuery, NumberType};
 use crate::api::{ApiError, E164};
 use crate::guard::Impact;
@@ -606,6 +608,7 @@ fn zoom(s: &Arc<Session>) -> Module {
     );
     read0!(m, s, "zoom", "phone_users", "array", zoom.phone_users);
     read0!(m, s, "zoom", "sites", "array", zoom.sites);
+    read1!(m, s, "zoom", "site", "site_id: string", "map", zoom.site);
     read0!(m, s, "zoom", "roles", "array", zoom.roles);
     read0!(m, s, "zoom", "calling_plans", "array", zoom.calling_plans);
     read0!(
@@ -690,6 +693,40 @@ fn zoom(s: &Arc<Session>) -> Module {
                 },
             )
             .map(|_| Dynamic::UNIT)
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "zoom",
+        "create_user",
+        ["email: string", "opts: map", "map"],
+        move |email: Dynamic, opts: Map| {
+            let f = "zoom::create_user";
+            let email = args::string(f, "email", &email)?;
+            only_fields(f, &opts, &["first_name", "last_name", "action"])?;
+            let action: CreateAction = field(&opts, "action")
+                .unwrap_or_else(|| "ssoCreate".into())
+                .parse()
+                .map_err(|e: String| bad(f, e))?;
+            // Type 1 (basic) with the Zoom Phone feature: the licence the seed's "Add User" picks.
+            let body = CreateUser {
+                action,
+                user_info: NewUserInfo {
+                    email: email.clone(),
+                    kind: 1,
+                    first_name: field(&opts, "first_name"),
+                    last_name: field(&opts, "last_name"),
+                    feature: Some(crate::api::zoom::wire::UserFeature { zoom_phone: true }),
+                },
+            };
+            let params = serde_json::to_value(&body).unwrap_or(Value::Null);
+            let ph = json!({"id": crate::guard::PLACEHOLDER, "email": email, "type": 1});
+            x.write(
+                change(f, &email, params),
+                move || ph,
+                || x.clients.zoom.create_user(&body),
+            )
         }
     );
     let x = s.clone();

@@ -423,6 +423,18 @@ async fn handle(State(ctx): State<Arc<Ctx>>, request: Request) -> Response {
     if let Err(e) = ctx.store.log(&entry) {
         tracing::warn!("sandbox: cannot log request: {e}");
     }
+    if let Some(c) = &ctx.opts.capture {
+        let x = super::Exchange {
+            service: svc.as_str().to_string(),
+            method: req.method.clone(),
+            path: req.path.clone(),
+            query: req.query.clone(),
+            body: req.body.clone(),
+            status: reply.status,
+            response: reply.body.clone(),
+        };
+        c.lock().unwrap_or_else(|p| p.into_inner()).push(x);
+    }
     to_response(reply)
 }
 

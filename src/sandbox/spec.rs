@@ -187,10 +187,54 @@ struct Op {
     body: Value,
 }
 
-fn ops() -> &'static [Op] {
-    static OPS: OnceLock<Vec<Op>> = OnceLock::new();
+/// The request side of operations, as [`extract`] gives it, ready to check requests against.
+pub struct Operations(Vec<Op>);
+
+impl Operations {
+    /// From [`extract`]'s JSON (the embedded copy, or one extracted afresh from the spec files).
+    pub fn from_json(v: &Value) -> Operations {
+        Operations(parse_ops(v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The spec's (method, path template) a request is for, if a spec describes it.
+    pub fn operation(&self, method: &str, segs: &[&str]) -> Option<(&str, &str)> {
+        find(&self.0, method, segs).map(|o| (o.method.as_str(), o.path.as_str()))
+    }
+
+    /// See [`check_request`].
+    pub fn check(
+        &self,
+        method: &str,
+        segs: &[&str],
+        query: &[(String, String)],
+        body: &[u8],
+        strict: bool,
+    ) -> Result<(), String> {
+        match find(&self.0, method, segs) {
+            Some(op) => check_op(op, query, body, strict),
+            None => Ok(()),
+        }
+    }
+}
+
+fn ops() -> &'static Operations {
+    static OPS: OnceLock<Operations> = OnceLock::new();
     OPS.get_or_init(|| {
         let v: Value = serde_json::from_str(EMBEDDED).unwrap_or(Value::Null);
+        Operations::from_json(&v)
+    })
+}
+
+fn parse_ops(v: &Value) -> Vec<Op> {
+    {
         v["ops"]
             .as_array()
             .map(Vec::as_slice)
@@ -222,14 +266,13 @@ fn ops() -> &'static [Op] {
                 body: o["body"].clone(),
             })
             .collect()
-    })
+    }
 }
 
 /// The spec's operation for a request: same method, same segment count, literal segments equal;
 /// the most literal match wins (`/phone/users/batch` over `/phone/users/{userId}`).
-fn find(method: &str, segs: &[&str]) -> Option<&'static Op> {
-    ops()
-        .iter()
+fn find<'a>(ops: &'a [Op], method: &str, segs: &[&str]) -> Option<&'a Op> {
+    ops.iter()
         .filter(|o| o.method == method && o.segs.len() == segs.len())
         .filter(|o| {
             o.segs
@@ -249,9 +292,10 @@ pub fn check_request(
     body: &[u8],
     strict: bool,
 ) -> Result<(), String> {
-    let Some(op) = find(method, segs) else {
-        return Ok(());
-    };
+    ops().check(method, segs, query, body, strict)
+}
+
+fn check_op(op: &Op, query: &[(String, String)], body: &[u8], strict: bool) -> Result<(), String> {
     let fail = |m: String| Err(format!("Validation Failed: {m}"));
     // Query: every name the spec gives, typed; in strict mode no other name.
     for (name, _) in query {

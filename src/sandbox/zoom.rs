@@ -43,6 +43,9 @@ pub fn op(req: &Req) -> (String, bool) {
         ("GET", ["phone", "users", _]) => "get_phone_user",
         ("PATCH", ["phone", "users", _]) => "update_phone_user",
         ("GET", ["phone", "sites"]) => "list_sites",
+        ("GET", ["phone", "sites", _]) => "get_site",
+        ("POST", ["users"]) => "create_user",
+        ("POST", ["phone", "users", "batch"]) => "batch_add_phone_users",
         ("GET", ["phone", "calling_plans"]) => "list_calling_plans",
         ("POST", ["phone", "users", _, "calling_plans"]) => "assign_calling_plan",
         ("DELETE", ["phone", "users", _, "calling_plans", _]) => "unassign_calling_plan",
@@ -236,6 +239,20 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 },
             ))
         }),
+        ("POST", ["users"]) => {
+            let v = body!(req);
+            ctx.with_world(|w| create_user(w, &v))
+        }
+        ("POST", ["phone", "users", "batch"]) => {
+            let v = body!(req);
+            ctx.with_world(|w| batch_add_phone_users(w, &v))
+        }
+        ("GET", ["phone", "sites", id]) => {
+            read(ctx, |w| match w.sites.iter().find(|s| s.id == *id) {
+                Some(s) => Ok(Reply::ok(200, s)),
+                None => Ok(err(404, 404, &format!("Site does not exist: {id}."))),
+            })
+        }
         ("GET", ["users", u]) => read(ctx, |w| match w.user(u) {
             Some(x) => Ok(Reply::ok(200, &user_json(x))),
             None => Ok(no_user(u)),
@@ -784,6 +801,172 @@ fn user_settings(w: &mut World, u: &str, v: &Value) -> Reply {
         w.release_numbers_of(&uid);
     }
     Reply::empty(204)
+}
+
+/// `POST /users`: a new Zoom user; `create` leaves it pending (Zoom mails a confirmation link),
+/// the other actions make it active. `user_info.feature.zoom_phone` licenses it for Phone at once,
+/// with the next extension on the first site (the portal's "Add User" with the Phone licence).
+fn create_user(w: &mut World, v: &Value) -> Reply {
+    let action = v.get("action").and_then(Value::as_str).unwrap_or("");
+    if !["create", "autoCreate", "custCreate", "ssoCreate"].contains(&action) {
+        return invalid(&format!(
+            "Validation Failed: action must be one of create, autoCreate, custCreate, ssoCreate; got '{action}'."
+        ));
+    }
+    let info = &v["user_info"];
+    let email = info["email"]
+        .as_str()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !email.contains('@') {
+        return invalid("Validation Failed: user_info.email is not an email address.");
+    }
+    if w.user(&email).is_some() {
+        return err(409, 1005, &format!("User already in the account: {email}."));
+    }
+    let kind = info["type"].as_i64().unwrap_or(1);
+    let phone = info["feature"]["zoom_phone"].as_bool() == Some(true);
+    let text = |k: &str| info[k].as_str().unwrap_or("").to_string();
+    let user = ZUser {
+        id: format!("user-{}", random_token(22)),
+        email: email.clone(),
+        first_name: text("first_name"),
+        last_name: text("last_name"),
+        kind,
+        status: if action == "create" {
+            "pending"
+        } else {
+            "active"
+        }
+        .into(),
+        phone,
+        extension: phone.then(|| w.next_extension()),
+        site_id: if phone {
+            w.sites.first().map(|s| s.id.clone())
+        } else {
+            None
+        },
+        calling_plans: Vec::new(),
+        department: None,
+        cost_center: None,
+    };
+    let created = User {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        kind,
+        status: String::new(),
+        dept: None,
+    };
+    w.users.push(user);
+    Reply::json(
+        201,
+        json!({"id": created.id, "email": created.email, "first_name": created.first_name,
+               "last_name": created.last_name, "type": created.kind}),
+    )
+}
+
+/// `POST /phone/users/batch`: active Zoom users made phone users, each with its extension (a
+/// string), calling plans by name (`US/CA Unlimited` names `US/CA Unlimited Calling Plan`), an
+/// optional site (by code or name) and numbers. All checked first: one bad user changes nothing.
+fn batch_add_phone_users(w: &mut World, v: &Value) -> Reply {
+    let Some(list) = v["users"].as_array().filter(|l| !l.is_empty()) else {
+        return invalid("Validation Failed: users is required.");
+    };
+    let mut plan_of = Vec::new();
+    for (i, u) in list.iter().enumerate() {
+        let email = u["email"].as_str().unwrap_or("");
+        let Some(ui) = w.user_idx(email) else {
+            return err(404, 1001, &format!("User does not exist: {email}."));
+        };
+        if w.users[ui].status != "active" {
+            return invalid(&format!(
+                "users[{i}]: {email} is not active in the Zoom account."
+            ));
+        }
+        if w.users[ui].phone {
+            return invalid(&format!(
+                "users[{i}]: {email} is already a Zoom Phone user."
+            ));
+        }
+        let Some(ext) = u["extension_number"]
+            .as_str()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .filter(|x| *x > 0)
+        else {
+            return invalid(&format!(
+                "Validation Failed: users[{i}].extension_number must be a string of digits."
+            ));
+        };
+        let taken = w.users.iter().any(|o| o.extension == Some(ext))
+            || plan_of
+                .iter()
+                .any(|(_, e, _, _, _): &(usize, i64, _, _, _)| *e == ext);
+        if taken {
+            return invalid(&format!("Extension number {ext} is already in use."));
+        }
+        let mut plans = Vec::new();
+        for name in u["calling_plans"].as_array().into_iter().flatten() {
+            let name = name.as_str().unwrap_or("");
+            match w.plans.iter().find(|p| {
+                p.name.eq_ignore_ascii_case(name)
+                    || p.name
+                        .to_ascii_lowercase()
+                        .starts_with(&format!("{} ", name.to_ascii_lowercase()))
+            }) {
+                Some(p) => plans.push(p.kind),
+                None => {
+                    return invalid(&format!(
+                        "users[{i}]: calling plan '{name}' is not subscribed by this account."
+                    ))
+                }
+            }
+        }
+        let site = match (u["site_code"].as_str(), u["site_name"].as_str()) {
+            (None, None) => w.sites.first().map(|s| s.id.clone()),
+            (code, name) => match w.sites.iter().find(|s| {
+                code.is_some_and(|c| s.site_code.map(|x| x.to_string()).as_deref() == Some(c))
+                    || name.is_some_and(|n| s.name.eq_ignore_ascii_case(n))
+            }) {
+                Some(s) => Some(s.id.clone()),
+                None => return err(404, 404, &format!("users[{i}]: site does not exist.")),
+            },
+        };
+        let mut numbers = Vec::new();
+        for n in u["phone_numbers"].as_array().into_iter().flatten() {
+            let n = n.as_str().unwrap_or("");
+            match w.number_idx(n) {
+                Some(ni) if w.numbers[ni].assignee.is_none() => numbers.push(ni),
+                Some(_) => {
+                    return invalid(&format!(
+                        "users[{i}]: phone number {n} is already assigned."
+                    ))
+                }
+                None => return invalid(&format!("users[{i}]: phone number {n} does not exist.")),
+            }
+        }
+        plan_of.push((ui, ext, plans, site, numbers));
+    }
+    let mut out = Vec::new();
+    for (ui, ext, plans, site, numbers) in plan_of {
+        let uid = w.users[ui].id.clone();
+        let u = &mut w.users[ui];
+        u.phone = true;
+        u.extension = Some(ext);
+        u.site_id = site.clone();
+        u.calling_plans = plans;
+        out.push(json!({"email": u.email, "id": uid}));
+        for ni in numbers {
+            w.numbers[ni].assignee = Some(uid.clone());
+            if w.numbers[ni].site_id.is_none() {
+                w.numbers[ni].site_id = site.clone();
+            }
+        }
+    }
+    w.sync_peering();
+    Reply::json(201, Value::Array(out))
 }
 
 fn update_phone_user(w: &mut World, u: &str, v: &Value) -> Reply {

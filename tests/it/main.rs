@@ -10,6 +10,7 @@ mod doctor;
 mod host;
 mod journal;
 mod movius_paths;
+mod new_users;
 mod plan;
 mod preflight;
 mod procedures;

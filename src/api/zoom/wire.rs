@@ -153,7 +153,7 @@ pub struct UserSettingsPatch {
     pub feature: UserFeature,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct UserFeature {
     pub zoom_phone: bool,
 }
@@ -476,4 +476,104 @@ pub struct CallLogPage {
     pub total_records: u64,
     #[serde(default)]
     pub call_logs: Vec<CallLog>,
+}
+
+/// `POST /users` (`userCreate`): how the user is created. `create` mails a confirmation link (the
+/// user is pending until confirmed); `autoCreate` (managed domains), `custCreate` and `ssoCreate`
+/// (SSO pre-provisioning) make the user active at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CreateAction {
+    #[serde(rename = "create")]
+    Create,
+    #[serde(rename = "autoCreate")]
+    AutoCreate,
+    #[serde(rename = "custCreate")]
+    CustCreate,
+    #[serde(rename = "ssoCreate")]
+    SsoCreate,
+}
+
+impl std::str::FromStr for CreateAction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "create" => Ok(CreateAction::Create),
+            "autoCreate" => Ok(CreateAction::AutoCreate),
+            "custCreate" => Ok(CreateAction::CustCreate),
+            "ssoCreate" => Ok(CreateAction::SsoCreate),
+            other => Err(format!(
+                "unknown action '{other}': use create, autoCreate, custCreate or ssoCreate"
+            )),
+        }
+    }
+}
+
+/// `POST /users` body.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CreateUser {
+    pub action: CreateAction,
+    pub user_info: NewUserInfo,
+}
+
+/// `user_info` of `POST /users`: the Zoom Phone licence is `feature.zoom_phone`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserInfo {
+    pub email: String,
+    /// 1 basic, 2 licensed.
+    #[serde(rename = "type")]
+    pub kind: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature: Option<UserFeature>,
+}
+
+/// `POST /users` answer (201).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct CreatedUser {
+    pub id: String,
+    pub email: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+    #[serde(rename = "type", default)]
+    pub kind: i64,
+}
+
+/// One user of `POST /phone/users/batch` (`batchAddUsers`): an active Zoom user made a phone user.
+/// `calling_plans` are names as the spec lists them (`US/CA Unlimited`); `extension_number` is a
+/// string.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BatchPhoneUser {
+    pub email: String,
+    pub extension_number: String,
+    pub calling_plans: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phone_numbers: Vec<String>,
+}
+
+/// `POST /phone/users/batch` body (at most 10 users).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct BatchPhoneUsers {
+    pub users: Vec<BatchPhoneUser>,
+}
+
+/// One entry of the `POST /phone/users/batch` answer.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct BatchAdded {
+    pub email: String,
+    pub id: String,
 }
