@@ -129,6 +129,15 @@ Exit codes: 0 every row done, 1 some rows failed (see the results CSV), 2 bad in
     /// call being typed; `:help` lists the meta-commands. Ctrl-C stops the running call (or
     /// clears the line), Ctrl-D leaves. History is kept in the data directory.
     Repl(ReplArgs),
+    /// Will this profile work? Read-only checks, one line each: config and secrets present (never
+    /// printed), Zoom token and the scopes vline's operations need, Zoom reached and its rate
+    /// limits, whether Zoom honours the `phone_number` filter, Movius reached with the API user.
+    /// Exit 0 when every check passes, 1 otherwise.
+    #[command(after_help = "Examples:
+  vline doctor                      the embedded sandbox (no config needed)
+  vline doctor --profile prod       before the maintenance window
+  vline --json doctor --profile prod")]
+    Doctor,
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +271,10 @@ pub struct SandboxServe {
     /// Ignore the phone_number filter of GET /phone/numbers, as Zoom's published spec documents none.
     #[arg(long)]
     pub published_spec: bool,
+    /// Also refuse Zoom request fields and query parameters the spec does not name (400, code
+    /// 300, naming the field). Required fields, types and enums are checked either way.
+    #[arg(long)]
+    pub strict: bool,
     /// Lifetime of Zoom access tokens, in seconds.
     #[arg(long, default_value_t = 3600)]
     pub token_ttl: u64,

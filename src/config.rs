@@ -185,6 +185,8 @@ struct RawProfile {
     default_region: Option<String>,
     max_run_secs: Option<u64>,
     max_calls: Option<u64>,
+    /// Overrides of Movius paths by name (`api::movius::paths::ALL`).
+    movius_paths: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -249,6 +251,8 @@ pub struct Profile {
     /// Service calls a run may make (`--max-calls` raises it; a bulk run adds
     /// [`BULK_CALLS_PER_ROW`] per row).
     pub max_calls: u64,
+    /// `[profiles.X.movius_paths]`: Movius paths the admin set (checked when loaded).
+    pub movius_paths: BTreeMap<String, String>,
 }
 
 fn show_duration<S: serde::Serializer>(d: &jiff::SignedDuration, s: S) -> Result<S::Ok, S::Error> {
@@ -565,7 +569,10 @@ impl Profile {
                 "max_run_secs and max_calls must be at least 1".into(),
             ));
         }
+        let movius_paths = raw.movius_paths.clone().unwrap_or_default();
+        crate::api::movius::paths::MoviusPaths::new(&movius_paths).map_err(invalid)?;
         let p = Profile {
+            movius_paths,
             name: name.to_string(),
             kind,
             source,
@@ -674,6 +681,16 @@ impl Profile {
         self.movius_url = movius.to_string();
         self.carrier_url = Some(carrier.to_string());
         self
+    }
+
+    /// The Movius path table with this profile's overrides.
+    pub fn movius_paths(&self) -> Result<crate::api::movius::paths::MoviusPaths, ConfigError> {
+        crate::api::movius::paths::MoviusPaths::new(&self.movius_paths).map_err(|message| {
+            ConfigError::Invalid {
+                profile: self.name.clone(),
+                message,
+            }
+        })
     }
 
     pub fn is_sandbox(&self) -> bool {

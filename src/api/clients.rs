@@ -35,10 +35,13 @@ impl Clients {
         let t = Arc::new(
             Transport::new(endpoints, opts).map_err(|e| ConfigError::Transport(e.to_string()))?,
         );
+        let paths = profile.movius_paths()?;
         Ok(Clients {
             zoom: ZoomClient::new(t.clone()),
-            movius: MoviusClient::new(t.clone()),
-            carrier: t.has_carrier().then(|| CarrierClient::new(t.clone())),
+            movius: MoviusClient::with_paths(t.clone(), paths.clone()),
+            carrier: t
+                .has_carrier()
+                .then(|| CarrierClient::with_paths(t.clone(), paths)),
             transport: t,
         })
     }

@@ -160,8 +160,13 @@ impl Request {
 
     /// A request to an entry of the Movius path table.
     pub fn endpoint(service: Service, ep: &Endpoint, op: &str) -> Self {
-        let method = Method::from_bytes(ep.method.as_bytes()).unwrap_or(Method::POST);
-        Self::new(service, method, ep.path, op)
+        Self::at(service, ep.method, ep.path, op)
+    }
+
+    /// A request to a path of the Movius path table as a profile resolved it.
+    pub fn at(service: Service, method: &str, template: &str, op: &str) -> Self {
+        let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::POST);
+        Self::new(service, method, template, op)
     }
 
     /// Fill the `{name}` variable of the path.
@@ -344,6 +349,19 @@ impl AdaptiveLimiter {
 struct CachedToken {
     token: Secret,
     refresh_at: Instant,
+    /// The scopes Zoom granted with it (space-separated in the token response).
+    scope: String,
+}
+
+/// The `X-RateLimit-*` headers Zoom sent last in one category (`vline doctor` shows them).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RateLimitSeen {
+    /// `X-RateLimit-Category`: `Light`, `Medium`, `Heavy`, `Resource-intensive`.
+    pub category: String,
+    /// `X-RateLimit-Type`: `QPS` or `Daily-limit`.
+    pub kind: String,
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
 }
 
 /// The one HTTP transport; share it with `Arc`. See the module docs.
@@ -359,6 +377,8 @@ pub struct Transport {
     cancel: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// A run's bounds on calls and time; none outside runs (`vline call`, the REPL).
     budget: std::sync::OnceLock<Budget>,
+    /// The last `X-RateLimit-*` headers per category.
+    rate_limits: std::sync::Mutex<BTreeMap<String, RateLimitSeen>>,
 }
 
 /// A run's bounds: how many requests it may send and until when. A script that loops on a read
@@ -444,6 +464,7 @@ impl Transport {
             counters: Counters::default(),
             cancel: std::sync::OnceLock::new(),
             budget: std::sync::OnceLock::new(),
+            rate_limits: std::sync::Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -541,6 +562,49 @@ impl Transport {
             ));
         }
         None
+    }
+
+    /// The scopes Zoom granted to the account's token (fetching one when none is cached), as the
+    /// token response's `scope` lists them. The token itself never leaves the transport.
+    pub fn zoom_scopes(&self) -> Result<Vec<String>, ApiError> {
+        let req = Request::post(Service::Zoom, "/oauth/token", "oauth_token");
+        self.block_on(&req, async {
+            self.bearer(&req).await?;
+            let guard = self.token.lock().await;
+            Ok(guard
+                .as_ref()
+                .map(|t| t.scope.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default())
+        })
+    }
+
+    /// The `X-RateLimit-*` headers Zoom sent last, per category.
+    pub fn rate_limits_seen(&self) -> Vec<RateLimitSeen> {
+        self.rate_limits
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn note_rate_limit(&self, headers: &HeaderMap) {
+        let h = |k: &str| {
+            headers
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let Some(category) = h("x-ratelimit-category") else {
+            return;
+        };
+        let seen = RateLimitSeen {
+            kind: h("x-ratelimit-type").unwrap_or_default(),
+            limit: h("x-ratelimit-limit").and_then(|v| v.trim().parse().ok()),
+            remaining: h("x-ratelimit-remaining").and_then(|v| v.trim().parse().ok()),
+            category: category.clone(),
+        };
+        if let Ok(mut m) = self.rate_limits.lock() {
+            m.insert(category, seen);
+        }
     }
 
     /// Abandon calls in flight when `flag` is set (Ctrl-C). The first flag given wins.
@@ -858,7 +922,11 @@ impl Transport {
         }
         self.counters.count_call(key);
         tracing::trace!(method = %req.method, path = %url.path(), "sending");
-        Ok((read_answer(rb.send().await).await, used))
+        let sent = rb.send().await;
+        if let (Service::Zoom, Ok(r)) = (req.service, &sent) {
+            self.note_rate_limit(r.headers());
+        }
+        Ok((read_answer(sent).await, used))
     }
 
     /// Forget the cached token if it is the one Zoom refused (another thread may already have
@@ -927,6 +995,7 @@ impl Transport {
                     return Ok(CachedToken {
                         token: Secret::new(t.access_token),
                         refresh_at: Instant::now() + ttl - margin,
+                        scope: t.scope,
                     });
                 }
                 Attempt::Status { status, body, .. } if status == 429 || status >= 500 => {

@@ -54,6 +54,7 @@ fn show(global: &Global) -> anyhow::Result<()> {
             })
             .collect();
         v["secrets"] = serde_json::Value::Object(s);
+        v["movius_paths"] = serde_json::to_value(profile.movius_paths().map_err(usage)?.table())?;
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
@@ -164,6 +165,20 @@ fn show(global: &Global) -> anyhow::Result<()> {
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in rows {
         println!("{k:width$}  {v}");
+    }
+    // The Movius path table as this profile resolves it: guide (documented), assumed (vline's
+    // guess until Movius documents it) or configured ([profiles.X.movius_paths]).
+    let table = profile.movius_paths().map_err(usage)?.table();
+    let name_w = table.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    let path_w = table
+        .iter()
+        .map(|r| r.method.len() + 1 + r.path.len())
+        .max()
+        .unwrap_or(0);
+    println!("movius_paths");
+    for r in table {
+        let call = format!("{} {}", r.method, r.path);
+        println!("  {:name_w$}  {call:path_w$}  {}", r.name, r.source);
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod call;
 pub mod config;
 pub mod doc;
+pub mod doctor;
 pub mod journal;
 pub mod repl;
 pub mod run;
@@ -135,6 +136,7 @@ pub fn dispatch(cli: Cli) -> ExitCode {
         Command::Call(c) => call::run(&cli.global, c),
         Command::Config(c) => config::run(&cli.global, c),
         Command::Repl(a) => repl::run(&cli.global, a),
+        Command::Doctor => doctor::run(&cli.global),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -145,6 +145,9 @@ fn serve(s: SandboxServe) -> anyhow::Result<()> {
         plan,
         enforce_rate_limits: !s.no_rate_limits,
         published_spec_mode: s.published_spec,
+        strict: s.strict,
+        granted_scopes: None,
+        capture: None,
         token_ttl_secs: s.token_ttl,
         page_token_ttl: std::time::Duration::from_secs(s.page_token_ttl),
     };

@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 
 use crate::api::movius::wire::AddAccount;
 use crate::api::movius::{CdrQuery, UserListQuery};
-use crate::api::zoom::wire::{Device, IdOrEmail, InternalNumber, NumberRef, PhoneUserPatch};
+use crate::api::zoom::wire::{
+    AddDevice, CreateAction, CreateUser, InternalNumber, NewUserInfo, NumberRef, PhoneUserPatch,
+};
 use crate::api::zoom::{NumberQuery, NumberType};
 use crate::api::{ApiError, E164};
 use crate::guard::Impact;
@@ -606,6 +608,7 @@ fn zoom(s: &Arc<Session>) -> Module {
     );
     read0!(m, s, "zoom", "phone_users", "array", zoom.phone_users);
     read0!(m, s, "zoom", "sites", "array", zoom.sites);
+    read1!(m, s, "zoom", "site", "site_id: string", "map", zoom.site);
     read0!(m, s, "zoom", "roles", "array", zoom.roles);
     read0!(m, s, "zoom", "calling_plans", "array", zoom.calling_plans);
     read0!(
@@ -696,6 +699,40 @@ fn zoom(s: &Arc<Session>) -> Module {
     reg!(
         m,
         "zoom",
+        "create_user",
+        ["email: string", "opts: map", "map"],
+        move |email: Dynamic, opts: Map| {
+            let f = "zoom::create_user";
+            let email = args::string(f, "email", &email)?;
+            only_fields(f, &opts, &["first_name", "last_name", "action"])?;
+            let action: CreateAction = field(&opts, "action")
+                .unwrap_or_else(|| "ssoCreate".into())
+                .parse()
+                .map_err(|e: String| bad(f, e))?;
+            // Type 1 (basic) with the Zoom Phone feature: the licence the seed's "Add User" picks.
+            let body = CreateUser {
+                action,
+                user_info: NewUserInfo {
+                    email: email.clone(),
+                    kind: 1,
+                    first_name: field(&opts, "first_name"),
+                    last_name: field(&opts, "last_name"),
+                    feature: Some(crate::api::zoom::wire::UserFeature { zoom_phone: true }),
+                },
+            };
+            let params = serde_json::to_value(&body).unwrap_or(Value::Null);
+            let ph = json!({"id": crate::guard::PLACEHOLDER, "email": email, "type": 1});
+            x.write(
+                change(f, &email, params),
+                move || ph,
+                || x.clients.zoom.create_user(&body),
+            )
+        }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "zoom",
         "enable_phone",
         ["user: string", "opts: map", "map"],
         move |user: Dynamic, opts: Map| {
@@ -775,23 +812,10 @@ fn zoom(s: &Arc<Session>) -> Module {
             let f = "zoom::add_role_members";
             let members = users
                 .iter()
-                .map(|u| {
-                    let v = args::string(f, "users", u)?;
-                    Ok(if v.contains('@') {
-                        IdOrEmail {
-                            id: None,
-                            email: Some(v),
-                        }
-                    } else {
-                        IdOrEmail {
-                            id: Some(v),
-                            email: None,
-                        }
-                    })
-                })
+                .map(|u| args::string(f, "users", u))
                 .collect::<R<Vec<_>>>()?;
             x.write(
-                change(f, role, json!({"role_id": role, "members": members})),
+                change(f, role, json!({"role_id": role, "user_ids": members})),
                 || json!({}),
                 || x.clients.zoom.add_role_members(role, &members),
             )
@@ -807,8 +831,18 @@ fn zoom(s: &Arc<Session>) -> Module {
         move |d: Dynamic| {
             let f = "zoom::add_device";
             let dm = args::map(f, "d", &d)?;
-            only_fields(f, &dm, &["display_name", "mac_address", "type", "model"])?;
-            let dev: Device = from_json(to_json(&d), f)?;
+            only_fields(
+                f,
+                &dm,
+                &[
+                    "display_name",
+                    "mac_address",
+                    "type",
+                    "model",
+                    "assignee_extension_ids",
+                ],
+            )?;
+            let dev: AddDevice = from_json(to_json(&d), f)?;
             let params = serde_json::to_value(&dev).unwrap_or(Value::Null);
             let mut ph = params.clone();
             // The id Zoom will give the device: later writes that use it match any id.
@@ -888,12 +922,13 @@ fn zoom(s: &Arc<Session>) -> Module {
             let f = "zoom::update_phone_user";
             let user = args::string(f, "user", &user)?;
             let pm = args::map(f, "partial", &partial)?;
-            only_fields(
-                f,
-                &pm,
-                &["extension_number", "site_id", "department", "cost_center"],
-            )?;
-            let patch: PhoneUserPatch = from_json(to_json(&partial), f)?;
+            only_fields(f, &pm, &["extension_number", "site_id"])?;
+            let mut v = to_json(&partial);
+            // Zoom takes the extension as a string; a script may write it as a number.
+            if let Some(n) = v.get("extension_number").and_then(Value::as_i64) {
+                v["extension_number"] = json!(n.to_string());
+            }
+            let patch: PhoneUserPatch = from_json(v, f)?;
             let params = json!({"user": user, "changes": patch});
             x.write(
                 change(f, &user, params),

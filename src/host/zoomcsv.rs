@@ -19,9 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 
 use crate::api::clients::Clients;
-use crate::api::http::Request;
-use crate::api::zoom::wire::{Device, DevicePage, PhoneUser};
-use crate::api::{ApiError, RateCategory, Service};
+use crate::api::zoom::wire::{Device, DeviceListType, PhoneUser};
+use crate::api::ApiError;
 
 /// The fixed columns (desk-phone columns follow).
 pub const COLUMNS: &[&str] = &[
@@ -70,12 +69,8 @@ pub fn current(c: &Clients) -> Result<Table, CsvError> {
         .into_iter()
         .map(|s| (s.id, (s.name, s.site_code)))
         .collect();
-    // The client has no public device list; the same endpoint add_device checks, read here.
-    let devices: Vec<Device> = c.transport.collect_pages::<DevicePage>(
-        Request::get(Service::Zoom, "/phone/devices", "devices")
-            .category(RateCategory::Medium)
-            .query("page_size", 100),
-    )?;
+    // Only assigned desk phones belong to a user's row.
+    let devices: Vec<Device> = c.zoom.devices(DeviceListType::Assigned)?;
     let mut phones_of: HashMap<String, Vec<&Device>> = HashMap::new();
     for d in &devices {
         let Some(a) = &d.assignee else { continue };

@@ -28,6 +28,7 @@ mod movius;
 mod reqlog;
 mod seed;
 mod server;
+pub mod spec;
 mod store;
 mod table;
 mod world;
@@ -109,6 +110,16 @@ pub struct SandboxOptions {
     /// Ignore the `phone_number` filter on `GET /phone/numbers`, as Zoom's published spec
     /// documents no such filter.
     pub published_spec_mode: bool,
+    /// Refuse Zoom request fields and query parameters the spec does not name (on by default, so
+    /// that every test proves the client's request shapes; `vline sandbox serve` asks `--strict`).
+    /// Required fields, types and enums are checked either way.
+    pub strict: bool,
+    /// The OAuth scopes the token response grants (space-separated); `None` grants the granular
+    /// scope of every operation the client uses, as an app set up for vline would have.
+    pub granted_scopes: Option<String>,
+    /// Keep every exchange whole (request body and JSON answer), for the conformance test: the
+    /// request log keeps only a body's digest.
+    pub capture: Option<Capture>,
     pub token_ttl_secs: u64,
     /// How long a `next_page_token` stays valid (Zoom: 15 minutes).
     pub page_token_ttl: std::time::Duration,
@@ -122,11 +133,31 @@ impl Default for SandboxOptions {
             plan: ZoomPlan::Business,
             enforce_rate_limits: true,
             published_spec_mode: false,
+            strict: true,
+            granted_scopes: None,
+            capture: None,
             token_ttl_secs: 3600,
             page_token_ttl: std::time::Duration::from_secs(15 * 60),
         }
     }
 }
+
+/// One request and its answer, whole (see [`SandboxOptions::capture`]).
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    /// `zoom`, `zoom-oauth`, `movius`, `carrier`.
+    pub service: String,
+    pub method: String,
+    /// Below the service prefix, e.g. `/phone/numbers`.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub status: u16,
+    pub response: Option<serde_json::Value>,
+}
+
+/// Where a sandbox puts the exchanges it captures.
+pub type Capture = Arc<std::sync::Mutex<Vec<Exchange>>>;
 
 /// Counts shown by `vline sandbox status`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]

@@ -207,6 +207,11 @@ pub fn world(seed: Seed) -> World {
     if let Some(f) = w.users.find_mut(|u| u.id == "user-frank") {
         f.kind = 1;
     }
+    // Set in Zoom's portal (the user profile): the Phone API shows them and cannot change them.
+    if let Some(a) = w.users.find_mut(|u| u.id == "user-alice") {
+        a.department = Some("Sales".into());
+        a.cost_center = Some("CC-7".into());
+    }
     w.roles[1].members = vec![
         "user-alice".into(),
         "user-bob".into(),
@@ -346,14 +351,28 @@ pub fn world(seed: Seed) -> World {
     {
         w.call_logs.push(CallLog {
             id: format!("call-{:04}", i + 1),
-            caller_did_number: from.to_string(),
-            callee_did_number: to.to_string(),
+            caller_did_number: Some(from.to_string()),
+            callee_did_number: Some(to.to_string()),
             direction: dir.to_string(),
+            connect_type: Some("external".into()),
             start_time: format!("2026-02-0{}T15:00:00Z", i + 1),
             duration: *dur,
             result: "answered".into(),
+            ..CallLog::default()
         });
     }
+    // An internal call, extension to extension: Zoom sends no DID for it.
+    w.call_logs.push(CallLog {
+        id: "call-0004".into(),
+        caller_ext_number: Some("1001".into()),
+        callee_ext_number: Some("1002".into()),
+        direction: "outbound".into(),
+        connect_type: Some("internal".into()),
+        start_time: "2026-02-04T15:00:00Z".into(),
+        duration: 42,
+        result: "answered".into(),
+        ..CallLog::default()
+    });
 
     for (i, (d, peer, dir, ch)) in [
         ("13126170001", "13125559000", "outbound", "zoom"),

@@ -16,7 +16,7 @@ use super::faults::{roll, Faults, TIMEOUT_SECS};
 use super::limits::{self, Limiter};
 use super::reqlog::{redact_query, sha256_hex, LoggedRequest};
 use super::store::{now_rfc3339, Store};
-use super::{carrier, movius, zoom, SandboxError, SandboxOptions};
+use super::{carrier, movius, spec, zoom, SandboxError, SandboxOptions};
 
 /// Shared by every request.
 pub struct Ctx {
@@ -415,6 +415,18 @@ async fn handle(State(ctx): State<Arc<Ctx>>, request: Request) -> Response {
         let ctx = task_ctx;
         let faults = ctx.faults();
         let reply = serve(&ctx, &faults, svc, &op, &req).await;
+        if let Some(c) = &ctx.opts.capture {
+            let x = super::Exchange {
+                service: svc.as_str().to_string(),
+                method: req.method.clone(),
+                path: req.path.clone(),
+                query: req.query.clone(),
+                body: req.body.clone(),
+                status: reply.status,
+                response: reply.body.clone(),
+            };
+            c.lock().unwrap_or_else(|p| p.into_inner()).push(x);
+        }
         // The fault that matters for "none made twice": the write is applied, its answer lost.
         let dropped = is_write && reply.is_success() && roll(faults.drop_after_apply_share);
         let entry = LoggedRequest {
@@ -521,7 +533,17 @@ async fn serve(ctx: &Ctx, faults: &Faults, svc: Svc, op: &str, req: &Req) -> Rep
                     r.header("Retry-After", d.retry_after.to_string())
                 };
             }
-            zoom::handle(ctx, req, faults)
+            let reply = match spec::check_request(
+                &req.method,
+                &req.seg(),
+                &req.query,
+                &req.body,
+                ctx.opts.strict,
+            ) {
+                Ok(()) => zoom::handle(ctx, req, faults),
+                Err(m) => Reply::zoom_err(400, 300, &m),
+            };
+            reply
                 .header("X-RateLimit-Category", cat.header_value())
                 .header("X-RateLimit-Type", d.kind.header_value())
                 .header("X-RateLimit-Limit", d.limit.to_string())
@@ -558,6 +580,7 @@ fn admin(ctx: &Ctx, req: &Req, full_path: &str) -> Reply {
                 "plan": ctx.opts.plan.as_str(),
                 "enforce_rate_limits": ctx.opts.enforce_rate_limits,
                 "published_spec_mode": ctx.opts.published_spec_mode,
+                "strict": ctx.opts.strict,
                 "counts": c,
             }),
         ),

@@ -43,6 +43,9 @@ pub fn op(req: &Req) -> (String, bool) {
         ("GET", ["phone", "users", _]) => "get_phone_user",
         ("PATCH", ["phone", "users", _]) => "update_phone_user",
         ("GET", ["phone", "sites"]) => "list_sites",
+        ("GET", ["phone", "sites", _]) => "get_site",
+        ("POST", ["users"]) => "create_user",
+        ("POST", ["phone", "users", "batch"]) => "batch_add_phone_users",
         ("GET", ["phone", "calling_plans"]) => "list_calling_plans",
         ("POST", ["phone", "users", _, "calling_plans"]) => "assign_calling_plan",
         ("DELETE", ["phone", "users", _, "calling_plans", _]) => "unassign_calling_plan",
@@ -126,9 +129,27 @@ pub fn oauth(ctx: &Ctx, req: &Req) -> Reply {
             access_token: token,
             token_type: "bearer".into(),
             expires_in: ttl,
-            scope: "phone:read:admin phone:write:admin user:read:admin user:write:admin sip_trunk:read:admin sip_trunk:write:admin".into(),
+            scope: ctx
+                .opts
+                .granted_scopes
+                .clone()
+                .unwrap_or_else(granted_scopes),
         },
     )
+}
+
+/// What a Server-to-Server OAuth app set up for vline is granted: the granular scope (Zoom's
+/// current kind, the last of each list in the spec) of every operation the client uses.
+fn granted_scopes() -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for (_, _, _, need) in crate::api::zoom::scopes::SCOPES {
+        if let Some(s) = need.last() {
+            if !out.contains(s) {
+                out.push(s);
+            }
+        }
+    }
+    out.join(" ")
 }
 
 /// Every Zoom API call needs a live bearer token.
@@ -218,6 +239,20 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 },
             ))
         }),
+        ("POST", ["users"]) => {
+            let v = body!(req);
+            ctx.with_world(|w| create_user(w, &v))
+        }
+        ("POST", ["phone", "users", "batch"]) => {
+            let v = body!(req);
+            ctx.with_world(|w| batch_add_phone_users(w, &v))
+        }
+        ("GET", ["phone", "sites", id]) => {
+            read(ctx, |w| match w.sites.iter().find(|s| s.id == *id) {
+                Some(s) => Ok(Reply::ok(200, s)),
+                None => Ok(err(404, 404, &format!("Site does not exist: {id}."))),
+            })
+        }
         ("GET", ["users", u]) => read(ctx, |w| match w.user(u) {
             Some(x) => Ok(Reply::ok(200, &user_json(x))),
             None => Ok(no_user(u)),
@@ -322,7 +357,12 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
             ctx.with_world(|w| add_role_members(w, r, &v))
         }
         ("GET", ["phone", "devices"]) => read(ctx, |w| {
-            let devices: Vec<Value> = w.devices.iter().map(device_json).collect();
+            let devices: Vec<Value> = w
+                .devices
+                .iter()
+                .filter(|d| device_matches(w, d, req))
+                .map(device_json)
+                .collect();
             let p = ctx.paginate(req, &list_key("devices", req), devices, 30, 300)?;
             Ok(Reply::json(
                 200,
@@ -423,10 +463,22 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 .iter()
                 .filter(|c| c.start_time.as_str() >= from && c.start_time.as_str() <= to.as_str())
                 .map(|c| {
-                    json!({"id": c.id, "call_id": c.id, "direction": c.direction, "start_time": c.start_time,
-                           "duration": c.duration, "call_result": c.result, "call_type": "general",
-                           "connect_type": "external", "caller_did_number": c.caller_did_number,
-                           "callee_did_number": c.callee_did_number})
+                    // Only the fields a call has: an internal call carries extensions, no DID.
+                    let mut v = json!({"id": c.id, "call_id": c.id, "direction": c.direction,
+                           "start_time": c.start_time, "duration": c.duration, "call_result": c.result,
+                           "call_type": "general",
+                           "connect_type": c.connect_type.as_deref().unwrap_or("external")});
+                    for (k, f) in [
+                        ("caller_did_number", &c.caller_did_number),
+                        ("callee_did_number", &c.callee_did_number),
+                        ("caller_ext_number", &c.caller_ext_number),
+                        ("callee_ext_number", &c.callee_ext_number),
+                    ] {
+                        if let Some(x) = f {
+                            v[k] = json!(x);
+                        }
+                    }
+                    v
                 })
                 .collect();
             let p = ctx.paginate(req, &list_key("call_history", req), logs, 30, 300)?;
@@ -440,7 +492,7 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
             let charges: Vec<Value> = w
                 .call_logs
                 .iter()
-                .filter(|c| c.direction == "outbound")
+                .filter(|c| c.direction == "outbound" && c.connect_type.as_deref() != Some("internal"))
                 .map(|c| {
                     let minutes = (c.duration as f64 / 60.0).ceil();
                     json!({"call_log_id": c.id, "caller_number": c.caller_did_number,
@@ -751,6 +803,172 @@ fn user_settings(w: &mut World, u: &str, v: &Value) -> Reply {
     Reply::empty(204)
 }
 
+/// `POST /users`: a new Zoom user; `create` leaves it pending (Zoom mails a confirmation link),
+/// the other actions make it active. `user_info.feature.zoom_phone` licenses it for Phone at once,
+/// with the next extension on the first site (the portal's "Add User" with the Phone licence).
+fn create_user(w: &mut World, v: &Value) -> Reply {
+    let action = v.get("action").and_then(Value::as_str).unwrap_or("");
+    if !["create", "autoCreate", "custCreate", "ssoCreate"].contains(&action) {
+        return invalid(&format!(
+            "Validation Failed: action must be one of create, autoCreate, custCreate, ssoCreate; got '{action}'."
+        ));
+    }
+    let info = &v["user_info"];
+    let email = info["email"]
+        .as_str()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !email.contains('@') {
+        return invalid("Validation Failed: user_info.email is not an email address.");
+    }
+    if w.user(&email).is_some() {
+        return err(409, 1005, &format!("User already in the account: {email}."));
+    }
+    let kind = info["type"].as_i64().unwrap_or(1);
+    let phone = info["feature"]["zoom_phone"].as_bool() == Some(true);
+    let text = |k: &str| info[k].as_str().unwrap_or("").to_string();
+    let user = ZUser {
+        id: format!("user-{}", random_token(22)),
+        email: email.clone(),
+        first_name: text("first_name"),
+        last_name: text("last_name"),
+        kind,
+        status: if action == "create" {
+            "pending"
+        } else {
+            "active"
+        }
+        .into(),
+        phone,
+        extension: phone.then(|| w.next_extension()),
+        site_id: if phone {
+            w.sites.first().map(|s| s.id.clone())
+        } else {
+            None
+        },
+        calling_plans: Vec::new(),
+        department: None,
+        cost_center: None,
+    };
+    let created = User {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        kind,
+        status: String::new(),
+        dept: None,
+    };
+    w.users.push(user);
+    Reply::json(
+        201,
+        json!({"id": created.id, "email": created.email, "first_name": created.first_name,
+               "last_name": created.last_name, "type": created.kind}),
+    )
+}
+
+/// `POST /phone/users/batch`: active Zoom users made phone users, each with its extension (a
+/// string), calling plans by name (`US/CA Unlimited` names `US/CA Unlimited Calling Plan`), an
+/// optional site (by code or name) and numbers. All checked first: one bad user changes nothing.
+fn batch_add_phone_users(w: &mut World, v: &Value) -> Reply {
+    let Some(list) = v["users"].as_array().filter(|l| !l.is_empty()) else {
+        return invalid("Validation Failed: users is required.");
+    };
+    let mut plan_of = Vec::new();
+    for (i, u) in list.iter().enumerate() {
+        let email = u["email"].as_str().unwrap_or("");
+        let Some(ui) = w.user_idx(email) else {
+            return err(404, 1001, &format!("User does not exist: {email}."));
+        };
+        if w.users[ui].status != "active" {
+            return invalid(&format!(
+                "users[{i}]: {email} is not active in the Zoom account."
+            ));
+        }
+        if w.users[ui].phone {
+            return invalid(&format!(
+                "users[{i}]: {email} is already a Zoom Phone user."
+            ));
+        }
+        let Some(ext) = u["extension_number"]
+            .as_str()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .filter(|x| *x > 0)
+        else {
+            return invalid(&format!(
+                "Validation Failed: users[{i}].extension_number must be a string of digits."
+            ));
+        };
+        let taken = w.users.iter().any(|o| o.extension == Some(ext))
+            || plan_of
+                .iter()
+                .any(|(_, e, _, _, _): &(usize, i64, _, _, _)| *e == ext);
+        if taken {
+            return invalid(&format!("Extension number {ext} is already in use."));
+        }
+        let mut plans = Vec::new();
+        for name in u["calling_plans"].as_array().into_iter().flatten() {
+            let name = name.as_str().unwrap_or("");
+            match w.plans.iter().find(|p| {
+                p.name.eq_ignore_ascii_case(name)
+                    || p.name
+                        .to_ascii_lowercase()
+                        .starts_with(&format!("{} ", name.to_ascii_lowercase()))
+            }) {
+                Some(p) => plans.push(p.kind),
+                None => {
+                    return invalid(&format!(
+                        "users[{i}]: calling plan '{name}' is not subscribed by this account."
+                    ))
+                }
+            }
+        }
+        let site = match (u["site_code"].as_str(), u["site_name"].as_str()) {
+            (None, None) => w.sites.first().map(|s| s.id.clone()),
+            (code, name) => match w.sites.iter().find(|s| {
+                code.is_some_and(|c| s.site_code.map(|x| x.to_string()).as_deref() == Some(c))
+                    || name.is_some_and(|n| s.name.eq_ignore_ascii_case(n))
+            }) {
+                Some(s) => Some(s.id.clone()),
+                None => return err(404, 404, &format!("users[{i}]: site does not exist.")),
+            },
+        };
+        let mut numbers = Vec::new();
+        for n in u["phone_numbers"].as_array().into_iter().flatten() {
+            let n = n.as_str().unwrap_or("");
+            match w.number_idx(n) {
+                Some(ni) if w.numbers[ni].assignee.is_none() => numbers.push(ni),
+                Some(_) => {
+                    return invalid(&format!(
+                        "users[{i}]: phone number {n} is already assigned."
+                    ))
+                }
+                None => return invalid(&format!("users[{i}]: phone number {n} does not exist.")),
+            }
+        }
+        plan_of.push((ui, ext, plans, site, numbers));
+    }
+    let mut out = Vec::new();
+    for (ui, ext, plans, site, numbers) in plan_of {
+        let uid = w.users[ui].id.clone();
+        let u = &mut w.users[ui];
+        u.phone = true;
+        u.extension = Some(ext);
+        u.site_id = site.clone();
+        u.calling_plans = plans;
+        out.push(json!({"email": u.email, "id": uid}));
+        for ni in numbers {
+            w.numbers[ni].assignee = Some(uid.clone());
+            if w.numbers[ni].site_id.is_none() {
+                w.numbers[ni].site_id = site.clone();
+            }
+        }
+    }
+    w.sync_peering();
+    Reply::json(201, Value::Array(out))
+}
+
 fn update_phone_user(w: &mut World, u: &str, v: &Value) -> Reply {
     let ui = match w.user_idx(u) {
         Some(i) if w.users[i].phone => i,
@@ -760,13 +978,16 @@ fn update_phone_user(w: &mut World, u: &str, v: &Value) -> Reply {
     if !v.is_object() {
         return invalid("Validation Failed: request body must be a JSON object.");
     }
+    // The spec's extension_number is a string of digits (site number + short extension).
     if let Some(e) = v.get("extension_number").filter(|e| !e.is_null()) {
         let Some(ext) = e
-            .as_i64()
-            .or_else(|| e.as_str().and_then(|s| s.parse().ok()))
+            .as_str()
+            .and_then(|s| s.trim().parse::<i64>().ok())
             .filter(|x| *x > 0)
         else {
-            return invalid("Validation Failed: extension_number must be a positive integer.");
+            return invalid(
+                "Validation Failed: extension_number must be a string of digits, e.g. \"1001\".",
+            );
         };
         if let Some(other) = w
             .users
@@ -785,12 +1006,6 @@ fn update_phone_user(w: &mut World, u: &str, v: &Value) -> Reply {
             return err(404, 404, &format!("Site does not exist: {s}."));
         }
         w.users[ui].site_id = Some(s.to_string());
-    }
-    if let Some(d) = v.get("department").and_then(Value::as_str) {
-        w.users[ui].department = Some(d.to_string());
-    }
-    if let Some(c) = v.get("cost_center").and_then(Value::as_str) {
-        w.users[ui].cost_center = Some(c.to_string());
     }
     Reply::empty(204)
 }
@@ -887,21 +1102,19 @@ fn add_role_members(w: &mut World, r: &str, v: &Value) -> Reply {
     let Some(ri) = w.roles.iter().position(|x| x.id == r) else {
         return err(404, 300, &format!("Role does not exist: {r}."));
     };
+    // The spec's body: `user_ids`, user ids or email addresses. (Copying another role's members,
+    // `role_id` + `copy_*`, is not modelled.)
     let Some(list) = v
-        .get("members")
+        .get("user_ids")
         .and_then(Value::as_array)
         .filter(|l| !l.is_empty())
     else {
-        return invalid("Validation Failed: members is required (an array of {id} or {email}).");
+        return invalid("Validation Failed: user_ids is required (user ids or email addresses).");
     };
     let mut ids = Vec::new();
     let mut bad = Vec::new();
     for m in list {
-        let key = m
-            .get("id")
-            .and_then(Value::as_str)
-            .or_else(|| m.get("email").and_then(Value::as_str))
-            .unwrap_or("");
+        let key = m.as_str().unwrap_or("");
         match w.user(key) {
             Some(u) => ids.push(u.id.clone()),
             None => bad.push(key.to_string()),
@@ -920,6 +1133,52 @@ fn add_role_members(w: &mut World, r: &str, v: &Value) -> Reply {
         }
     }
     Reply::empty(201)
+}
+
+/// The filters of `GET /phone/devices`: `type` (required; the spec checks it before this),
+/// `assignee_type`, `site_id` (the assignee's site), `device_type` (the brand), `keyword` (name,
+/// MAC or assignee).
+fn device_matches(w: &World, d: &Device, req: &Req) -> bool {
+    let assigned = d.assignee.is_some();
+    let user = d.assignee.as_ref().and_then(|a| w.user(&a.id));
+    let kind_ok = match req.q("type") {
+        Some("assigned") => assigned,
+        Some("unassigned") => !assigned,
+        _ => true,
+    };
+    let assignee_ok = req
+        .q("assignee_type")
+        .is_none_or(|t| t == "user" && assigned);
+    let site_ok = req
+        .q("site_id")
+        .is_none_or(|s| user.and_then(|u| u.site_id.as_deref()) == Some(s));
+    let brand_ok = req.q("device_type").is_none_or(|t| {
+        let brand = d.kind.to_ascii_lowercase();
+        match t {
+            // Zoom groups every brand it does not name under `other`.
+            "other" => ![
+                "algo",
+                "audiocodes",
+                "cisco",
+                "cyberdata",
+                "grandstream",
+                "poly",
+                "polycom",
+                "yealink",
+            ]
+            .contains(&brand.as_str()),
+            "poly" => brand == "poly" || brand == "polycom",
+            t => brand == t.to_ascii_lowercase(),
+        }
+    });
+    let keyword_ok = req.q("keyword").is_none_or(|k| {
+        let k = k.to_ascii_lowercase();
+        let mac_k: String = k.chars().filter(char::is_ascii_hexdigit).collect();
+        d.display_name.to_ascii_lowercase().contains(&k)
+            || (!mac_k.is_empty() && d.mac_address.contains(&mac_k))
+            || user.is_some_and(|u| u.email.to_ascii_lowercase().contains(&k))
+    });
+    kind_ok && assignee_ok && site_ok && brand_ok && keyword_ok
 }
 
 /// A device as `GET /phone/devices` shows it (`device_type`, `extension_type`).
@@ -970,8 +1229,19 @@ fn add_device(w: &mut World, v: &Value) -> Reply {
     if w.devices.iter().any(|d| d.mac_address == mac) {
         return err(400, 400, "The MAC Address already exists in the system.");
     }
-    let assignee = match get("assigned_to") {
-        Some(u) => match w.user(u) {
+    // Assigned to the first of `assignee_extension_ids`, else to `assigned_to` (a user id or
+    // email), else unassigned.
+    let ext_ids: Vec<&str> = v
+        .get("assignee_extension_ids")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let assignee = match (ext_ids.first(), get("assigned_to")) {
+        (Some(e), _) => match extension_assignee(w, e) {
+            Ok(a) => Some(a),
+            Err(r) => return r,
+        },
+        (None, Some(u)) => match w.user(u) {
             Some(x) => Some(Assignee {
                 id: x.id.clone(),
                 name: Some(x.name()),
@@ -980,8 +1250,13 @@ fn add_device(w: &mut World, v: &Value) -> Reply {
             }),
             None => return err(404, 1001, &format!("User not found: {u}")),
         },
-        None => None,
+        (None, None) => None,
     };
+    for e in ext_ids.iter().skip(1) {
+        if let Err(r) = extension_assignee(w, e) {
+            return r;
+        }
+    }
     w.counters.device += 1;
     let id = format!("dev-{:04}", w.counters.device);
     w.devices.push(Device {
@@ -996,40 +1271,41 @@ fn add_device(w: &mut World, v: &Value) -> Reply {
     Reply::json(201, json!({"id": id, "display_name": name}))
 }
 
+/// The phone user an extension id names (Zoom takes extension ids here, not user ids).
+fn extension_assignee(w: &World, key: &str) -> Result<Assignee, Reply> {
+    match w.users.iter().find(|u| u.extension_id() == key) {
+        Some(u) if u.phone => Ok(Assignee {
+            id: u.id.clone(),
+            name: Some(u.name()),
+            extension_number: u.extension,
+            kind: "user".into(),
+        }),
+        _ => Err(err(
+            404,
+            1001,
+            &format!("User extension Id or common area extension Id not found: {key}."),
+        )),
+    }
+}
+
 fn assign_device(w: &mut World, d: &str, v: &Value) -> Reply {
     let Some(di) = w.devices.iter().position(|x| x.id == d) else {
         return err(404, 1001, &format!("Device does not exist: {d}."));
     };
     let Some(list) = v
-        .get("assigned_to")
+        .get("assignee_extension_ids")
         .and_then(Value::as_array)
         .filter(|l| !l.is_empty())
     else {
-        return invalid("Validation Failed: assigned_to is required (extension ids).");
+        return invalid("Validation Failed: assignee_extension_ids is required (extension ids).");
     };
     let mut first = None;
     for e in list {
-        let key = e.as_str().unwrap_or("");
-        let user = w
-            .users
-            .iter()
-            .find(|u| u.extension_id() == key || u.id == key || u.email.eq_ignore_ascii_case(key));
-        match user {
-            Some(u) if u.phone => {
-                first.get_or_insert_with(|| Assignee {
-                    id: u.id.clone(),
-                    name: Some(u.name()),
-                    extension_number: u.extension,
-                    kind: "user".into(),
-                });
+        match extension_assignee(w, e.as_str().unwrap_or("")) {
+            Ok(a) => {
+                first.get_or_insert(a);
             }
-            _ => {
-                return err(
-                    404,
-                    1001,
-                    &format!("User extension Id or common area extension Id not found: {key}."),
-                )
-            }
+            Err(r) => return r,
         }
     }
     w.devices[di].assignee = first;

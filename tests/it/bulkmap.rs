@@ -51,7 +51,7 @@ fn writes_inside_the_map_pass_the_same_guard() {
     let s = h.file(
         "w.rhai",
         r#"let rows = [#{user: "erin@jpmc.example", ext: 1201}, #{user: "alice@jpmc.example", ext: 1202}, #{user: "bob@jpmc.example", ext: 1203}];
-bulk::map(rows, |r| zoom::update_phone_user(r.user, #{department: "Ops"}), #{concurrency: 3}).map(|x| x.ok)
+bulk::map(rows, |r| zoom::update_phone_user(r.user, #{extension_number: r.ext}), #{concurrency: 3}).map(|x| x.ok)
 "#,
     );
     // Dry-run: every write is held in the run's one plan, none is sent.

@@ -9,7 +9,9 @@ use vline::api::clients::Clients;
 use vline::api::http::TransportOptions;
 use vline::api::movius::wire::AddAccount;
 use vline::api::movius::{CdrQuery, UserListQuery};
-use vline::api::zoom::wire::{Device, IdOrEmail, InternalNumber, NumberRef, PhoneUserPatch};
+use vline::api::zoom::wire::{
+    AddDevice, DeviceListType, InternalNumber, NumberRef, PhoneUserPatch,
+};
 use vline::api::zoom::{NumberQuery, NumberType};
 use vline::api::{RateCategory, Selector, ZoomPlan, E164};
 use vline::config::Config;
@@ -588,28 +590,18 @@ fn every_operation_round_trips() {
         .update_phone_user(
             &user.email,
             &PhoneUserPatch {
-                department: Some("Trading".into()),
+                extension_number: Some("1098".into()),
                 ..PhoneUserPatch::default()
             },
         )
         .unwrap();
     assert_eq!(
-        c.zoom
-            .phone_user(&user.email)
-            .unwrap()
-            .department
-            .as_deref(),
-        Some("Trading")
+        c.zoom.phone_user(&user.email).unwrap().extension_number,
+        Some(1098)
     );
     let role = &roles[0];
     c.zoom
-        .add_role_members(
-            &role.id,
-            &[IdOrEmail {
-                id: None,
-                email: Some(user.email.clone()),
-            }],
-        )
+        .add_role_members(&role.id, std::slice::from_ref(&user.email))
         .unwrap();
     let after = c
         .zoom
@@ -621,17 +613,59 @@ fn every_operation_round_trips() {
     assert_eq!(after.total_members, role.total_members + 1);
     let device = c
         .zoom
-        .add_device(&Device {
+        .add_device(&AddDevice {
             display_name: "Desk 1".into(),
             mac_address: "00:04:f2:aa:bb:01".into(),
             kind: "polycom".into(),
             model: Some("VVX 450".into()),
-            ..Device::default()
+            assignee_extension_ids: vec![],
         })
         .unwrap();
     assert!(!device.id.is_empty());
-    let ext = pu.extension_id.clone().unwrap_or_else(|| pu.id.clone());
-    c.zoom.assign_device(&device.id, &[ext]).unwrap();
+    let unassigned = c.zoom.devices(DeviceListType::Unassigned).unwrap();
+    assert!(
+        unassigned.iter().any(|d| d.id == device.id),
+        "added unassigned"
+    );
+    let ext = pu
+        .extension_id
+        .clone()
+        .expect("a phone user has an extension id");
+    c.zoom
+        .assign_device(&device.id, std::slice::from_ref(&ext))
+        .unwrap();
+    let assigned = c.zoom.devices(DeviceListType::Assigned).unwrap();
+    let d = assigned
+        .iter()
+        .find(|d| d.id == device.id)
+        .expect("assigned");
+    assert_eq!(
+        d.assignee.as_ref().map(|a| a.id.as_str()),
+        Some(pu.id.as_str())
+    );
+    assert!(!c
+        .zoom
+        .devices(DeviceListType::Unassigned)
+        .unwrap()
+        .iter()
+        .any(|d| d.id == device.id));
+    // Added with an extension: assigned at once.
+    let second = c
+        .zoom
+        .add_device(&AddDevice {
+            display_name: "Desk 2".into(),
+            mac_address: "00:04:f2:aa:bb:02".into(),
+            kind: "yealink".into(),
+            model: None,
+            assignee_extension_ids: vec![ext],
+        })
+        .unwrap();
+    assert!(c
+        .zoom
+        .devices(DeviceListType::Assigned)
+        .unwrap()
+        .iter()
+        .any(|d| d.id == second.id));
     let row = InternalNumber {
         id: None,
         labels: "HQ".into(),

@@ -382,6 +382,10 @@ fn every_entry_point_passes_the_guard_and_the_journal() {
         ("journal", "no service"),
         ("config", "no service"),
         ("plan", "no service"),
+        (
+            "doctor",
+            "reads only, no write op (doctor::doctor_passes_on_the_embedded_sandbox_…)",
+        ),
         ("help", "no service"),
     ];
     for c in vline::cli::Cli::command().get_subcommands() {

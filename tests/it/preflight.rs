@@ -311,7 +311,7 @@ if user.starts_with("full") {
 if user.starts_with("later") {
     return #{blocked: "not_yet", reason: "wait for the hardware", next: "re-run next week"};
 }
-zoom::update_phone_user(user, #{department: "Desk"});
+zoom::update_phone_user(user, #{site_id: "site-chicago"});
 #{status: "done"}
 "#,
     );

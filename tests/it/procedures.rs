@@ -1494,7 +1494,8 @@ fn reconcile_reports_numbers_lost_from_zoom_and_numbers_peered_without_an_accoun
             "POST",
             "/phone/peering/numbers",
             Some(serde_json::json!({"carrier_code": 8801,
-                "phone_numbers": [{"phone_number": "+13125550199"}]})),
+                "phone_numbers": [{"phone_number": "+13125550199",
+                    "sip_trunk_name": "movius-pex-trunk", "status": 1}]})),
         )
         .expect(201);
     }

@@ -1079,7 +1079,7 @@ fn phone_users_licences_calling_plans_roles_devices() {
         env.zoom(
             "PATCH",
             "/phone/users/user-erin",
-            Some(json!({"extension_number": 1100, "site_id": "site-newyork"}))
+            Some(json!({"extension_number": "1100", "site_id": "site-newyork"}))
         )
         .status,
         204
@@ -1092,7 +1092,7 @@ fn phone_users_licences_calling_plans_roles_devices() {
     env.zoom(
         "PATCH",
         "/phone/users/user-erin",
-        Some(json!({"extension_number": 1001})),
+        Some(json!({"extension_number": "1001"})),
     )
     .zoom_error(400, 300);
     assert_eq!(env.get("/phone/users")["total_records"], 5);
@@ -1152,7 +1152,7 @@ fn phone_users_licences_calling_plans_roles_devices() {
         env.zoom(
             "POST",
             "/phone/roles/role-phone-user/members",
-            Some(json!({"members": [{"email": "erin@jpmc.example"}]}))
+            Some(json!({"user_ids": ["erin@jpmc.example"]}))
         )
         .status,
         201
@@ -1166,34 +1166,34 @@ fn phone_users_licences_calling_plans_roles_devices() {
     env.zoom(
         "POST",
         "/phone/roles/role-phone-user/members",
-        Some(json!({"members": [{"id": "ghost"}]})),
+        Some(json!({"user_ids": ["ghost"]})),
     )
     .zoom_error(400, 400);
 
-    let r = env.zoom("POST", "/phone/devices", Some(json!({"display_name": "Erin desk", "mac_address": "00:11:22:aa:bb:02", "type": "yealink"})));
+    let r = env.zoom("POST", "/phone/devices", Some(json!({"display_name": "Erin desk", "mac_address": "00:11:22:aa:bb:02", "type": "yealink", "assignee_extension_ids": []})));
     let id = r.expect(201)["id"].as_str().unwrap().to_string();
     env.zoom(
         "POST",
         "/phone/devices",
-        Some(json!({"display_name": "dup", "mac_address": "001122aabb02", "type": "yealink"})),
+        Some(json!({"display_name": "dup", "mac_address": "001122aabb02", "type": "yealink", "assignee_extension_ids": []})),
     )
     .zoom_error(400, 400);
     env.zoom(
         "POST",
         "/phone/devices",
-        Some(json!({"display_name": "bad", "mac_address": "xyz", "type": "yealink"})),
+        Some(json!({"display_name": "bad", "mac_address": "xyz", "type": "yealink", "assignee_extension_ids": []})),
     )
     .zoom_error(400, 400);
     assert_eq!(
         env.zoom(
             "POST",
             &format!("/phone/devices/{id}/extensions"),
-            Some(json!({"assigned_to": [erin["extension_id"]]}))
+            Some(json!({"assignee_extension_ids": [erin["extension_id"]]}))
         )
         .status,
         201
     );
-    let devices = env.get("/phone/devices");
+    let devices = env.get("/phone/devices?type=assigned");
     let d = devices["devices"]
         .as_array()
         .unwrap()
@@ -1553,14 +1553,14 @@ fn served_json_matches_zoom_published_schemas() {
             "/phone/roles/role-phone-user/members",
             "/phone/roles/{roleId}/members",
         ),
-        ("/phone/devices", "/phone/devices"),
+        ("/phone/devices?type=assigned", "/phone/devices"),
     ] {
         check(&phone, path, "get", "200", &env.get(url));
     }
     let device = env.zoom(
         "POST",
         "/phone/devices",
-        Some(json!({"display_name": "d", "mac_address": "001122aabb77", "type": "yealink"})),
+        Some(json!({"display_name": "d", "mac_address": "001122aabb77", "type": "yealink", "assignee_extension_ids": []})),
     );
     check(&phone, "/phone/devices", "post", "201", device.expect(201));
     for path in ["/phone/call_history", "/phone/reports/call_charges"] {
@@ -1800,6 +1800,115 @@ fn admin_endpoints_set_faults_show_the_log_and_reset() {
     .expect(400);
     env.send("GET", &format!("{base}/_sandbox/nothing"), Auth::None, None)
         .expect(404);
+}
+
+#[test]
+fn requests_are_checked_against_zooms_spec_and_strict_mode_refuses_unknown_fields() {
+    let env = Env::new(); // strict: the suite's default
+    let m = env
+        .zoom(
+            "POST",
+            "/phone/roles/role-phone-user/members",
+            Some(json!({"members": [{"email": "erin@jpmc.example"}]})),
+        )
+        .zoom_error(400, 300);
+    assert_eq!(
+        m,
+        "Validation Failed: members is not a field of the body in Zoom's API."
+    );
+    let m = env
+        .zoom(
+            "PATCH",
+            "/phone/users/user-alice",
+            Some(json!({"extension_number": 1001})),
+        )
+        .zoom_error(400, 300);
+    assert_eq!(
+        m,
+        "Validation Failed: extension_number must be a string, not an integer."
+    );
+    let m = env
+        .zoom(
+            "POST",
+            "/phone/devices/dev-0001/extensions",
+            Some(json!({"assigned_to": ["ext-user-alice"]})),
+        )
+        .zoom_error(400, 300);
+    assert_eq!(m, "Validation Failed: assignee_extension_ids is required.");
+    let m = env.zoom("GET", "/phone/devices", None).zoom_error(400, 300);
+    assert_eq!(m, "Validation Failed: query parameter type is required.");
+    let m = env
+        .zoom("GET", "/phone/devices?type=assigned&colour=red", None)
+        .zoom_error(400, 300);
+    assert_eq!(
+        m,
+        "Validation Failed: query parameter colour is not a parameter of GET /phone/devices."
+    );
+    // Nothing refused was applied.
+    let members = env.get("/phone/roles/role-phone-user/members");
+    assert!(!members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["email"] == "erin@jpmc.example"));
+
+    // Lenient (`vline sandbox serve` without --strict): unknown fields pass, the rest is checked.
+    let lenient = Env::with(SandboxOptions {
+        strict: false,
+        ..SandboxOptions::default()
+    });
+    lenient
+        .zoom("GET", "/phone/devices?type=assigned&colour=red", None)
+        .expect(200);
+    let m = lenient
+        .zoom(
+            "POST",
+            "/phone/devices/dev-0001/extensions",
+            Some(json!({"assigned_to": ["ext-user-alice"]})),
+        )
+        .zoom_error(400, 300);
+    assert_eq!(m, "Validation Failed: assignee_extension_ids is required.");
+}
+
+#[test]
+fn devices_list_honours_its_filters() {
+    let env = Env::new();
+    let ids = |q: &str| -> Vec<String> {
+        env.get(&format!("/phone/devices?{q}"))["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The seed's one desk phone is unassigned.
+    assert_eq!(ids("type=unassigned"), ["dev-0001"]);
+    assert_eq!(ids("type=assigned"), Vec::<String>::new());
+    let r = env.zoom(
+        "POST",
+        "/phone/devices",
+        Some(
+            json!({"display_name": "Bob desk", "mac_address": "001122aabb55", "type": "yealink",
+                    "assignee_extension_ids": ["ext-user-bob"]}),
+        ),
+    );
+    let id = r.expect(201)["id"].as_str().unwrap().to_string();
+    assert_eq!(ids("type=assigned"), std::slice::from_ref(&id));
+    assert_eq!(
+        ids("type=assigned&device_type=yealink"),
+        std::slice::from_ref(&id)
+    );
+    assert_eq!(ids("type=assigned&device_type=poly"), Vec::<String>::new());
+    assert_eq!(ids("type=unassigned&device_type=poly"), ["dev-0001"]);
+    assert_eq!(
+        ids("type=assigned&site_id=site-chicago"),
+        std::slice::from_ref(&id)
+    );
+    assert_eq!(
+        ids("type=assigned&site_id=site-newyork"),
+        Vec::<String>::new()
+    );
+    assert_eq!(ids("type=assigned&keyword=bob"), [id]);
 }
 
 #[test]

@@ -13,11 +13,17 @@ use crate::api::http::{Request, Transport};
 #[derive(Clone, Debug)]
 pub struct CarrierClient {
     t: Arc<Transport>,
+    paths: paths::MoviusPaths,
 }
 
 impl CarrierClient {
     pub fn new(t: Arc<Transport>) -> Self {
-        CarrierClient { t }
+        Self::with_paths(t, paths::MoviusPaths::default())
+    }
+
+    /// With a profile's path overrides (`[profiles.X.movius_paths]`).
+    pub fn with_paths(t: Arc<Transport>, paths: paths::MoviusPaths) -> Self {
+        CarrierClient { t, paths }
     }
 
     /// `POST /ptns`: numbers into the available pool under the root org, with reservation tags.
@@ -47,19 +53,29 @@ impl CarrierClient {
                 .collect(),
         };
         self.t.send(
-            &Request::endpoint(Service::Carrier, &paths::CARRIER_PTNS, "provision_ptn")
-                .target(target)
-                .idempotent()
-                .json(&body),
+            &Request::at(
+                Service::Carrier,
+                paths::CARRIER_PTNS.method,
+                &self.paths.path(&paths::CARRIER_PTNS),
+                "provision_ptn",
+            )
+            .target(target)
+            .idempotent()
+            .json(&body),
         )
     }
 
     /// Delete a PTN: removes the number from Movius and unpeers it from Zoom.
     pub fn delete_ptn(&self, number: &E164) -> Result<(), ApiError> {
         self.t.send_unit(
-            &Request::endpoint(Service::Carrier, &paths::CARRIER_PTN_DELETE, "delete_ptn")
-                .arg("number", number.digits())
-                .target(number.to_string()),
+            &Request::at(
+                Service::Carrier,
+                paths::CARRIER_PTN_DELETE.method,
+                &self.paths.path(&paths::CARRIER_PTN_DELETE),
+                "delete_ptn",
+            )
+            .arg("number", number.digits())
+            .target(number.to_string()),
         )
     }
 }

@@ -39,6 +39,7 @@ pub struct CdrQuery {
 #[derive(Clone, Debug)]
 pub struct MoviusClient {
     t: Arc<Transport>,
+    paths: paths::MoviusPaths,
 }
 
 /// The wire form of a selector (one field set, per the guide's precedence).
@@ -89,24 +90,29 @@ pub fn is_not_found(e: &ApiError) -> bool {
 
 impl MoviusClient {
     pub fn new(t: Arc<Transport>) -> Self {
-        MoviusClient { t }
+        Self::with_paths(t, paths::MoviusPaths::default())
     }
 
-    fn req(ep: &Endpoint, op: &str) -> Request {
-        Request::endpoint(Service::Movius, ep, op)
+    /// With a profile's path overrides (`[profiles.X.movius_paths]`).
+    pub fn with_paths(t: Arc<Transport>, paths: paths::MoviusPaths) -> Self {
+        MoviusClient { t, paths }
+    }
+
+    fn req(&self, ep: &Endpoint, op: &str) -> Request {
+        Request::at(Service::Movius, ep.method, &self.paths.path(ep), op)
     }
 
     /// One organization.
     pub fn org(&self, id: &str) -> Result<Org, ApiError> {
         self.t
-            .send::<OrgResponse>(&Self::req(&paths::ORG, "org").arg("org", id).target(id))
+            .send::<OrgResponse>(&self.req(&paths::ORG, "org").arg("org", id).target(id))
             .map(|r| r.organization)
     }
 
     /// Every organization the API user can see.
     pub fn orgs(&self) -> Result<Vec<Org>, ApiError> {
         self.t
-            .send::<OrgList>(&Self::req(&paths::ORGS, "orgs"))
+            .send::<OrgList>(&self.req(&paths::ORGS, "orgs"))
             .map(|r| r.organizations)
     }
 
@@ -114,7 +120,8 @@ impl MoviusClient {
     pub fn account(&self, sel: &Selector) -> Result<Account, ApiError> {
         self.t
             .send::<AccountResponse>(
-                &Self::req(&paths::ACCOUNT_GET, "account")
+                &self
+                    .req(&paths::ACCOUNT_GET, "account")
                     .read_only()
                     .target(sel.to_string())
                     .json(&selector_body(sel, None)),
@@ -146,7 +153,7 @@ impl MoviusClient {
     /// User list v2, every page.
     pub fn users(&self, q: &UserListQuery) -> Result<Vec<Account>, ApiError> {
         self.numbered::<UserListV2>(
-            Self::req(&paths::USER_LIST_V2, "users")
+            self.req(&paths::USER_LIST_V2, "users")
                 .target(q.organization_id.clone())
                 .query("organization_id", &q.organization_id)
                 .query("sub_org", q.sub_org)
@@ -157,7 +164,7 @@ impl MoviusClient {
     /// CDR v2, every page.
     pub fn cdrs(&self, q: &CdrQuery) -> Result<Vec<Cdr>, ApiError> {
         self.numbered::<CdrListV2>(
-            Self::req(&paths::CDR_V2, "cdrs")
+            self.req(&paths::CDR_V2, "cdrs")
                 .target(q.organization_id.clone())
                 .query("organization_id", &q.organization_id)
                 .query("sub_org", q.sub_org)
@@ -171,7 +178,8 @@ impl MoviusClient {
     pub fn available_numbers(&self, org: &str) -> Result<Vec<PoolNumber>, ApiError> {
         self.t
             .send::<PoolList>(
-                &Self::req(&paths::AVAILABLE_NUMBERS, "available_numbers")
+                &self
+                    .req(&paths::AVAILABLE_NUMBERS, "available_numbers")
                     .arg("org", org)
                     .target(org),
             )
@@ -180,7 +188,8 @@ impl MoviusClient {
 
     /// Create a sub-org; repeated after an ambiguous failure only if no sub-org of that name exists.
     pub fn create_sub_org(&self, parent: &str, name: &str) -> Result<Org, ApiError> {
-        let req = Self::req(&paths::SUB_ORG_CREATE, "create_sub_org")
+        let req = self
+            .req(&paths::SUB_ORG_CREATE, "create_sub_org")
             .arg("org", parent)
             .target(format!("{name} under {parent}"))
             .json(&CreateSubOrg {
@@ -202,7 +211,8 @@ impl MoviusClient {
 
     /// Add an allowed email domain (a set: adding it again changes nothing).
     pub fn add_allowed_email_domain(&self, org: &str, domain: &str) -> Result<Org, ApiError> {
-        let req = Self::req(&paths::ALLOWED_DOMAIN_ADD, "add_allowed_email_domain")
+        let req = self
+            .req(&paths::ALLOWED_DOMAIN_ADD, "add_allowed_email_domain")
             .arg("org", org)
             .target(format!("{domain} on {org}"))
             .json(&AllowedDomain {
@@ -228,7 +238,8 @@ impl MoviusClient {
     pub fn set_zoom_enabled(&self, org: &str, on: bool) -> Result<Org, ApiError> {
         self.t
             .send::<OrgResponse>(
-                &Self::req(&paths::ZOOM_FEATURE, "set_zoom_enabled")
+                &self
+                    .req(&paths::ZOOM_FEATURE, "set_zoom_enabled")
                     .read_only()
                     .arg("org", org)
                     .target(org)
@@ -254,7 +265,8 @@ impl MoviusClient {
         if let Selector::PhoneNumber(n) = &sel {
             body.phone_number = n.digits().to_string();
         }
-        let req = Self::req(&paths::ACCOUNT_ADD, "add_account")
+        let req = self
+            .req(&paths::ACCOUNT_ADD, "add_account")
             .target(sel.to_string())
             .json(&body);
         self.t
@@ -286,7 +298,8 @@ impl MoviusClient {
         };
         self.t
             .send::<AccountResponse>(
-                &Self::req(&paths::ACCOUNT_MODIFY, "modify_account")
+                &self
+                    .req(&paths::ACCOUNT_MODIFY, "modify_account")
                     .read_only()
                     .target(sel.to_string())
                     .json(&body),
@@ -297,7 +310,8 @@ impl MoviusClient {
     /// Delete an account (unpeers its number). After an ambiguous failure it is sent again only
     /// if the account still exists.
     pub fn delete_account(&self, org: &str, sel: &Selector) -> Result<DeleteResponse, ApiError> {
-        let req = Self::req(&paths::ACCOUNT_DELETE, "delete_account")
+        let req = self
+            .req(&paths::ACCOUNT_DELETE, "delete_account")
             .target(sel.to_string())
             .json(&selector_body(sel, Some(org)));
         self.t

@@ -19,6 +19,8 @@ use crate::api::rate::RateCategory::{self, Heavy, Light, Medium};
 const PAGE_SIZE: u32 = 100;
 /// Zoom assigns at most this many numbers per call.
 pub const MAX_ASSIGN: usize = 10;
+/// `POST /phone/users/batch` takes at most this many users.
+pub const MAX_BATCH_USERS: usize = 10;
 
 /// The `type` filter of `GET /phone/numbers`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,6 +196,40 @@ impl ZoomClient {
         }
     }
 
+    /// Does Zoom honour the undocumented `phone_number` filter of `GET /phone/numbers`? Reads one
+    /// unfiltered page for a number the account has, then asks for that number with the filter:
+    /// `Some((n, true))` when only `n` comes back, `Some((n, false))` when other numbers do (the
+    /// filter is ignored), `None` when the account has fewer than two numbers (nothing to tell).
+    /// vline never depends on the answer; it tells an admin what a bulk run's reads cost.
+    pub fn probe_number_filter(&self) -> Result<Option<(E164, bool)>, ApiError> {
+        let list = |filter: Option<&E164>| {
+            self.t.send::<PhoneNumberPage>(
+                &Self::get("/phone/numbers", "probe_number_filter", Medium)
+                    .target(filter.map(E164::to_string).unwrap_or_default())
+                    .query("type", NumberType::All.as_str())
+                    .query("page_size", PAGE_SIZE)
+                    .query_opt("phone_number", filter.map(E164::as_str)),
+            )
+        };
+        let first = list(None)?;
+        if first.total_records < 2 {
+            return Ok(None);
+        }
+        let Some(known) = first
+            .phone_numbers
+            .iter()
+            .find_map(|n| E164::parse(&n.number).ok())
+        else {
+            return Ok(None);
+        };
+        let filtered = list(Some(&known))?;
+        let others = filtered
+            .phone_numbers
+            .iter()
+            .any(|n| E164::parse(&n.number).map(|e| e != known).unwrap_or(true));
+        Ok(Some((known, !others)))
+    }
+
     /// One number by Zoom id or by E.164 (looked up in the number list).
     pub fn number(&self, id_or_e164: &str) -> Result<PhoneNumber, ApiError> {
         if let Some(n) = as_e164(id_or_e164) {
@@ -258,6 +294,72 @@ impl ZoomClient {
     pub fn sites(&self) -> Result<Vec<Site>, ApiError> {
         self.t.collect_pages::<SitePage>(
             Self::get("/phone/sites", "sites", Medium).query("page_size", PAGE_SIZE),
+        )
+    }
+
+    /// One Zoom Phone site.
+    pub fn site(&self, site_id: &str) -> Result<Site, ApiError> {
+        self.t.send(
+            &Self::get("/phone/sites/{siteId}", "site", Light)
+                .arg("siteId", site_id)
+                .target(site_id),
+        )
+    }
+
+    /// Create a Zoom user (`POST /users`), with the Zoom Phone licence when
+    /// `user_info.feature.zoom_phone` is set, as the portal's "Add User" with the Zoom Phone
+    /// licence does. Repeated after an ambiguous failure only if the user does not exist.
+    pub fn create_user(&self, u: &CreateUser) -> Result<CreatedUser, ApiError> {
+        let email = u.user_info.email.clone();
+        let req = Self::req(reqwest::Method::POST, "/users", "create_user", Light)
+            .target(email.clone())
+            .json(u);
+        self.t.send_checked(&req, || match self.user(&email) {
+            Ok(x) => Ok(Some(CreatedUser {
+                id: x.id,
+                email: x.email,
+                first_name: x.first_name,
+                last_name: x.last_name,
+                kind: x.kind,
+            })),
+            Err(e) if e.status == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// Make up to ten active Zoom users phone users at once (`POST /phone/users/batch`), each
+    /// with its extension and calling plans. Sent once: Zoom refuses a user already added.
+    pub fn batch_add_phone_users(
+        &self,
+        users: &[BatchPhoneUser],
+    ) -> Result<Vec<BatchAdded>, ApiError> {
+        let target = users
+            .iter()
+            .map(|u| u.email.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        if users.is_empty() || users.len() > MAX_BATCH_USERS {
+            return Err(ApiError::local(
+                Service::Zoom,
+                "batch_add_phone_users",
+                &target,
+                format!(
+                    "{} users in one call; Zoom adds 1 to {MAX_BATCH_USERS} per call: split them",
+                    users.len()
+                ),
+            ));
+        }
+        self.t.send(
+            &Self::req(
+                reqwest::Method::POST,
+                "/phone/users/batch",
+                "batch_add_phone_users",
+                Medium,
+            )
+            .target(target)
+            .json(&BatchPhoneUsers {
+                users: users.to_vec(),
+            }),
         )
     }
 
@@ -403,8 +505,8 @@ impl ZoomClient {
         if site_id.is_some() || extension.is_some() {
             let patch = PhoneUserPatch {
                 site_id: site_id.map(str::to_string),
-                extension_number: extension,
-                ..PhoneUserPatch::default()
+                // The spec's extension_number is a string.
+                extension_number: extension.map(|e| e.to_string()),
             };
             self.patch_phone_user("enable_phone", user, &patch)?;
         }
@@ -455,8 +557,9 @@ impl ZoomClient {
         )
     }
 
-    /// Add users (ids or emails) to a phone role. Sent once (no read check exists for it).
-    pub fn add_role_members(&self, role_id: &str, members: &[IdOrEmail]) -> Result<(), ApiError> {
+    /// Add users (ids or emails) to a phone role: `{"user_ids": [...]}` as the spec names it.
+    /// Sent once (no read check exists for it).
+    pub fn add_role_members(&self, role_id: &str, users: &[String]) -> Result<(), ApiError> {
         self.t.send_unit(
             &Self::req(
                 reqwest::Method::POST,
@@ -467,29 +570,47 @@ impl ZoomClient {
             .arg("roleId", role_id)
             .target(role_id)
             .json(&RoleMembers {
-                members: members.to_vec(),
+                user_ids: users.to_vec(),
             }),
         )
     }
 
-    /// Add a desk phone; repeated after an ambiguous failure only if no device has its MAC.
-    pub fn add_device(&self, device: &Device) -> Result<Device, ApiError> {
+    /// Desk phones, every page. Zoom requires the `type` filter: assigned or unassigned.
+    pub fn devices(&self, kind: DeviceListType) -> Result<Vec<Device>, ApiError> {
+        self.t.collect_pages::<DevicePage>(
+            Self::get("/phone/devices", "devices", Medium)
+                .query("type", kind.as_str())
+                .query("page_size", PAGE_SIZE),
+        )
+    }
+
+    /// Add a desk phone (assigned to `assignee_extension_ids` when it holds any); repeated after
+    /// an ambiguous failure only if no device, assigned or not, has its MAC.
+    pub fn add_device(&self, device: &AddDevice) -> Result<Device, ApiError> {
         let req = Self::req(reqwest::Method::POST, "/phone/devices", "add_device", Light)
             .target(device.mac_address.clone())
             .json(device);
         let mac = normalize_mac(&device.mac_address);
         let created: DeviceCreated = self.t.send_checked(&req, || {
-            let devices = self.t.collect_pages::<DevicePage>(
-                Self::get("/phone/devices", "devices", Medium).query("page_size", PAGE_SIZE),
-            )?;
-            Ok(devices
-                .into_iter()
-                .find(|d| normalize_mac(&d.mac_address) == mac)
-                .map(|d| DeviceCreated { id: d.id }))
+            for kind in [DeviceListType::Assigned, DeviceListType::Unassigned] {
+                if let Some(d) = self
+                    .devices(kind)?
+                    .into_iter()
+                    .find(|d| normalize_mac(&d.mac_address) == mac)
+                {
+                    return Ok(Some(DeviceCreated { id: d.id }));
+                }
+            }
+            Ok(None)
         })?;
         Ok(Device {
             id: created.id,
-            ..device.clone()
+            display_name: device.display_name.clone(),
+            mac_address: device.mac_address.clone(),
+            kind: device.kind.clone(),
+            model: device.model.clone(),
+            assignee: None,
+            status: None,
         })
     }
 
@@ -505,7 +626,7 @@ impl ZoomClient {
             .arg("deviceId", device_id)
             .target(device_id)
             .json(&DeviceExtensions {
-                assigned_to: extension_ids.to_vec(),
+                assignee_extension_ids: extension_ids.to_vec(),
             }),
         )
     }
@@ -563,7 +684,7 @@ impl ZoomClient {
             .collect())
     }
 
-    /// Change a phone user's extension, site, department or cost center.
+    /// Change a phone user's extension or site.
     pub fn update_phone_user(&self, user: &str, patch: &PhoneUserPatch) -> Result<(), ApiError> {
         self.patch_phone_user("update_phone_user", user, patch)
     }

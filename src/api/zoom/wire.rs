@@ -153,7 +153,7 @@ pub struct UserSettingsPatch {
     pub feature: UserFeature,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct UserFeature {
     pub zoom_phone: bool,
 }
@@ -212,17 +212,16 @@ pub struct PhoneUserPage {
     pub users: Vec<PhoneUser>,
 }
 
-/// `PATCH /phone/users/{userId}`: only the fields given change.
+/// `PATCH /phone/users/{userId}` (`updateUserProfile`): only the fields given change. The spec
+/// gives `extension_number` as a string (site number + short extension) and has no department or
+/// cost center: those belong to the Zoom user's profile, not to this endpoint.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PhoneUserPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extension_number: Option<i64>,
+    pub extension_number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub department: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost_center: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -285,22 +284,47 @@ pub struct RoleList {
     pub roles: Vec<Role>,
 }
 
-/// `POST /phone/roles/{roleId}/members`.
+/// `POST /phone/roles/{roleId}/members` (`AddRoleMembers`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RoleMembers {
-    /// User ids or emails.
-    pub members: Vec<IdOrEmail>,
+    /// User ids or email addresses.
+    pub user_ids: Vec<String>,
 }
 
+/// `POST /phone/devices` (`addPhoneDevice`): the spec requires `assignee_extension_ids` (it may
+/// be empty: the device is added unassigned).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct IdOrEmail {
+#[serde(deny_unknown_fields)]
+pub struct AddDevice {
+    pub display_name: String,
+    pub mac_address: String,
+    /// Manufacturer (brand), e.g. `yealink`.
+    #[serde(rename = "type")]
+    pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub model: Option<String>,
+    /// Extension ids of the users (or common areas) that get the device.
+    #[serde(default)]
+    pub assignee_extension_ids: Vec<String>,
 }
 
-/// A desk phone (`GET /phone/devices`, `POST /phone/devices`).
+/// The `type` filter of `GET /phone/devices`, which the spec requires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceListType {
+    Assigned,
+    Unassigned,
+}
+
+impl DeviceListType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceListType::Assigned => "assigned",
+            DeviceListType::Unassigned => "unassigned",
+        }
+    }
+}
+
+/// A desk phone (`GET /phone/devices`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Device {
     #[serde(default)]
@@ -330,10 +354,10 @@ pub struct DevicePage {
     pub devices: Vec<Device>,
 }
 
-/// `POST /phone/devices/{deviceId}/extensions`: assign a device to extensions.
+/// `POST /phone/devices/{deviceId}/extensions` (`addExtensionsToADevice`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct DeviceExtensions {
-    pub assigned_to: Vec<String>,
+    pub assignee_extension_ids: Vec<String>,
 }
 
 /// `GET /phone/peering/numbers` entry: what a carrier (here Movius, through PEX) peered in.
@@ -416,17 +440,31 @@ pub struct InternalNumbers {
     pub total_records: Option<u64>,
 }
 
-/// One call-history record (`GET /phone/call_history`).
+/// One call-history record (`GET /phone/call_history`). The spec marks no field required: an
+/// internal call has no DID, so every field may be missing without failing the page.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct CallLog {
+    #[serde(default)]
     pub id: String,
-    pub caller_did_number: String,
-    pub callee_did_number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_did_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callee_did_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_ext_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callee_ext_number: Option<String>,
+    #[serde(default)]
     pub direction: String,
+    /// `internal` or `external`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_type: Option<String>,
+    #[serde(default)]
     pub start_time: String,
+    #[serde(default)]
     pub duration: i64,
     /// Zoom's field is `call_result` (`answered`, `no_answer`, …).
-    #[serde(alias = "call_result")]
+    #[serde(default, alias = "call_result")]
     pub result: String,
 }
 
@@ -438,4 +476,104 @@ pub struct CallLogPage {
     pub total_records: u64,
     #[serde(default)]
     pub call_logs: Vec<CallLog>,
+}
+
+/// `POST /users` (`userCreate`): how the user is created. `create` mails a confirmation link (the
+/// user is pending until confirmed); `autoCreate` (managed domains), `custCreate` and `ssoCreate`
+/// (SSO pre-provisioning) make the user active at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CreateAction {
+    #[serde(rename = "create")]
+    Create,
+    #[serde(rename = "autoCreate")]
+    AutoCreate,
+    #[serde(rename = "custCreate")]
+    CustCreate,
+    #[serde(rename = "ssoCreate")]
+    SsoCreate,
+}
+
+impl std::str::FromStr for CreateAction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "create" => Ok(CreateAction::Create),
+            "autoCreate" => Ok(CreateAction::AutoCreate),
+            "custCreate" => Ok(CreateAction::CustCreate),
+            "ssoCreate" => Ok(CreateAction::SsoCreate),
+            other => Err(format!(
+                "unknown action '{other}': use create, autoCreate, custCreate or ssoCreate"
+            )),
+        }
+    }
+}
+
+/// `POST /users` body.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CreateUser {
+    pub action: CreateAction,
+    pub user_info: NewUserInfo,
+}
+
+/// `user_info` of `POST /users`: the Zoom Phone licence is `feature.zoom_phone`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserInfo {
+    pub email: String,
+    /// 1 basic, 2 licensed.
+    #[serde(rename = "type")]
+    pub kind: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature: Option<UserFeature>,
+}
+
+/// `POST /users` answer (201).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct CreatedUser {
+    pub id: String,
+    pub email: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+    #[serde(rename = "type", default)]
+    pub kind: i64,
+}
+
+/// One user of `POST /phone/users/batch` (`batchAddUsers`): an active Zoom user made a phone user.
+/// `calling_plans` are names as the spec lists them (`US/CA Unlimited`); `extension_number` is a
+/// string.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BatchPhoneUser {
+    pub email: String,
+    pub extension_number: String,
+    pub calling_plans: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phone_numbers: Vec<String>,
+}
+
+/// `POST /phone/users/batch` body (at most 10 users).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct BatchPhoneUsers {
+    pub users: Vec<BatchPhoneUser>,
+}
+
+/// One entry of the `POST /phone/users/batch` answer.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct BatchAdded {
+    pub email: String,
+    pub id: String,
 }
