@@ -547,6 +547,15 @@ fn memory(json: bool, rows: u64) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!(e.join("; ")))?;
         streamed += 1;
     }
+    // The results file every attempt writes whole, from the journal.
+    crate::bulk::results::write(
+        &journal,
+        run,
+        &csv,
+        &header,
+        &summary.columns,
+        &dir.path().join("rows.results.csv"),
+    )?;
     let peak = peak_rss_mb();
     let secs = t.elapsed().as_secs_f64();
     if json {
@@ -557,7 +566,7 @@ fn memory(json: bool, rows: u64) -> anyhow::Result<()> {
         );
     } else {
         println!(
-            "validated, journaled and streamed {} rows in {secs:.1} s; RSS {:.1} MB at start, peak {peak:.1} MB",
+            "validated, journaled, streamed and wrote the results of {} rows in {secs:.1} s; RSS {:.1} MB at start, peak {peak:.1} MB",
             summary.rows,
             start_kb as f64 / 1024.0
         );

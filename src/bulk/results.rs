@@ -3,7 +3,7 @@
 //! and the first failure's reason beside the last — into a temporary file renamed over the old
 //! one, so a reader (or a crash) never sees half a file.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
@@ -34,11 +34,6 @@ pub fn write(
     columns: &[String],
     out: &Path,
 ) -> anyhow::Result<()> {
-    let mut rows: HashMap<String, BulkRow> = journal
-        .bulk_rows(run)?
-        .into_iter()
-        .map(|r| (r.key.clone(), r))
-        .collect();
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -51,6 +46,9 @@ pub fn write(
         let mut head = columns.to_vec();
         head.extend(COLUMNS.map(String::from));
         w.write_record(&head)?;
+        // The file's rows in its order, each looked up by key (memory stays flat: only the
+        // keys are kept, to find the run's rows the file left out).
+        let mut in_file: HashSet<String> = HashSet::new();
         let mut rd = csv::Reader::from_path(csv)?;
         let mut rec = csv::StringRecord::new();
         while rd.read_record(&mut rec)? {
@@ -58,26 +56,32 @@ pub fn write(
             let key = record_key(header, columns, &rec, line);
             let mut out: Vec<String> = rec.iter().map(str::to_string).collect();
             out.resize(columns.len(), String::new());
-            match rows.remove(&key) {
+            match journal.bulk_row(run, &key)? {
                 Some(r) => out.extend(tail(&r, line.to_string(), "")),
                 None => out.extend([line.to_string(), "pending".to_string()]),
             }
             out.resize(columns.len() + COLUMNS.len(), String::new());
             w.write_record(&out)?;
+            in_file.insert(key);
         }
         // Rows of the run the latest file left out: still the run's, so still reported.
-        let mut left: Vec<BulkRow> = rows.into_values().collect();
-        left.sort_by_key(|r| r.line);
-        for r in left {
-            let mut out: Vec<String> = columns
-                .iter()
-                .map(|c| match r.row.get(c) {
-                    Some(serde_json::Value::String(s)) => s.clone(),
-                    Some(serde_json::Value::Null) | None => String::new(),
-                    Some(v) => v.to_string(),
-                })
-                .collect();
-            out.extend(tail(&r, String::new(), "not in the latest file; "));
+        let mut left: Vec<Vec<String>> = Vec::new();
+        journal.for_each_bulk_row(run, |r| {
+            if !in_file.contains(&r.key) {
+                let mut out: Vec<String> = columns
+                    .iter()
+                    .map(|c| match r.row.get(c) {
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(serde_json::Value::Null) | None => String::new(),
+                        Some(v) => v.to_string(),
+                    })
+                    .collect();
+                out.extend(tail(&r, String::new(), "not in the latest file; "));
+                left.push(out);
+            }
+            Ok(())
+        })?;
+        for out in left {
             w.write_record(&out)?;
         }
         w.flush()?;

@@ -30,7 +30,7 @@ use super::validate::{bind_row, BoundRow};
 /// are abandoned.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 
-/// How often the results file is rewritten while a run works.
+/// How often (at most) the results file is rewritten while a run works.
 const RESULTS_EVERY: Duration = Duration::from_secs(10);
 
 /// How many rows run at once.
@@ -232,7 +232,10 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
             &job.out,
         )
     };
+    let t = Instant::now();
     write_results()?;
+    // A large run's file takes a while to write: keep that under 5 % of the run's time.
+    let mut results_every = RESULTS_EVERY.max(t.elapsed() * 20);
     let mut last_results = Instant::now();
 
     let mut progress = Progress::new(job.rows, std::io::stderr().is_terminal());
@@ -455,10 +458,12 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
                     }
                 }
             }
-            if last_results.elapsed() >= RESULTS_EVERY {
+            if last_results.elapsed() >= results_every {
+                let t = Instant::now();
                 if let Err(e) = write_results() {
                     tracing::warn!("{e}");
                 }
+                results_every = RESULTS_EVERY.max(t.elapsed() * 20);
                 last_results = Instant::now();
             }
             if last_tick.elapsed() >= Duration::from_secs(1) {

@@ -143,50 +143,43 @@ impl Journal {
 
     /// Every row of a bulk run, in the line order of its latest attempt.
     pub fn bulk_rows(&self, run: RunId) -> Result<Vec<BulkRow>, JournalError> {
+        let mut out = Vec::new();
+        self.for_each_bulk_row(run, |r| {
+            out.push(r);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Call `f` on every row of a bulk run, in line order, without holding them all. The journal
+    /// is locked meanwhile: `f` must not call it.
+    pub fn for_each_bulk_row(
+        &self,
+        run: RunId,
+        mut f: impl FnMut(BulkRow) -> Result<(), JournalError>,
+    ) -> Result<(), JournalError> {
         let conn = self.conn();
-        let mut st = conn.prepare(
-            "SELECT line, row_key, row_json, status, detail, zoom_number_id, movius_account_id,
-                    first_failure, attempts, duration_ms
-             FROM bulk_rows WHERE run_id = ?1 ORDER BY line, row_key",
-        )?;
-        let raws = st
-            .query_map([run.0], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, i64>(8)?,
-                    r.get::<_, Option<i64>>(9)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        raws.into_iter()
-            .map(
-                |(line, key, row, status, detail, zoom, movius, first, attempts, ms)| {
-                    Ok(BulkRow {
-                        line: line.max(0) as u64,
-                        key,
-                        row: json_of(&row),
-                        status: RowStatus::parse(&status).ok_or(JournalError::Corrupt {
-                            run,
-                            what: "row status",
-                            value: status,
-                        })?,
-                        detail,
-                        zoom_number_id: zoom,
-                        movius_account_id: movius,
-                        first_failure: first,
-                        attempts: attempts.max(0) as u64,
-                        duration_ms: ms.map(|m| m.max(0) as u64),
-                    })
-                },
-            )
-            .collect()
+        let mut st = conn.prepare(&format!(
+            "SELECT {ROW_COLS} FROM bulk_rows WHERE run_id = ?1 ORDER BY line, row_key"
+        ))?;
+        let mut rows = st.query([run.0])?;
+        while let Some(r) = rows.next()? {
+            f(read_row(run, r)?)?;
+        }
+        Ok(())
+    }
+
+    /// One row of a bulk run, by key.
+    pub fn bulk_row(&self, run: RunId, key: &str) -> Result<Option<BulkRow>, JournalError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT {ROW_COLS} FROM bulk_rows WHERE run_id = ?1 AND row_key = ?2"
+        ))?;
+        let mut rows = st.query(params![run.0, key])?;
+        match rows.next()? {
+            Some(r) => Ok(Some(read_row(run, r)?)),
+            None => Ok(None),
+        }
     }
 
     /// Claim row keys for `run`. Returns the keys another unfinished run already holds, with that
@@ -253,4 +246,27 @@ impl Journal {
         }
         Ok(None)
     }
+}
+
+const ROW_COLS: &str = "line, row_key, row_json, status, detail, zoom_number_id, movius_account_id,
+    first_failure, attempts, duration_ms";
+
+fn read_row(run: RunId, r: &rusqlite::Row<'_>) -> Result<BulkRow, JournalError> {
+    let status: String = r.get(3)?;
+    Ok(BulkRow {
+        line: r.get::<_, i64>(0)?.max(0) as u64,
+        key: r.get(1)?,
+        row: json_of(&r.get::<_, String>(2)?),
+        status: RowStatus::parse(&status).ok_or(JournalError::Corrupt {
+            run,
+            what: "row status",
+            value: status,
+        })?,
+        detail: r.get(4)?,
+        zoom_number_id: r.get(5)?,
+        movius_account_id: r.get(6)?,
+        first_failure: r.get(7)?,
+        attempts: r.get::<_, i64>(8)?.max(0) as u64,
+        duration_ms: r.get::<_, Option<i64>>(9)?.map(|m| m.max(0) as u64),
+    })
 }
