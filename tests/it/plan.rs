@@ -22,6 +22,18 @@ fn assignee(h: &Home, n: &str) -> Option<String> {
     json(&o)["assignee"]["id"].as_str().map(str::to_string)
 }
 
+/// `vline run onboard-new-user` for carol's +13126170100, with `extra` flags.
+fn onboard_carol(h: &Home, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "run",
+        "onboard-new-user",
+        "phone_number=+13126170100",
+        "user=carol@jpmc.example",
+    ];
+    args.extend_from_slice(extra);
+    h.run(&args)
+}
+
 fn has_account(h: &Home, n: &str) -> bool {
     h.run(&["call", "movius", "account", &format!("phone_number={n}")])
         .status
@@ -144,15 +156,7 @@ fn on_a_terminal_answering_no_leaves_zoom_and_movius_untouched() {
 #[test]
 fn the_cap_is_compared_with_the_plan_before_the_first_write() {
     let h = demo();
-    let o = h.run(&[
-        "run",
-        "onboard-new-user",
-        "phone_number=+13126170100",
-        "user=carol@jpmc.example",
-        "--max-changes",
-        "1",
-        "--yes",
-    ]);
+    let o = onboard_carol(&h, &["--max-changes", "1", "--yes"]);
     assert_code(&o, 3);
     let err = stderr(&o);
     assert!(
@@ -172,14 +176,7 @@ fn the_cap_is_compared_with_the_plan_before_the_first_write() {
 fn a_saved_plan_is_applied_later_and_the_journal_names_it() {
     let h = demo();
     let plan = h.path().join("chg.plan.json");
-    let o = h.run(&[
-        "run",
-        "onboard-new-user",
-        "phone_number=+13126170100",
-        "user=carol@jpmc.example",
-        "--plan-out",
-        plan.to_str().unwrap(),
-    ]);
+    let o = onboard_carol(&h, &["--plan-out", plan.to_str().unwrap()]);
     assert_code(&o, 0);
     assert!(writes(&h).is_empty(), "a saved plan changes nothing");
     let saved: Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
@@ -237,14 +234,7 @@ fn a_saved_plan_is_applied_later_and_the_journal_names_it() {
 fn a_saved_plan_whose_state_moved_is_refused_and_sends_nothing() {
     let h = demo();
     let plan = h.path().join("chg.plan.json");
-    let o = h.run(&[
-        "run",
-        "onboard-new-user",
-        "phone_number=+13126170100",
-        "user=carol@jpmc.example",
-        "--plan-out",
-        plan.to_str().unwrap(),
-    ]);
+    let o = onboard_carol(&h, &["--plan-out", plan.to_str().unwrap()]);
     assert_code(&o, 0);
     // Someone else takes the number in between.
     let o = h.run(&[
@@ -324,13 +314,7 @@ fn a_saved_plan_is_refused_when_the_live_state_needs_a_write_it_does_not_hold() 
 #[test]
 fn the_journal_keeps_the_real_http_status_of_each_write() {
     let h = demo();
-    let o = h.run(&[
-        "run",
-        "onboard-new-user",
-        "phone_number=+13126170100",
-        "user=carol@jpmc.example",
-        "--yes",
-    ]);
+    let o = onboard_carol(&h, &["--yes"]);
     assert_code(&o, 0);
     let j = journal_writes(&h);
     let status = |op: &str| {
