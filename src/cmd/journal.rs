@@ -144,12 +144,14 @@ fn show(global: &Global, path: &Path, id: crate::journal::RunId) -> anyhow::Resu
         println!("\nNo writes.");
         return Ok(());
     }
+    // Numbered in the order they were journaled: a resumed run's attempts each count their
+    // writes from 1, so their own sequence numbers repeat.
     let mut t = table([
-        "seq", "at", "op", "impact", "target", "outcome", "http", "ms", "params", "error",
+        "#", "at", "op", "impact", "target", "outcome", "http", "ms", "params", "error",
     ]);
-    for w in &writes {
+    for (n, w) in writes.iter().enumerate() {
         t.add_row([
-            w.seq.to_string(),
+            (n + 1).to_string(),
             short_time(&w.at),
             w.op.clone(),
             w.impact.to_string(),
