@@ -139,7 +139,7 @@ fn show_prints_the_run_and_its_writes_in_order() {
     ] {
         assert!(out.contains(want), "missing {want:?} in\n{out}");
     }
-    let table = &out[out.find("seq").expect("a table of writes")..];
+    let table = &out[out.find("│ # ").expect("a table of writes")..];
     assert!(
         table.find("zoom::assign_number").unwrap() < table.find("movius::delete_account").unwrap(),
         "{out}"
