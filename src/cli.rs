@@ -350,12 +350,19 @@ pub enum JournalCmd {
         /// CSV output (the default).
         #[arg(long)]
         csv: bool,
+        /// `csv` (the default), `json` (one array) or `jsonl` (one write a line, for log
+        /// pipelines).
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<String>,
         /// Only this run's writes.
         #[arg(long)]
         run: Option<crate::journal::RunId>,
         /// Write to this file instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Only the writes of the runs these filters find (as `journal list`'s).
+        #[command(flatten)]
+        filter: JournalFilter,
     },
 }
 

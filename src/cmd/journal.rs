@@ -19,11 +19,30 @@ pub fn run(global: &Global, cmd: JournalCmd) -> anyhow::Result<()> {
         }
         JournalCmd::Verify => verify(global, &path),
         JournalCmd::Show { run } => show(global, &path, run),
-        JournalCmd::Export { csv, run, out } => {
-            if csv && global.json {
-                return Err(Usage("choose one output format: --csv or --json".into()).into());
-            }
-            export(global.json, &path, run, out.as_deref())
+        JournalCmd::Export {
+            csv,
+            format,
+            run,
+            out,
+            filter,
+        } => {
+            let format = match (format.as_deref(), csv, global.json) {
+                (Some(_), true, _) | (Some(_), _, true) | (None, true, true) => {
+                    return Err(Usage(
+                        "choose one output format: --format csv|json|jsonl (or --csv, --json)"
+                            .into(),
+                    )
+                    .into())
+                }
+                (Some("csv"), ..) | (None, _, false) => Export::Csv,
+                (Some("json"), ..) | (None, false, true) => Export::Json,
+                (Some("jsonl"), ..) => Export::Jsonl,
+                (Some(other), ..) => {
+                    return Err(Usage(format!("--format {other}: use csv, json or jsonl")).into())
+                }
+            };
+            let filter = run_filter(global, filter)?;
+            export(format, &path, run, &filter, out.as_deref())
         }
     }
 }
@@ -217,10 +236,19 @@ const CSV_HEADER: [&str; 17] = [
     "params",
 ];
 
+/// How `journal export` writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Export {
+    Csv,
+    Json,
+    Jsonl,
+}
+
 fn export(
-    as_json: bool,
+    format: Export,
     path: &Path,
     run: Option<crate::journal::RunId>,
+    filter: &RunFilter,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
     let (runs, writes) = match open_existing(path)? {
@@ -233,7 +261,27 @@ fn export(
                     );
                 }
             }
-            (j.runs(usize::MAX)?, j.writes(run)?)
+            let runs = j.runs_where(filter, usize::MAX)?;
+            let chosen: std::collections::HashSet<_> = runs.iter().map(|r| r.id).collect();
+            let writes = j
+                .writes(run)?
+                .into_iter()
+                .filter(|w| chosen.contains(&w.run))
+                // Within the chosen runs, a target or op filter keeps only its writes.
+                .filter(|w| {
+                    filter
+                        .target
+                        .as_ref()
+                        .is_none_or(|t| w.target.contains(t.as_str()))
+                })
+                .filter(|w| {
+                    filter
+                        .op
+                        .as_ref()
+                        .is_none_or(|o| w.op == *o || w.op.ends_with(&format!("::{o}")))
+                })
+                .collect();
+            (runs, writes)
         }
         None => match run {
             Some(id) => anyhow::bail!(
@@ -250,13 +298,18 @@ fn export(
         )),
         None => Box::new(std::io::stdout().lock()),
     };
-    if as_json {
+    if format == Export::Json {
         let rows: Vec<_> = writes
             .iter()
             .map(|w| export_json(runs.get(&w.run), w))
             .collect();
         serde_json::to_writer_pretty(&mut sink, &rows)?;
         writeln!(sink)?;
+    } else if format == Export::Jsonl {
+        for w in &writes {
+            serde_json::to_writer(&mut sink, &export_json(runs.get(&w.run), w))?;
+            writeln!(sink)?;
+        }
     } else {
         let mut csv = csv::Writer::from_writer(&mut sink);
         csv.write_record(CSV_HEADER)?;
@@ -306,6 +359,7 @@ fn export_json(r: Option<&RunSummary>, w: &WriteRow) -> serde_json::Value {
             ("profile", json!(r.profile)),
             ("script", json!(r.script)),
             ("mode", json!(r.mode)),
+            ("ticket", json!(r.ticket)),
         ] {
             m.insert(k.into(), val);
         }

@@ -142,3 +142,42 @@ fn verify_finds_a_row_edited_inserted_or_removed_behind_the_journal() {
     assert_code(&o, 1);
     assert!(stderr(&o).contains("was removed"), "{}", stderr(&o));
 }
+
+#[test]
+fn export_gives_json_lines_of_the_writes_the_filters_find() {
+    let h = demo();
+    onboard(&h, &["--ticket", "CHG-4242"]);
+    assert_code(
+        &h.run(&[
+            "run",
+            "offboard-number",
+            "phone_number=+13126170003",
+            "--yes",
+        ]),
+        0,
+    );
+    let o = h.run(&[
+        "journal", "export", "--format", "jsonl", "--ticket", "CHG-4242",
+    ]);
+    assert_code(&o, 0);
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    let ops: Vec<&str> = lines.iter().map(|l| l["op"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["movius::add_account", "zoom::assign_number"]);
+    assert!(lines.iter().all(|l| l["ticket"] == "CHG-4242"));
+    // Nested values stay JSON, never JSON inside a string.
+    assert_eq!(lines[0]["params"]["phone_number"], "13126170100");
+    let o = h.run(&[
+        "journal",
+        "export",
+        "--format",
+        "jsonl",
+        "--op",
+        "delete_account",
+    ]);
+    assert_eq!(stdout(&o).lines().count(), 1);
+    let o = h.run(&["journal", "export", "--format", "xml"]);
+    assert_code(&o, 2);
+}
