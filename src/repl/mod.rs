@@ -115,6 +115,10 @@ impl Repl {
                     history_ok = false;
                 }
             }
+            // What every shell and console accepts to leave.
+            if matches!(line.trim(), "exit" | "quit" | "exit()" | "quit()") {
+                break;
+            }
             if line.trim_start().starts_with(':') {
                 match meta::parse(&line) {
                     Meta::Quit => break,

@@ -225,3 +225,14 @@ fn ctrl_c_stops_a_slow_call_and_the_repl_goes_on() {
         .expect("the REPL still evaluates after the interrupted call returns");
     leave(p);
 }
+
+#[test]
+fn exit_and_quit_leave_as_in_any_console() {
+    let home = demo();
+    for word in ["exit", "quit"] {
+        let (mut p, _) = repl(&home, &[]);
+        p.send_line(word).unwrap();
+        p.exp_eof()
+            .unwrap_or_else(|e| panic!("`{word}` did not leave: {e}"));
+    }
+}
