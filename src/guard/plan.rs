@@ -225,43 +225,41 @@ mod tests {
             json!({"device_id": "(dry-run)", "ext": ["ext-1"]}),
         );
         let op = "zoom::assign_device";
-        assert!(p.admits(
-            op,
-            Impact::Write,
-            "dev-9 → ext-1",
-            &json!({"device_id": "dev-9", "ext": ["ext-1"]})
-        ));
-        assert!(!p.admits(
-            op,
-            Impact::Write,
-            "dev-9 → ext-2",
-            &json!({"device_id": "dev-9", "ext": ["ext-1"]})
-        ));
-        assert!(!p.admits(
-            op,
-            Impact::Write,
-            "dev-9 → ext-1",
-            &json!({"device_id": "dev-9", "ext": ["ext-2"]})
-        ));
-        assert!(!p.admits(
-            op,
-            Impact::Irreversible,
-            "dev-9 → ext-1",
-            &json!({"device_id": "dev-9", "ext": ["ext-1"]})
-        ));
-        assert!(!p.admits(
-            "zoom::add_device",
-            Impact::Write,
-            "dev-9 → ext-1",
-            &json!({"device_id": "dev-9", "ext": ["ext-1"]})
-        ));
-        // The placeholder stands for something, not for nothing.
-        assert!(!p.admits(
-            op,
-            Impact::Write,
-            " → ext-1",
-            &json!({"device_id": "dev-9", "ext": ["ext-1"]})
-        ));
+        let same = json!({"device_id": "dev-9", "ext": ["ext-1"]});
+        let cases = [
+            (op, Impact::Write, "dev-9 → ext-1", same.clone(), true),
+            (op, Impact::Write, "dev-9 → ext-2", same.clone(), false),
+            (
+                op,
+                Impact::Write,
+                "dev-9 → ext-1",
+                json!({"device_id": "dev-9", "ext": ["ext-2"]}),
+                false,
+            ),
+            (
+                op,
+                Impact::Irreversible,
+                "dev-9 → ext-1",
+                same.clone(),
+                false,
+            ),
+            (
+                "zoom::add_device",
+                Impact::Write,
+                "dev-9 → ext-1",
+                same.clone(),
+                false,
+            ),
+            // The placeholder stands for something, not for nothing.
+            (op, Impact::Write, " → ext-1", same, false),
+        ];
+        for (op, impact, target, params, want) in cases {
+            assert_eq!(
+                p.admits(op, impact, target, &params),
+                want,
+                "{op} {impact} {target} {params}"
+            );
+        }
     }
 
     #[test]
