@@ -34,6 +34,17 @@ fn onboard_carol(h: &Home, extra: &[&str]) -> std::process::Output {
     h.run(&args)
 }
 
+/// `vline ARGS…` on a pseudo-terminal, as a person at a keyboard runs it.
+fn on_a_terminal(h: &Home, args: &[&str]) -> rexpect::session::PtySession {
+    let mut cmd = h.cmd();
+    // The pty's slave is the child's stdin; `Home::cmd` would point it at /dev/null.
+    cmd.stdin(Stdio::inherit())
+        .env("TERM", "xterm")
+        .env("COLUMNS", "200")
+        .args(args);
+    spawn_with_options(cmd, Options::new().timeout_ms(Some(20_000))).expect("spawn vline on a pty")
+}
+
 fn has_account(h: &Home, n: &str) -> bool {
     h.run(&["call", "movius", "account", &format!("phone_number={n}")])
         .status
@@ -125,14 +136,7 @@ fn offboarding_without_a_terminal_is_refused_before_the_unassign() {
 #[test]
 fn on_a_terminal_answering_no_leaves_zoom_and_movius_untouched() {
     let h = demo();
-    let mut cmd = h.cmd();
-    cmd.stdin(Stdio::inherit()).env("TERM", "xterm").args([
-        "run",
-        "offboard-number",
-        "phone_number=+13126170001",
-    ]);
-    let mut p = spawn_with_options(cmd, Options::new().timeout_ms(Some(20_000)))
-        .expect("spawn vline on a pty");
+    let mut p = on_a_terminal(&h, &["run", "offboard-number", "phone_number=+13126170001"]);
     let shown = p
         .exp_string("Apply this plan? [y/N]")
         .expect("the plan's one question");
@@ -417,9 +421,7 @@ fn every_entry_point_passes_the_guard_and_the_journal() {
         3,
     );
     // The REPL starts read-only.
-    let mut cmd = h.cmd();
-    cmd.stdin(Stdio::inherit()).env("TERM", "xterm").arg("repl");
-    let mut p = spawn_with_options(cmd, Options::new().timeout_ms(Some(20_000))).unwrap();
+    let mut p = on_a_terminal(&h, &["repl"]);
     p.exp_string("sandbox ro> ").unwrap();
     p.send_line("movius::delete_account(\"org-zoom\", #{phone_number: \"+13126170003\"})")
         .unwrap();
@@ -444,14 +446,7 @@ fn every_entry_point_passes_the_guard_and_the_journal() {
 #[test]
 fn ctrl_c_at_the_plan_question_answers_no_at_once() {
     let h = demo();
-    let mut cmd = h.cmd();
-    cmd.stdin(Stdio::inherit()).env("TERM", "xterm").args([
-        "run",
-        "offboard-number",
-        "phone_number=+13126170001",
-    ]);
-    let mut p = spawn_with_options(cmd, Options::new().timeout_ms(Some(20_000)))
-        .expect("spawn vline on a pty");
+    let mut p = on_a_terminal(&h, &["run", "offboard-number", "phone_number=+13126170001"]);
     p.exp_string("Apply this plan? [y/N]")
         .expect("the question");
     p.send_control('c').unwrap();
@@ -468,12 +463,7 @@ fn ctrl_c_at_the_plan_question_answers_no_at_once() {
 #[test]
 fn the_repl_run_shows_the_plan_and_asks_once() {
     let h = demo();
-    let mut cmd = h.cmd();
-    cmd.stdin(Stdio::inherit())
-        .env("TERM", "xterm")
-        .env("COLUMNS", "200")
-        .arg("repl");
-    let mut p = spawn_with_options(cmd, Options::new().timeout_ms(Some(20_000))).unwrap();
+    let mut p = on_a_terminal(&h, &["repl"]);
     p.exp_string("sandbox ro> ").unwrap();
     p.send_line(":write on").unwrap();
     p.exp_string("sandbox rw> ").unwrap();
