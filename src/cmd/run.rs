@@ -132,6 +132,9 @@ pub enum Mode<'a> {
     },
 }
 
+/// Said of a run whose journal shows no write sent.
+const NOTHING_SENT: &str = "nothing was sent";
+
 /// How a command prints a script's result on stdout (human form; `--json` is shared).
 pub type Show = fn(&Value) -> anyhow::Result<()>;
 
@@ -355,7 +358,8 @@ pub fn execute(
     let (outcome, err): (RunOutcome, Option<anyhow::Error>) = match &result {
         Ok(_) => (RunOutcome::Done, None),
         Err(e) => {
-            let sent = end.sent_text();
+            let sent_list = end.sent();
+            let sent = sent_list.as_deref().unwrap_or(NOTHING_SENT);
             match explain(e) {
                 Failure::Refused { reason, how } => (
                     RunOutcome::Refused,
@@ -373,12 +377,12 @@ pub fn execute(
                         "interrupted by Ctrl-C; {sent} (`vline journal show {run_id}`)"
                     )),
                 ),
-                Failure::Blocked(b) if end.nothing_sent() => (RunOutcome::Refused, Some(b.into())),
+                Failure::Blocked(b) if sent_list.is_none() => (RunOutcome::Refused, Some(b.into())),
                 Failure::Blocked(mut b) => {
                     b.next = format!("{}\n({sent})", b.next);
                     (RunOutcome::Refused, Some(b.into()))
                 }
-                Failure::Error(m) if end.nothing_sent() => (
+                Failure::Error(m) if sent_list.is_none() => (
                     RunOutcome::Failed,
                     Some(anyhow::anyhow!("{}{m}", located(&job.name, &m))),
                 ),
@@ -480,12 +484,9 @@ impl Ending<'_> {
         }
     }
 
-    fn nothing_sent(&self) -> bool {
-        self.sent_text() == "nothing was sent"
-    }
-
-    /// What the journal shows was sent for this run: "nothing was sent" only when that is true.
-    fn sent_text(&self) -> String {
+    /// What the journal shows was sent for this run, or `None` when nothing was: the only
+    /// ground for saying "nothing was sent".
+    fn sent(&self) -> Option<String> {
         let writes = self.journal.writes(Some(self.run)).unwrap_or_default();
         let sent: Vec<String> = writes
             .iter()
@@ -498,11 +499,7 @@ impl Ending<'_> {
                 format!("{} on {} ({}, {status})", w.op, w.target, w.outcome)
             })
             .collect();
-        if sent.is_empty() {
-            "nothing was sent".to_string()
-        } else {
-            format!("sent before the stop: {}", sent.join("; "))
-        }
+        (!sent.is_empty()).then(|| format!("sent before the stop: {}", sent.join("; ")))
     }
 
     /// The plan pass failed: nothing was sent (it sends no write).
