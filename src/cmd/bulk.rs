@@ -18,7 +18,7 @@ use super::{Interrupted, Usage};
 pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
     // Before validation: a pre-flight reports duplicate rows as blocked instead of refusing.
     if a.preflight {
-        return crate::bulk::preflight::run(global, &a);
+        return preflight(global, &a);
     }
     let override_dir = Some(crate::config::data_dir());
     let (src, mut header) =
@@ -126,4 +126,74 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `vline bulk <procedure> --csv FILE --preflight`: check every row, print the report, write the
+/// CSV of the rows that would fail beside the input. Ready → Ok; not ready → a guard refusal
+/// (exit 3); malformed file → usage error (exit 2).
+fn preflight(global: &Global, a: &BulkArgs) -> anyhow::Result<()> {
+    use crate::bulk::preflight::{
+        failures_path, preflight, read_rows, render, write_failures, PreflightError, Setup,
+        DEFAULT_WORKERS,
+    };
+    let override_dir = Some(crate::config::data_dir());
+    let (src, mut header) =
+        Script::load(&a.script, override_dir.as_deref()).map_err(|e| Usage(e.to_string()))?;
+    header.region = super::config::load_profile(global)?.default_region;
+    let script =
+        Script::compile(&sess::compile_engine()?, src, header).map_err(|e| Usage(e.to_string()))?;
+    // Refuse a malformed file before opening anything (exit 2), as a run does.
+    if let Err(PreflightError::Refused(r)) = read_rows(&a.csv, &script.header) {
+        return Err(Usage(format!("{}: {r}", a.csv.display())).into());
+    }
+    let opened = sess::open(global)?;
+    let journal = sess::journal()?;
+    let last_rate = journal.last_rate(&opened.profile.name, &a.script)?;
+    let profile = opened.profile.clone();
+    let od = override_dir.clone();
+    let configure = move |s: &mut crate::host::session::Session| {
+        s.override_dir = od.clone();
+        sess::configure_session(s, &profile);
+    };
+    let workers = match a.concurrency {
+        crate::bulk::run::Concurrency::Fixed(n) => n,
+        crate::bulk::run::Concurrency::Auto => DEFAULT_WORKERS,
+    };
+    let setup = Setup {
+        clients: &opened.clients,
+        profile: &opened.profile.name,
+        sandbox: opened.sandbox.is_some(),
+        configure: &configure,
+        windows: &opened.profile.windows,
+        last_rate,
+        workers,
+        now: jiff::Timestamp::now(),
+    };
+    let mut report = match preflight(&setup, &script, &a.csv) {
+        Ok(r) => r,
+        Err(PreflightError::Refused(r)) => {
+            return Err(Usage(format!("{}: {r}", a.csv.display())).into())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let out = failures_path(&a.csv);
+    write_failures(&out, &a.csv, &report)?;
+    report.failures_csv = Some(out.display().to_string());
+    if global.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        super::json_document_printed();
+    } else {
+        println!("{}", render(&report));
+    }
+    if report.ready {
+        return Ok(());
+    }
+    Err(crate::guard::Refused {
+        reason: report.verdict.clone(),
+        how_to_proceed: format!(
+            "nothing was changed; the rows that would fail are in {} with the reason and the next step",
+            out.display()
+        ),
+    }
+    .into())
 }
