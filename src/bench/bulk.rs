@@ -20,10 +20,9 @@ use serde::Serialize;
 
 use crate::api::clients::Clients;
 use crate::api::{RateCategory, ZoomPlan};
-use crate::bulk::job::{self, Env, Options, Prepared};
+use crate::bulk::job::{self, Env, Prepared};
 use crate::bulk::run::Concurrency;
 use crate::bulk::validate;
-use crate::cli::BenchBulkArgs;
 use crate::config::{Config, Profile};
 use crate::host::script::Script;
 use crate::journal::Journal;
@@ -93,7 +92,24 @@ pub struct BenchReport {
     pub sequential_ratio: f64,
 }
 
-pub fn run(json: bool, a: &BenchBulkArgs) -> anyhow::Result<()> {
+/// What `vline bench bulk` measures (its flags, without clap).
+#[derive(Clone, Debug)]
+pub struct BenchOptions {
+    /// Users to onboard.
+    pub users: u64,
+    /// Zoom plan whose rate limits the sandbox enforces and the client paces to.
+    pub plan: crate::api::ZoomPlan,
+    /// Added latency per service, e.g. `zoom=120ms,movius=350ms`.
+    pub latency: Option<String>,
+    /// Concurrency of the main run.
+    pub concurrency: crate::bulk::run::Concurrency,
+    /// Users in the sequential baseline run (concurrency 1).
+    pub sequential_users: u64,
+    /// Only measure memory on a generated CSV of this many rows (0: the throughput bench).
+    pub memory_rows: u64,
+}
+
+pub fn run(json: bool, a: &BenchOptions) -> anyhow::Result<()> {
     if a.memory_rows > 0 {
         return memory(json, a.memory_rows);
     }
@@ -235,7 +251,7 @@ fn one_run(
             override_dir: None,
             on_interrupt: None,
         },
-        &Options {
+        &job::Options {
             script: PROCEDURE.into(),
             csv: csv.clone(),
             concurrency,

@@ -14,7 +14,6 @@ use serde_json::json;
 
 use crate::api::clients::Clients;
 use crate::api::http::TransportOptions;
-use crate::cli::BenchHostArgs;
 use crate::guard::{Guard, Policy, TerminalPrompter};
 use crate::host::engine::{self, Limits};
 use crate::host::session::Session;
@@ -43,11 +42,9 @@ pub struct HostBench {
     pub interpreter_us_per_call: f64,
 }
 
-pub fn run(json: bool, a: &BenchHostArgs) -> anyhow::Result<()> {
-    if a.calls == 0 {
-        return Err(crate::cmd::Usage("--calls must be at least 1".into()).into());
-    }
-    let b = measure(a.calls)?;
+/// `calls` read calls per side (at least 1).
+pub fn run(json: bool, calls: u64) -> anyhow::Result<()> {
+    let b = measure(calls)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&json!(b))?);
         return Ok(());

@@ -1,10 +1,27 @@
-//! `vline bench host|bulk`.
+//! `vline bench host|bulk`: the flags checked and handed to the benchmarks.
 
 use crate::cli::{BenchCmd, Global};
 
+use super::Usage;
+
 pub fn run(global: &Global, c: BenchCmd) -> anyhow::Result<()> {
     match c {
-        BenchCmd::Host(a) => crate::bench::host::run(global.json, &a),
-        BenchCmd::Bulk(a) => crate::bench::bulk::run(global.json, &a),
+        BenchCmd::Host(a) => {
+            if a.calls == 0 {
+                return Err(Usage("--calls must be at least 1".into()).into());
+            }
+            crate::bench::host::run(global.json, a.calls)
+        }
+        BenchCmd::Bulk(a) => crate::bench::bulk::run(
+            global.json,
+            &crate::bench::bulk::BenchOptions {
+                users: a.users,
+                plan: a.plan,
+                latency: a.latency,
+                concurrency: a.concurrency,
+                sequential_users: a.sequential_users,
+                memory_rows: a.memory_rows,
+            },
+        ),
     }
 }
