@@ -134,11 +134,23 @@ impl<'de> Deserialize<'de> for Region {
 
 /// A number libphonenumber calls valid, as `+digits`.
 fn valid(n: &PhoneNumber) -> Option<E164> {
-    phonenumber::is_valid(n).then(|| E164(n.format().mode(Mode::E164).to_string()))
+    let e164 = n.format().mode(Mode::E164).to_string();
+    // libphonenumber's metadata admits a few longer national ranges (Indonesia's 0800 ranges
+    // reach 16 digits with the country code); Zoom and Movius take E.164, which stops at 15.
+    (phonenumber::is_valid(n) && e164.len() - 1 <= MAX_DIGITS).then_some(E164(e164))
 }
+
+/// E.164's limit: a country code and national number of at most 15 digits together.
+const MAX_DIGITS: usize = 15;
 
 /// Why `+digits` is not valid: no such country code, or the wrong length, or a range not in use.
 fn why_invalid(digits: &str) -> String {
+    if digits.len() > MAX_DIGITS {
+        return format!(
+            "+{digits} has {} digits; an E.164 number has at most {MAX_DIGITS}",
+            digits.len()
+        );
+    }
     let (code, national) = match phonenumber::parse(None, format!("+{digits}")) {
         Ok(n) => (n.code().value(), n.national().to_string()),
         Err(phonenumber::ParseError::InvalidCountryCode) => {
@@ -443,6 +455,12 @@ mod tests {
             E164::parse("1+3126173497"),
             Err(E164Error::BadCharacter { ch: '+', .. })
         ));
+        // libphonenumber calls this Indonesian range valid; E.164 stops at 15 digits.
+        assert_eq!(
+            E164::parse("+6280000000000000").unwrap_err().to_string(),
+            "'+6280000000000000' is not a valid phone number: +6280000000000000 has 16 digits; an E.164 number has at most 15"
+        );
+        assert!(E164::parse("6280000000000000").is_err());
         let long = "1".repeat(5_000_000);
         assert!(matches!(E164::parse(&long), Err(E164Error::TooLong { .. })));
     }
