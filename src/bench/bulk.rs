@@ -1,13 +1,16 @@
 //! A bulk onboarding against the in-memory sandbox with the plan's rate limits enforced: users/s
-//! against the bound the limits set.
+//! against the physical bound, the plan's light limit ÷ 1 (the assign is the one Zoom call
+//! onboarding cannot avoid; every other read is amortized by the run).
 //!
-//! Every run goes through `bulk::job::run`, the code path of `vline bulk`. Three runs, each with
-//! its own clients (so one run's lowered limiter does not slow the next) on fresh users:
-//! 1. the main run, `--users` rows at `--concurrency`, on an account with 100 extra numbers;
+//! Every run goes through `bulk::job::run`, the code path of `vline bulk`. The rows' numbers are
+//! in Movius's available pool before the run, as T-Mobile puts them there before a window (the
+//! guide's steps 1-3 happen outside vline). Three runs, each with its own clients (so one run's
+//! lowered limiter does not slow the next) on fresh users:
+//! 1. the main run, `--users` rows at `--concurrency`, on an account of 1,000 Zoom numbers;
 //! 2. the sequential baseline, `--sequential-users` rows at concurrency 1 (what a hand-written
 //!    loop does), same account;
-//! 3. a probe of a few rows after the account grew to 5,000 extra numbers: its Zoom calls per user
-//!    must equal the main run's (the number index is read once per run; no row pages the list).
+//! 3. the same onboarding (up to 1,000 rows) after the account grew to 50,000 numbers, held by
+//!    its phone users: calls per user must not grow with the numbers.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -29,11 +32,13 @@ use crate::journal::Journal;
 use crate::sandbox::{Faults, Sandbox, SandboxOptions};
 
 const PROCEDURE: &str = "onboard-new-user";
-/// Account sizes (extra Zoom-native numbers) of the main run and of the probe.
-const SMALL_ACCOUNT: u64 = 100;
-const LARGE_ACCOUNT: u64 = 5_000;
-/// Rows of the large-account probe.
-const PROBE_USERS: u64 = 20;
+/// Zoom numbers in the account when the main run starts, and when the probe starts.
+const SMALL_ACCOUNT: u64 = 1_000;
+const LARGE_ACCOUNT: u64 = 50_000;
+/// Rows of the large-account probe (at most).
+const PROBE_USERS: u64 = 1_000;
+/// The Movius org the rows' numbers are pooled in (the sandbox profile's default org).
+const ORG: &str = "org-zoom";
 
 /// One bulk run of the benchmark.
 #[derive(Clone, Debug, Serialize)]
@@ -46,20 +51,25 @@ pub struct RunResult {
     pub account_numbers: u64,
     pub elapsed_s: f64,
     pub users_per_s: f64,
-    /// Requests per user per Zoom category (and Movius, carrier), without the index load.
+    /// Requests per user per Zoom category (and Movius, carrier), everything the run sent
+    /// included: the pages it reads once (phone users, the end-of-run check) and its share of the
+    /// refreshes of the unassigned list.
     pub calls_per_user: BTreeMap<String, f64>,
-    /// List pages read once to load the number index (not in `calls_per_user`).
-    pub index_load_pages: u64,
-    /// Number lookups the index answered without a call / with one filtered query.
-    pub index_hits: u64,
-    pub index_queries: u64,
+    /// The same without the pages read once per run, whose number follows the account's phone
+    /// users, not the run: what each row costs.
+    pub per_row: BTreeMap<String, f64>,
+    /// Pages read once per run: phone users (up front and at the end) and Zoom's whole number
+    /// list (only for a look-up nothing cheaper answers; 0 when onboarding).
+    pub once_pages: u64,
+    /// Refreshes of the unassigned list and the pages they read.
+    pub refreshes: u64,
+    pub refresh_pages: u64,
     pub http_429: u64,
+    /// Every request the run sent (for the share answered 429).
+    pub requests: u64,
     pub retries: u64,
-    /// The bound the rate limits set on users/s: min over Zoom categories of the plan's limit ÷
-    /// this run's calls per user in that category.
+    /// The physical bound on users/s: the plan's light limit ÷ 1 (the assign).
     pub bound: f64,
-    /// The category that sets the bound.
-    pub binding: String,
     /// users/s ÷ bound.
     pub ratio: f64,
     /// The share of the limits the client paces to (the profile's `zoom_rate_share`): the
@@ -75,10 +85,13 @@ pub struct RunResult {
 pub struct BenchReport {
     pub plan: String,
     pub latency: BTreeMap<String, u64>,
+    /// `filter` (the sandbox honours the `phone_number` filter) or `published-spec` (it ignores
+    /// it, as Zoom's spec documents none).
+    pub mode: String,
     pub main: RunResult,
     pub sequential: RunResult,
     pub large_account: RunResult,
-    /// Calls per user do not grow from the main run's account to the large one.
+    /// Calls per row and pages per run do not grow from the main run's account to the large one.
     pub calls_per_user_constant: bool,
     pub rss_mb: f64,
     // The machine-readable summary.
@@ -88,6 +101,9 @@ pub struct BenchReport {
     pub ratio: f64,
     pub failed: u64,
     pub http_429: u64,
+    pub light_per_user: f64,
+    pub medium_per_user: f64,
+    pub movius_per_user: f64,
     pub p99_ms: u64,
     pub sequential_ratio: f64,
 }
@@ -99,8 +115,10 @@ pub struct BenchOptions {
     pub users: u64,
     /// Zoom plan whose rate limits the sandbox enforces and the client paces to.
     pub plan: crate::api::ZoomPlan,
-    /// Added latency per service, e.g. `zoom=120ms,movius=350ms`.
-    pub latency: Option<String>,
+    /// Added latency per service, e.g. `zoom=120ms,movius=350ms` (empty: none).
+    pub latency: String,
+    /// The sandbox ignores the `phone_number` filter, as Zoom's published spec documents none.
+    pub published_spec: bool,
     /// Concurrency of the main run.
     pub concurrency: crate::bulk::run::Concurrency,
     /// Users in the sequential baseline run (concurrency 1).
@@ -114,29 +132,45 @@ pub fn run(json: bool, a: &BenchOptions) -> anyhow::Result<()> {
         return memory(json, a.memory_rows);
     }
     anyhow::ensure!(a.users > 0, "--users must be at least 1");
-    let latency = parse_latency(a.latency.as_deref().unwrap_or(""))?;
+    let latency = parse_latency(&a.latency)?;
     let dir = TempDir::new()?;
     let journal = Arc::new(Journal::open(&dir.path().join("journal.sqlite"))?);
 
     let sb = Sandbox::start(SandboxOptions {
         plan: a.plan,
         enforce_rate_limits: true,
+        published_spec_mode: a.published_spec,
         ..SandboxOptions::default()
     })?;
     let seq_users = a.sequential_users;
     let probe_users = a.users.min(PROBE_USERS);
-    let emails = sb.seed_phone_users(a.users + seq_users + probe_users, "site-chicago")?;
-    sb.seed_extra_numbers(SMALL_ACCOUNT)?;
+    // The probe's users first: Zoom lists phone users in a fixed order, and a row starts as soon
+    // as its user's page has been read, so both measured runs find theirs on the first pages
+    // (the probe compares account sizes, not places in the list).
+    let emails = sb.seed_phone_users(probe_users + a.users + seq_users, "site-chicago")?;
+    let (probe_emails, rest) = emails.split_at(probe_users as usize);
+    let (main_emails, seq_emails) = rest.split_at(a.users as usize);
+    let main_csv = write_csv(dir.path(), "main", main_emails, 0)?;
+    let seq_csv = write_csv(dir.path(), "sequential", seq_emails, 500_000)?;
+    let probe_csv = write_csv(dir.path(), "large-account", probe_emails, 900_000)?;
+    for (_, numbers) in [&main_csv, &seq_csv, &probe_csv] {
+        sb.seed_pool(numbers, ORG)?;
+    }
+    grow_account(&sb, SMALL_ACCOUNT)?;
+    tracing::info!(rss_mb = peak_rss_mb(), "bench seeded");
     sb.set_faults(Faults {
         latency_ms: latency.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         ..Faults::default()
     });
     let profile = sandbox_profile(&sb, a.plan)?;
-    let (main_emails, rest) = emails.split_at(a.users as usize);
-    let (seq_emails, probe_emails) = rest.split_at(seq_users as usize);
+    let mode = if a.published_spec {
+        "published-spec"
+    } else {
+        "filter"
+    };
 
     eprintln!(
-        "bench bulk: {} users, plan {}, latency {:?}, concurrency {}",
+        "bench bulk: {} users, plan {}, latency {:?}, concurrency {}, mode {mode}",
         a.users,
         a.plan,
         latency,
@@ -148,8 +182,7 @@ pub fn run(json: bool, a: &BenchOptions) -> anyhow::Result<()> {
         &journal,
         dir.path(),
         "main",
-        main_emails,
-        0,
+        &main_csv.0,
         a.concurrency,
     )?;
     let sequential = if seq_users > 0 {
@@ -159,43 +192,41 @@ pub fn run(json: bool, a: &BenchOptions) -> anyhow::Result<()> {
             &journal,
             dir.path(),
             "sequential",
-            seq_emails,
-            500_000,
+            &seq_csv.0,
             Concurrency::Fixed(1),
         )?
     } else {
         empty_run()
     };
-    sb.seed_extra_numbers(LARGE_ACCOUNT - SMALL_ACCOUNT)?;
+    grow_account(&sb, LARGE_ACCOUNT)?;
+    tracing::info!(rss_mb = peak_rss_mb(), "bench account grown");
     let large_account = one_run(
         &sb,
         &profile,
         &journal,
         dir.path(),
         "large-account",
-        probe_emails,
-        900_000,
+        &probe_csv.0,
         a.concurrency,
     )?;
     sb.shutdown();
 
-    let constant = ["light", "medium", "heavy", "intensive"].iter().all(|c| {
-        let small = main.calls_per_user.get(*c).copied().unwrap_or(0.0);
-        let large = large_account.calls_per_user.get(*c).copied().unwrap_or(0.0);
-        // Retries after a 429 are calls too; allow for them, nothing else.
-        let slack = large_account.retries as f64 / large_account.users.max(1) as f64;
-        large <= small + slack + 0.01
-    });
+    let constant = flat(&main, &large_account);
     let rss_mb = peak_rss_mb();
+    let get = |k: &str| main.calls_per_user.get(k).copied().unwrap_or(0.0);
     let r = BenchReport {
         plan: a.plan.to_string(),
         latency,
+        mode: mode.into(),
         users: main.users,
         users_per_s: main.users_per_s,
         bound: main.bound,
         ratio: main.ratio,
         failed: main.failed + sequential.failed + large_account.failed,
         http_429: main.http_429,
+        light_per_user: get("light"),
+        medium_per_user: get("medium"),
+        movius_per_user: get("movius"),
         p99_ms: main.p99_ms,
         sequential_ratio: sequential.ratio,
         rss_mb,
@@ -212,29 +243,63 @@ pub fn run(json: bool, a: &BenchOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Top the account up to `numbers` Zoom numbers, held by the bench users.
+fn grow_account(sb: &Sandbox, numbers: u64) -> anyhow::Result<()> {
+    let have = sb.counts().zoom_numbers;
+    if have < numbers {
+        sb.seed_assigned_numbers(numbers - have)?;
+    }
+    Ok(())
+}
+
+/// Calls per row do not grow (retries after a 429 aside; the shared refreshes within a small
+/// margin, since a shorter run shares each among fewer rows while it ramps up), and the pages
+/// read once per run do not grow with the numbers (they follow the phone users).
+fn flat(small: &RunResult, large: &RunResult) -> bool {
+    let slack = large.retries as f64 / large.users.max(1) as f64;
+    let rows = ["light", "heavy", "intensive", "movius"].iter().all(|c| {
+        let a = small.per_row.get(*c).copied().unwrap_or(0.0);
+        let b = large.per_row.get(*c).copied().unwrap_or(0.0);
+        b <= a + slack + 0.01
+    });
+    let medium = large.per_row.get("medium").copied().unwrap_or(0.0)
+        <= small.per_row.get("medium").copied().unwrap_or(0.0) + slack + 0.1;
+    // The probe's phone users are the main run's (its own were seeded with them).
+    rows && medium && large.once_pages <= small.once_pages + 2
+}
+
+/// The run's CSV (`+13127NNNNNN` numbers from `offset`) and its numbers.
+fn write_csv(
+    dir: &Path,
+    name: &str,
+    emails: &[String],
+    offset: u64,
+) -> anyhow::Result<(PathBuf, Vec<String>)> {
+    let csv = dir.join(format!("{name}.csv"));
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&csv)?);
+    writeln!(f, "phone_number,user")?;
+    let mut numbers = Vec::with_capacity(emails.len());
+    for (i, e) in emails.iter().enumerate() {
+        let n = format!("+13127{:06}", offset + i as u64 + 1);
+        writeln!(f, "{n},{e}")?;
+        numbers.push(n);
+    }
+    f.flush()?;
+    Ok((csv, numbers))
+}
+
 fn one_run(
     sb: &Sandbox,
     profile: &Profile,
     journal: &Arc<Journal>,
     dir: &Path,
     name: &str,
-    emails: &[String],
-    number_offset: u64,
+    csv: &Path,
     concurrency: Concurrency,
 ) -> anyhow::Result<RunResult> {
-    let csv = dir.join(format!("{name}.csv"));
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&csv)?);
-    writeln!(f, "phone_number,user")?;
-    for (i, e) in emails.iter().enumerate() {
-        writeln!(f, "+13127{:06},{e}", number_offset + i as u64 + 1)?;
-    }
-    f.flush()?;
-    drop(f);
-
     let (src, header) = Script::load(PROCEDURE, None)?;
     let summary =
-        validate::validate(&csv, &header).map_err(|r| anyhow::anyhow!("{}: {r}", csv.display()))?;
+        validate::validate(csv, &header).map_err(|r| anyhow::anyhow!("{}: {r}", csv.display()))?;
     let secrets = profile.resolve_secrets()?;
     // Fresh clients: a limiter lowered by one run's 429s must not slow the next.
     let clients = Clients::new(profile, &secrets)?;
@@ -253,7 +318,7 @@ fn one_run(
         },
         &job::Options {
             script: PROCEDURE.into(),
-            csv: csv.clone(),
+            csv: csv.to_path_buf(),
             concurrency,
             resume: None,
             dry_run: false,
@@ -271,21 +336,32 @@ fn one_run(
             summary,
         },
     )?;
-    tracing::debug!(secs = started.elapsed().as_secs_f64(), "bench run {name}");
+    tracing::info!(
+        secs = started.elapsed().as_secs_f64(),
+        rss_mb = peak_rss_mb(),
+        "bench run {name}"
+    );
     let after = clients.transport.stats();
     let rep = &fin.report;
     let users = rep.done + rep.failed;
+    let once_pages = fin.cache.user_pages + fin.cache.index_load_pages;
     let mut calls_per_user = BTreeMap::new();
+    let mut per_row = BTreeMap::new();
+    let mut requests = 0;
     for (k, v) in &after.calls {
-        let mut n = v - before.calls.get(k).copied().unwrap_or(0);
-        if k == "medium" {
-            n = n.saturating_sub(fin.index.load_pages);
-        }
+        let n = v - before.calls.get(k).copied().unwrap_or(0);
+        requests += n;
         calls_per_user.insert(k.clone(), n as f64 / users.max(1) as f64);
+        let own = if k == "medium" {
+            n.saturating_sub(once_pages)
+        } else {
+            n
+        };
+        per_row.insert(k.clone(), own as f64 / users.max(1) as f64);
     }
     let plan = clients.transport.options().plan;
     let pace_share = clients.transport.options().rate_share.fraction();
-    let (bound, binding) = bound_of(&calls_per_user, plan);
+    let bound = physical_bound(plan);
     let (mut durations, first_failure) = read_results(&out)?;
     durations.sort_unstable();
     Ok(RunResult {
@@ -297,7 +373,6 @@ fn one_run(
         elapsed_s: rep.elapsed_s,
         users_per_s: rep.rows_per_s,
         bound,
-        binding,
         ratio: if bound > 0.0 {
             rep.rows_per_s / bound
         } else {
@@ -305,10 +380,12 @@ fn one_run(
         },
         pace_share,
         calls_per_user,
-        index_load_pages: fin.index.load_pages,
-        index_hits: fin.index.hits,
-        index_queries: fin.index.queries,
+        per_row,
+        once_pages,
+        refreshes: fin.cache.refreshes,
+        refresh_pages: fin.cache.refresh_pages,
         http_429: rep.http_429,
+        requests,
         retries: after.retries - before.retries,
         p50_ms: percentile(&durations, 0.50),
         p99_ms: percentile(&durations, 0.99),
@@ -316,23 +393,10 @@ fn one_run(
     })
 }
 
-/// min over Zoom categories of limit ÷ calls per user; heavy and intensive share a budget.
-fn bound_of(cpu: &BTreeMap<String, f64>, plan: ZoomPlan) -> (f64, String) {
-    let get = |k: &str| cpu.get(k).copied().unwrap_or(0.0);
-    let cats = [
-        ("light", get("light"), RateCategory::Light),
-        ("medium", get("medium"), RateCategory::Medium),
-        (
-            "heavy",
-            get("heavy") + get("intensive"),
-            RateCategory::Heavy,
-        ),
-    ];
-    cats.iter()
-        .filter(|(_, n, _)| *n > 0.0)
-        .map(|(name, n, c)| (f64::from(plan.per_second(*c)) / n, name.to_string()))
-        .min_by(|a, b| a.0.total_cmp(&b.0))
-        .unwrap_or((0.0, "none".into()))
+/// Users/s the plan allows at most: its light limit ÷ the one light call a user needs (the
+/// assign), whatever vline itself calls.
+pub fn physical_bound(plan: ZoomPlan) -> f64 {
+    f64::from(plan.per_second(RateCategory::Light))
 }
 
 fn read_results(path: &Path) -> anyhow::Result<(Vec<u64>, Option<String>)> {
@@ -375,13 +439,14 @@ fn empty_run() -> RunResult {
         elapsed_s: 0.0,
         users_per_s: 0.0,
         calls_per_user: BTreeMap::new(),
-        index_load_pages: 0,
-        index_hits: 0,
-        index_queries: 0,
+        per_row: BTreeMap::new(),
+        once_pages: 0,
+        refreshes: 0,
+        refresh_pages: 0,
         http_429: 0,
+        requests: 0,
         retries: 0,
         bound: 0.0,
-        binding: "none".into(),
         ratio: 0.0,
         pace_share: 0.0,
         p50_ms: 0,
@@ -453,29 +518,35 @@ fn status_kb(field: &str) -> u64 {
 
 fn print_human(r: &BenchReport) {
     let line = |name: &str, x: &RunResult| {
-        let cpu = x
-            .calls_per_user
-            .iter()
-            .map(|(k, v)| format!("{k} {v:.2}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let fmt = |m: &BTreeMap<String, f64>| {
+            m.iter()
+                .filter(|(k, _)| *k != "oauth")
+                .map(|(k, v)| format!("{k} {v:.3}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         println!(
             "{name:<14} {} users ({} failed) at concurrency {}, account of {} Zoom numbers: {:.2} users/s in {:.1} s",
             x.users, x.failed, x.concurrency, x.account_numbers, x.users_per_s, x.elapsed_s
         );
-        println!("{:<14} calls per user: {cpu}", "");
+        println!("{:<14} calls per user: {}", "", fmt(&x.calls_per_user));
         println!(
-            "{:<14} number index: {} pages once, {} hits, {} filtered queries",
-            "", x.index_load_pages, x.index_hits, x.index_queries
+            "{:<14} per row: {}; read once per run: {} pages; unassigned list: {} refreshes, {} pages",
+            "",
+            fmt(&x.per_row),
+            x.once_pages,
+            x.refreshes,
+            x.refresh_pages
         );
         println!(
-            "{:<14} bound {:.2} users/s (the plan's {} limit ÷ calls per user): ratio {:.3} (the client paces to {:.0} % of the limits)",
-            "", x.bound, x.binding, x.ratio, x.pace_share * 100.0
+            "{:<14} bound {:.2} users/s (the plan's light limit ÷ 1 assign per user): ratio {:.3} (the client paces to {:.0} % of the limits)",
+            "", x.bound, x.ratio, x.pace_share * 100.0
         );
         println!(
-            "{:<14} 429s {}, retries {}; seconds per user p50 {:.2}, p99 {:.2}",
+            "{:<14} 429s {} of {} requests, retries {}; seconds per user p50 {:.2}, p99 {:.2}",
             "",
             x.http_429,
+            x.requests,
             x.retries,
             x.p50_ms as f64 / 1000.0,
             x.p99_ms as f64 / 1000.0
@@ -485,7 +556,7 @@ fn print_human(r: &BenchReport) {
         }
     };
     println!(
-        "plan {}, latency {}",
+        "plan {}, latency {}, mode {}",
         r.plan,
         if r.latency.is_empty() {
             "none".to_string()
@@ -495,7 +566,8 @@ fn print_human(r: &BenchReport) {
                 .map(|(k, v)| format!("{k}={v}ms"))
                 .collect::<Vec<_>>()
                 .join(",")
-        }
+        },
+        r.mode
     );
     line("main", &r.main);
     line("sequential", &r.sequential);
@@ -512,13 +584,17 @@ fn print_human(r: &BenchReport) {
         r.rss_mb
     );
     println!(
-        "users={} users_per_s={:.3} bound={:.3} ratio={:.3} failed={} http_429={} p99_ms={} rss_mb={:.1} sequential_ratio={:.3}",
+        "users={} users_per_s={:.3} bound={:.3} ratio={:.3} failed={} http_429={} light_per_user={:.3} medium_per_user={:.3} movius_per_user={:.3} mode={} p99_ms={} rss_mb={:.1} sequential_ratio={:.3}",
         r.users,
         r.users_per_s,
         r.bound,
         r.ratio,
         r.failed,
         r.http_429,
+        r.light_per_user,
+        r.medium_per_user,
+        r.movius_per_user,
+        r.mode,
         r.p99_ms,
         r.rss_mb,
         r.sequential_ratio
@@ -630,14 +706,9 @@ mod tests {
     }
 
     #[test]
-    fn bound_is_set_by_the_tightest_category() {
-        let mut cpu = BTreeMap::new();
-        cpu.insert("light".to_string(), 3.0);
-        cpu.insert("medium".to_string(), 2.0);
-        cpu.insert("movius".to_string(), 9.0);
-        let (b, c) = bound_of(&cpu, ZoomPlan::Business);
-        assert_eq!(c, "medium");
-        assert!((b - 10.0).abs() < 1e-9);
+    fn the_bound_is_the_plans_light_limit() {
+        assert!((physical_bound(ZoomPlan::Business) - 40.0).abs() < 1e-9);
+        assert!((physical_bound(ZoomPlan::Pro) - 20.0).abs() < 1e-9);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::guard::{
 use crate::host::bundle::Source;
 use crate::host::engine;
 use crate::host::header::Header;
-use crate::host::index::{IndexStats, NumberIndex};
+use crate::host::run_cache::{CacheStats, RunCache, Scope};
 use crate::host::script::Script;
 use crate::host::session::Session;
 use crate::journal::{Journal, Lease, NewRun, Owner, RowStatus, RunId, RunOutcome, HEARTBEAT};
@@ -79,8 +79,8 @@ pub struct Finished {
     pub report: Report,
     /// Writes held in a dry run (empty otherwise).
     pub plan: Vec<PlannedWrite>,
-    /// What Zoom's number index cost and answered.
-    pub index: IndexStats,
+    /// What the run's caches cost and answered.
+    pub cache: CacheStats,
 }
 
 /// Journal the rows, claim them, check the window, ask once, then run every row.
@@ -123,7 +123,7 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
     session.naming = Box::new(move |n| naming.render(n));
     session.default_org = env.profile.movius_org.clone();
     session.default_region = env.profile.default_region;
-    session.numbers = Some(NumberIndex::new());
+    session.numbers = Some(Arc::new(RunCache::new(Scope::Bulk)));
     session.quiet = true;
     let session = Arc::new(session);
     let engine = engine::build(Some(&session), engine::Limits::default());
@@ -259,16 +259,16 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
         RunOutcome::Done
     };
     journal.finish_run(run_id, outcome, &serde_json::to_string(&report)?)?;
-    let index = session
+    let cache = session
         .numbers
         .as_ref()
-        .map(NumberIndex::stats)
+        .map(|c| c.stats())
         .unwrap_or_default();
     Ok(Finished {
         run: run_id,
         report,
         plan: guard.plan(),
-        index,
+        cache,
     })
 }
 

@@ -28,7 +28,7 @@ use crate::guard::window::{self, MaintenanceWindow};
 use crate::guard::{Guard, PlannedWrite, Policy, TerminalPrompter};
 use crate::host::engine;
 use crate::host::header::Header;
-use crate::host::index::NumberIndex;
+use crate::host::run_cache::{RunCache, Scope};
 use crate::host::script::{explain, Failure, Script};
 use crate::host::session::Session;
 
@@ -255,7 +255,7 @@ fn worker_session(s: &Setup<'_>) -> Arc<Session> {
     let guard = Arc::new(Guard::new(policy, Box::new(TerminalPrompter)));
     let mut session = Session::new(s.clients.clone(), guard, None, s.profile, s.sandbox);
     (s.configure)(&mut session);
-    session.numbers = Some(NumberIndex::new());
+    session.numbers = Some(Arc::new(RunCache::new(Scope::Bulk)));
     session.quiet = true;
     Arc::new(session)
 }

@@ -213,6 +213,9 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
     let stop = Arc::new(AtomicBool::new(false));
     // Set when the reader has handed out every row: idle workers leave then.
     let fed = Arc::new(AtomicBool::new(false));
+    // Idle workers (above the allowed count) sleep on this until the count, `fed` or `stop`
+    // changes, instead of polling.
+    let wake = Arc::new(Wake::default());
     let stop_reason: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let (row_tx, row_rx) = mpsc::sync_channel::<(u64, String, csv::StringRecord)>(max_workers * 2);
     // Rows started and not finished (the drain waits for them).
@@ -256,6 +259,10 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
         stopped: None,
     };
 
+    // One engine for every worker (Rhai's engine is shared between threads; each row runs in
+    // its own scope): 64 engines, each with every module registered, cost tens of megabytes.
+    let engine = engine::build(Some(&job.session), engine::Limits::default());
+    let engine = &engine;
     std::thread::scope(|scope| -> anyhow::Result<()> {
         // Reader: streams rows (memory stays flat), skips rows done before (by key). It never
         // blocks on a full queue: once the run stops or drains, no worker reads it any more.
@@ -268,9 +275,11 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
         let header = &job.script.header;
         let columns = &job.columns;
         let res_tx_reader = res_tx.clone();
+        let reader_wake = wake.clone();
         scope.spawn(move || {
             let Ok(mut rd) = csv::Reader::from_path(&csv_path) else {
                 reader_fed.store(true, Ordering::Relaxed);
+                reader_wake.notify();
                 return;
             };
             let stopping = || {
@@ -311,6 +320,7 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
                 }
             }
             reader_fed.store(true, Ordering::Relaxed);
+            reader_wake.notify();
         });
 
         for idx in 0..max_workers {
@@ -328,8 +338,8 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
             let drain = job.drain.clone();
             let in_flight = in_flight.clone();
             let dry_run = job.dry_run;
+            let wake = wake.clone();
             scope.spawn(move || {
-                let engine = engine::build(Some(&session), engine::Limits::default());
                 loop {
                     if stop.load(Ordering::Relaxed)
                         || drain.load(Ordering::Relaxed)
@@ -341,7 +351,13 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
                         if fed.load(Ordering::Relaxed) {
                             break;
                         }
-                        std::thread::sleep(Duration::from_millis(50));
+                        // Ctrl-C sets its flags from a signal handler, which cannot notify:
+                        // the timeout is the backstop (the collector notifies within 200 ms).
+                        wake.wait(Duration::from_secs(1), || {
+                            idx < allowed.load(Ordering::Relaxed)
+                                || fed.load(Ordering::Relaxed)
+                                || stop.load(Ordering::Relaxed)
+                        });
                         continue;
                     }
                     if closes_at.is_some_and(|c| jiff::Timestamp::now() >= c) {
@@ -367,7 +383,9 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
                     if let Err(e) = journal.bulk_row_started(run, &key) {
                         tracing::error!("journal: {e}");
                     }
-                    let mut r = run_row(&engine, script, &script.header, columns, &rec, line);
+                    crate::host::run_cache::set_row(Some(&key));
+                    let mut r = run_row(engine, script, &script.header, columns, &rec, line);
+                    crate::host::run_cache::set_row(None);
                     r.key = key;
                     r.ms = t0.elapsed().as_millis() as u64;
                     if r.status == RowStatus::Done && dry_run {
@@ -415,6 +433,7 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
             if let Some(r) = r {
                 if let Some(why) = &r.stop {
                     stop.store(true, Ordering::Relaxed);
+                    wake.notify();
                     let mut s = stop_reason.lock().unwrap_or_else(|e| e.into_inner());
                     s.get_or_insert_with(|| why.clone());
                 }
@@ -438,6 +457,7 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
             {
                 drain_since = Some(Instant::now());
                 stop.store(true, Ordering::Relaxed);
+                wake.notify();
                 stop_reason
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -483,6 +503,7 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
                     if next != cur {
                         tracing::debug!(workers = next, "auto concurrency");
                         allowed.store(next, Ordering::Relaxed);
+                        wake.notify();
                     }
                 }
                 last_429 = st.rate_limited;
@@ -491,6 +512,9 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
         }
         Ok(())
     })?;
+    if !job.dry_run && report.stopped.is_none() && !job.session.cancel.load(Ordering::Relaxed) {
+        sweep(&job, &mut report, &progress);
+    }
     write_results()?;
     let st = job.session.clients.transport.stats();
     report.http_429 = st.rate_limited.saturating_sub(stats_before.rate_limited);
@@ -510,6 +534,60 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
     }
     progress.finish(&report);
     Ok(report)
+}
+
+/// Wakes idle workers when what they wait for may have changed.
+#[derive(Default)]
+struct Wake {
+    m: Mutex<()>,
+    cv: std::sync::Condvar,
+}
+
+impl Wake {
+    fn notify(&self) {
+        let _g = self.m.lock().unwrap_or_else(|e| e.into_inner());
+        self.cv.notify_all();
+    }
+
+    /// Sleep until `ready` or `at_most` passes.
+    fn wait(&self, at_most: Duration, ready: impl Fn() -> bool) {
+        let g = self.m.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = self
+            .cv
+            .wait_timeout_while(g, at_most, |_| !ready())
+            .unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+/// The end of a run: every number the run assigned is checked once more against Zoom (one pass
+/// over the phone users' pages); a row whose assignment Zoom does not show is failed, with what
+/// Zoom shows instead.
+fn sweep(job: &BulkJob<'_>, report: &mut Report, progress: &Progress) {
+    let Some(cache) = &job.session.numbers else {
+        return;
+    };
+    match cache.sweep(&job.session.clients.zoom) {
+        Ok(wrong) => {
+            for m in wrong {
+                let detail = format!(
+                    "the check at the end of the run found {} {} in Zoom, not on {}: look at it in Zoom and re-run the row",
+                    m.number, m.found, m.user
+                );
+                progress.note(&format!("row {}: {detail}", m.row.as_deref().unwrap_or("?")));
+                let Some(key) = m.row else { continue };
+                match job.journal.bulk_row_failed_after(job.run, &key, &detail) {
+                    Ok(()) => {
+                        report.done = report.done.saturating_sub(1);
+                        report.failed += 1;
+                    }
+                    Err(e) => tracing::error!("journal: {e}"),
+                }
+            }
+        }
+        Err(e) => progress.note(&format!(
+            "the check at the end of the run could not read Zoom's unassigned list ({e}); the rows keep the assign's answer as their verification"
+        )),
+    }
 }
 
 fn stop_row(why: &str) -> RowResult {

@@ -17,7 +17,12 @@ pub fn run(global: &Global, c: BenchCmd) -> anyhow::Result<()> {
             &crate::bench::bulk::BenchOptions {
                 users: a.users,
                 plan: a.plan,
-                latency: a.latency,
+                latency: if a.latency.trim() == "none" {
+                    String::new()
+                } else {
+                    a.latency
+                },
+                published_spec: a.published_spec,
                 concurrency: a.concurrency,
                 sequential_users: a.sequential_users,
                 memory_rows: a.memory_rows,

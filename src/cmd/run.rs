@@ -17,6 +17,7 @@ use crate::guard::{
 };
 use crate::host::bundle::Source;
 use crate::host::header::{split_kv, Header, ParamType, ParamValue};
+use crate::host::run_cache::{RunCache, Scope};
 use crate::host::runner::{self, Runner, SavedPlan};
 use crate::host::script::{explain, Failure, Script};
 use crate::host::session::Session;
@@ -25,6 +26,9 @@ use crate::journal::{Journal, NewRun, RunId, RunOutcome, WriteOutcome, WriteReco
 
 use super::session as sess;
 use super::Usage;
+
+/// Where each profile's probe of Zoom's `phone_number` filter is kept (data directory).
+pub const FILTER_PROBE_FILE: &str = "zoom-filter-probe.json";
 
 pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
     if a.help && a.script.is_none() {
@@ -188,6 +192,11 @@ pub fn execute(
             _ => None,
         })
         .collect();
+    // One cache for the run: the plan pass's reads answer the live pass, within their ages.
+    let cache = Arc::new(RunCache::new(Scope::Single).with_filter_probe(
+        crate::config::data_dir().join(FILTER_PROBE_FILE),
+        &profile.name,
+    ));
     let new_session = |guard: Arc<Guard>, j: Option<Arc<Journal>>, stop: Arc<AtomicBool>| {
         let mut s = Session::with_cancel(
             opened.clients.clone(),
@@ -199,6 +208,7 @@ pub fn execute(
         );
         s.override_dir = override_dir.clone();
         sess::configure_session(&mut s, profile);
+        s.numbers = Some(cache.clone());
         for p in &path_params {
             s.grant_file(p);
         }

@@ -18,6 +18,7 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
             state,
             users,
             extra_numbers,
+            held_numbers,
         } => {
             let seed: Seed = seed
                 .parse()
@@ -28,6 +29,10 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
             if users > 0 || extra_numbers > 0 {
                 sandbox::seed_scale(&loc, users, extra_numbers)
                     .with_context(|| format!("adding the scale seed to {loc}"))?;
+            }
+            if held_numbers > 0 {
+                sandbox::seed_held_numbers(&loc, held_numbers)
+                    .with_context(|| format!("adding held numbers to {loc}"))?;
             }
             let counts = sandbox::status(&loc)?;
             if global.json {

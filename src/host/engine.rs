@@ -52,7 +52,18 @@ pub const LIMIT_STOP: &str = "vline limit: ";
 /// `vline check`) only the offline modules are registered and service calls fail to resolve at
 /// run time, never at compile time.
 pub fn build(session: Option<&Arc<Session>>, limits: Limits) -> Engine {
-    let mut e = Engine::new();
+    // Rhai's standard library, built once and shared: `Engine::new()` builds it per engine,
+    // which a bulk run's 64 workers paid in memory 64 times.
+    static STANDARD: std::sync::OnceLock<rhai::Shared<Module>> = std::sync::OnceLock::new();
+    let mut e = Engine::new_raw();
+    e.register_global_module(
+        STANDARD
+            .get_or_init(|| {
+                use rhai::packages::Package;
+                rhai::packages::StandardPackage::new().as_shared_module()
+            })
+            .clone(),
+    );
     e.set_max_operations(limits.max_operations)
         .set_max_call_levels(limits.max_call_levels)
         .set_max_expr_depths(128, 64)

@@ -12,6 +12,7 @@ pub mod header;
 pub mod index;
 pub mod memory;
 pub mod modules;
+pub mod run_cache;
 pub mod runner;
 pub mod script;
 pub mod session;

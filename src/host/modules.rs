@@ -115,7 +115,20 @@ fn digits(n: &E164) -> String {
 
 fn movius(s: &Arc<Session>) -> Module {
     let mut m = Module::new();
-    read1!(m, s, "movius", "org", "org: string", "map", movius.org);
+    let x = s.clone();
+    reg!(
+        m,
+        "movius",
+        "org",
+        ["org: string", "map"],
+        move |id: &str| {
+            // Once per run where the run has a cache (Allow/Enable Zoom is every row's check).
+            x.read(|| match &x.numbers {
+                Some(c) => c.org(id, || x.clients.movius.org(id)),
+                None => x.clients.movius.org(id),
+            })
+        }
+    );
     read0!(m, s, "movius", "orgs", "array", movius.orgs);
     let x = s.clone();
     reg!(
@@ -212,6 +225,26 @@ fn movius(s: &Arc<Session>) -> Module {
         "available_numbers",
         ["org: string", "array"],
         move |org: &str| { x.read(|| { x.clients.movius.available_numbers(org) }) }
+    );
+    let x = s.clone();
+    reg!(
+        m,
+        "movius",
+        "in_pool",
+        ["org: string", "number: string", "bool"],
+        move |org: &str, number: Dynamic| {
+            let n = args::e164("movius::in_pool", "number", &number)?;
+            let digits = n.digits().to_string();
+            x.read(|| match &x.numbers {
+                Some(c) => c.in_pool(org, &n, || x.clients.movius.available_numbers(org)),
+                None => Ok(x
+                    .clients
+                    .movius
+                    .available_numbers(org)?
+                    .iter()
+                    .any(|p| p.phone_number.trim_start_matches('+') == digits)),
+            })
+        }
     );
     let x = s.clone();
     reg!(
@@ -567,6 +600,11 @@ fn zoom(s: &Arc<Session>) -> Module {
             // whatever the account's size (by E.164 it is a list call, a full scan where Zoom
             // ignores the number filter). Still a real read: verifications stay verifications.
             if let (Some(idx), Ok(n)) = (&x.numbers, E164::parse(id)) {
+                // A number this run assigned: the assign's answer (the end of a bulk run
+                // checks every one again).
+                if let Some(p) = idx.assigned_by_run(&n) {
+                    return x.read(|| Ok(p));
+                }
                 if let Some(zid) = idx.id_of(&n) {
                     return x.read(|| {
                         let p = x.clients.zoom.number(&zid)?;
@@ -597,14 +635,19 @@ fn zoom(s: &Arc<Session>) -> Module {
     );
     read1!(m, s, "zoom", "user", "user: string", "map", zoom.user);
     read0!(m, s, "zoom", "users", "array", zoom.users);
-    read1!(
+    let x = s.clone();
+    reg!(
         m,
-        s,
         "zoom",
         "phone_user",
-        "user: string",
-        "map",
-        zoom.phone_user
+        ["user: string", "map"],
+        move |u: &str| {
+            // A bulk run reads the phone users in pages once; a run answers a user once.
+            x.read(|| match &x.numbers {
+                Some(c) => c.phone_user(&x.clients.zoom, u),
+                None => x.clients.zoom.phone_user(u),
+            })
+        }
     );
     read0!(m, s, "zoom", "phone_users", "array", zoom.phone_users);
     read0!(m, s, "zoom", "sites", "array", zoom.sites);

@@ -38,8 +38,10 @@ pub struct Session {
     pub default_org: Option<String>,
     /// The profile's account naming convention: number → (first name, last name, email).
     pub naming: Naming,
-    /// Zoom's numbers, read once per bulk run (see `index`); `None` outside bulk runs.
-    pub numbers: Option<super::index::NumberIndex>,
+    /// The run's caches (organizations, pools, phone users, Zoom's numbers; see `run_cache`):
+    /// bulk runs and `vline run` (whose plan and live passes share one); `None` elsewhere (the
+    /// REPL and `vline call` read the services every time).
+    pub numbers: Option<Arc<super::run_cache::RunCache>>,
     /// Keep script `print` off stderr (bulk runs: thousands of rows would bury the progress).
     pub quiet: bool,
     /// Check arguments only: every service function parses its arguments, then stops before
@@ -249,6 +251,10 @@ impl Session {
                 crate::api::http::take_last_status();
                 let res = f();
                 let ms = started.elapsed().as_millis() as u64;
+                // Sent, whatever the answer: what the run knew about its target may be stale.
+                if let Some(c) = &self.numbers {
+                    c.after_write(op, &params);
+                }
                 match res {
                     Ok(v) => {
                         // The service's own status (201 for Zoom's assign), not an assumed 200.

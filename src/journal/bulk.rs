@@ -141,6 +141,29 @@ impl Journal {
         Ok(())
     }
 
+    /// A row found wrong after it finished (the end-of-run check of a bulk run): failed, with
+    /// why, its timings kept.
+    pub fn bulk_row_failed_after(
+        &self,
+        run: RunId,
+        key: &str,
+        detail: &str,
+    ) -> Result<(), JournalError> {
+        let n = self.conn().execute(
+            "UPDATE bulk_rows SET status = 'failed', detail = ?3,
+                 first_failure = coalesce(first_failure, ?3)
+             WHERE run_id = ?1 AND row_key = ?2",
+            params![run.0, key, detail],
+        )?;
+        if n == 0 {
+            return Err(JournalError::NoBulkRow {
+                run,
+                key: key.to_string(),
+            });
+        }
+        Ok(())
+    }
+
     /// Every row of a bulk run, in the line order of its latest attempt.
     pub fn bulk_rows(&self, run: RunId) -> Result<Vec<BulkRow>, JournalError> {
         let mut out = Vec::new();

@@ -303,6 +303,23 @@ impl Sandbox {
         })
     }
 
+    /// Put numbers into the Movius pool of `org` (what the carrier does before a window).
+    pub fn seed_pool(&self, numbers: &[String], org: &str) -> Result<(), SandboxError> {
+        self.store.transact(|w| {
+            seed::pool_numbers(w, numbers, org);
+            ((), true)
+        })
+    }
+
+    /// Add `m` numbers held by the bench users (a large account in use; see
+    /// [`seed::assigned_numbers`]).
+    pub fn seed_assigned_numbers(&self, m: u64) -> Result<(), SandboxError> {
+        self.store.transact(|w| {
+            seed::assigned_numbers(w, m);
+            ((), true)
+        })
+    }
+
     /// The request log, oldest first.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.store.requests().unwrap_or_default()
@@ -370,6 +387,16 @@ pub fn seed_scale(
         ((), true)
     })?;
     Ok(emails)
+}
+
+/// Add `m` Zoom-native numbers held by the bench users (`vline sandbox reset --held-numbers`):
+/// an account whose numbers are in use, its unassigned list unchanged.
+pub fn seed_held_numbers(state: &StateLocation, m: u64) -> Result<(), SandboxError> {
+    let store = store::Store::open(state, Seed::Demo)?;
+    store.transact(|w| {
+        seed::assigned_numbers(w, m);
+        ((), true)
+    })
 }
 
 /// Counts of the state (opens it, seeding a new one with the demo seed).

@@ -429,6 +429,59 @@ pub fn phone_users(w: &mut World, n: u64, site: &str) -> Vec<String> {
     emails
 }
 
+/// Put numbers into the available pool of `org`, as T-Mobile's `POST /ptns` does before a
+/// migration window (the benchmark's rows then start from the guide's step 4).
+pub fn pool_numbers(w: &mut World, numbers: &[String], org: &str) {
+    w.pool.reserve(numbers.len());
+    for n in numbers {
+        let digits: String = n.chars().filter(char::is_ascii_digit).collect();
+        if !w.pool.iter().any(|p| p.phone_number == digits) {
+            w.pool.push(crate::api::movius::wire::PoolNumber {
+                phone_number: digits,
+                organization_id: org.to_string(),
+                tags: vec!["reserved:jpmc".into()],
+            });
+        }
+    }
+}
+
+/// Add `m` Zoom-native numbers (`+1416…`) held by the bench users already there, a few each,
+/// round robin: a large account whose numbers are in use, as a bank's are. Its unassigned list
+/// and its phone users stay as they were; only the numbers grow.
+pub fn assigned_numbers(w: &mut World, m: u64) {
+    let holders: Vec<String> = w
+        .users
+        .iter()
+        .filter(|u| u.id.starts_with("user-bench") && u.phone)
+        .map(|u| u.id.clone())
+        .collect();
+    if holders.is_empty() {
+        return;
+    }
+    let have = w
+        .numbers
+        .iter()
+        .filter(|n| n.number.starts_with("+1416"))
+        .count() as u64;
+    w.numbers.reserve(m as usize);
+    for i in have..have + m {
+        let num = format!("+1416{:07}", 2_000_000 + i);
+        w.numbers.push(ZNumber {
+            id: number_id(&num),
+            number: num,
+            source: "internal".into(),
+            carrier: Some(Carrier {
+                code: 1,
+                name: "Zoom".into(),
+            }),
+            site_id: Some("site-chicago".into()),
+            assignee: Some(holders[(i as usize) % holders.len()].clone()),
+            number_type: "toll".into(),
+            location: "Toronto, ON".into(),
+        });
+    }
+}
+
 /// Add `m` unassigned Zoom-native numbers (`+1415…`, numbered on from those already there): a
 /// larger account for showing that a bulk run's calls per user do not grow with it.
 pub fn extra_numbers(w: &mut World, m: u64) {
