@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::clients::Clients;
 use crate::api::e164::{Region, E164};
 use crate::api::http::{BasicCredentials, Endpoints, TransportOptions, ZoomCredentials};
 use crate::api::secret::Secret;
@@ -337,6 +338,11 @@ fn home_dir() -> PathBuf {
 /// `$VLINE_HOME`, else `$XDG_DATA_HOME/vline`, else `~/.local/share/vline`.
 pub fn data_dir() -> PathBuf {
     data_dir_from(&env_var)
+}
+
+/// Where the journal lives: `journal.sqlite` in the data directory, the same one every command uses.
+pub fn journal_path() -> PathBuf {
+    data_dir().join("journal.sqlite")
 }
 
 fn data_dir_from(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
@@ -759,6 +765,21 @@ impl Profile {
             rate_share: self.zoom_rate_share,
             ..TransportOptions::default()
         }
+    }
+
+    /// The clients of this profile (a sandbox profile after [`Profile::with_sandbox_urls`]).
+    pub fn clients(&self, secrets: &ResolvedSecrets) -> Result<Clients, ConfigError> {
+        self.clients_with(secrets, self.transport_options())
+    }
+
+    /// Same, with explicit transport tuning (tests, benchmarks).
+    pub fn clients_with(
+        &self,
+        secrets: &ResolvedSecrets,
+        opts: TransportOptions,
+    ) -> Result<Clients, ConfigError> {
+        Clients::new(self.endpoints(secrets)?, opts, self.movius_paths()?)
+            .map_err(|e| ConfigError::Transport(e.to_string()))
     }
 
     /// Endpoints and credentials for the transport. A sandbox profile must have its URLs filled.

@@ -18,7 +18,6 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::api::clients::Clients;
 use crate::api::{RateCategory, ZoomPlan};
 use crate::bulk::job::{self, Env, Prepared};
 use crate::bulk::run::Concurrency;
@@ -237,7 +236,7 @@ fn one_run(
         validate::validate(&csv, &header).map_err(|r| anyhow::anyhow!("{}: {r}", csv.display()))?;
     let secrets = profile.resolve_secrets()?;
     // Fresh clients: a limiter lowered by one run's 429s must not slow the next.
-    let clients = Clients::new(profile, &secrets)?;
+    let clients = profile.clients(&secrets)?;
     let out = dir.join(format!("{name}.results.csv"));
     let account_numbers = sb.counts().zoom_numbers;
     let before = clients.transport.stats();

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::json;
 
-use crate::api::clients::Clients;
 use crate::api::http::TransportOptions;
 use crate::guard::{Guard, Policy, TerminalPrompter};
 use crate::host::engine::{self, Limits};
@@ -112,7 +111,7 @@ pub fn measure(calls: u64) -> anyhow::Result<HostBench> {
         rate_limit: false,
         ..profile.transport_options()
     };
-    let clients = Clients::with_options(&profile, &secrets, opts)?;
+    let clients = profile.clients_with(&secrets, opts)?;
 
     // Reads only: a read-only guard, no journal (reads are never journaled).
     let guard = Arc::new(Guard::new(

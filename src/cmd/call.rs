@@ -476,7 +476,7 @@ pub(crate) fn open_clients_for(
     } else {
         (profile, None)
     };
-    let clients = Clients::new(&profile, &secrets).map_err(usage)?;
+    let clients = profile.clients(&secrets).map_err(usage)?;
     Ok((clients, sandbox, profile))
 }
 

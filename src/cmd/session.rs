@@ -52,7 +52,7 @@ pub fn configure_session(s: &mut Session, p: &Profile) {
 
 /// The audit journal in the data directory.
 pub fn journal() -> anyhow::Result<Arc<Journal>> {
-    let path = crate::config::data_dir().join("journal.sqlite");
+    let path = crate::config::journal_path();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -157,7 +157,7 @@ pub fn offline_session() -> anyhow::Result<Arc<Session>> {
             "http://127.0.0.1:9/carrier",
         );
     let secrets = profile.resolve_secrets()?;
-    let clients = Clients::new(&profile, &secrets)?;
+    let clients = profile.clients(&secrets)?;
     let guard = Arc::new(crate::guard::Guard::new(
         crate::guard::Policy {
             read_only: true,

@@ -43,7 +43,7 @@ fn clients(sb: &Sandbox, opts: TransportOptions) -> Clients {
             &sb.carrier_url(),
         );
     let secrets = profile.resolve_secrets().expect("demo secrets");
-    Clients::with_options(&profile, &secrets, opts).expect("clients")
+    profile.clients_with(&secrets, opts).expect("clients")
 }
 
 fn n(s: &str) -> E164 {
