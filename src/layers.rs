@@ -68,11 +68,6 @@ const CLIENT_SIDE: &[&str] = &[
     "api::movius::client",
 ];
 
-/// Edges that break the layers today and are being removed; each names the file.
-const KNOWN: &[(&str, &str)] = &[
-    ("host/modules.rs", "bulk"),
-];
-
 /// One `crate::` path found in a file: the file, its line, and the path's words after `crate::`.
 #[derive(Debug)]
 struct Edge {
@@ -265,12 +260,6 @@ fn breaches(root: &Path) -> Vec<String> {
                     .iter()
                     .any(|c| joined == *c || joined.starts_with(&format!("{c}::")));
             if allowed.contains(&to) && !client_side {
-                continue;
-            }
-            if KNOWN
-                .iter()
-                .any(|(file, target)| rel == Path::new(file) && *target == to)
-            {
                 continue;
             }
             bad.push(format!(

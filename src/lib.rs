@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod connect;
 pub mod guard;
 pub mod host;
 pub mod journal;

@@ -123,6 +123,8 @@ pub fn measure(calls: u64) -> anyhow::Result<HostBench> {
     ));
     let mut session = Session::new(clients.clone(), guard, None, &profile.name, true);
     session.quiet = true;
+    // The modules a real run offers.
+    session.modules = vec![crate::bulk::script::register];
     let session = Arc::new(session);
     // The limits a real run has: counting operations is part of the host's cost.
     let mut engine = engine::build(Some(&session), Limits::default());

@@ -119,12 +119,11 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
         env.sandbox,
     );
     session.override_dir = env.override_dir.clone();
-    let naming = env.profile.naming.clone();
-    session.naming = Box::new(move |n| naming.render(n));
-    session.default_org = env.profile.movius_org.clone();
-    session.default_region = env.profile.default_region;
+    crate::connect::configure_session(&mut session, env.profile);
     session.numbers = Some(NumberIndex::new());
     session.quiet = true;
+    // Rows may use `bulk::` as a script does.
+    session.modules = vec![super::script::register];
     let session = Arc::new(session);
     let engine = engine::build(Some(&session), engine::Limits::default());
     let script =

@@ -48,6 +48,10 @@ pub const MEMORY_STOP: &str = "memory limit";
 /// Tokens of the other limits start with this; the rest is the one-line message.
 pub const LIMIT_STOP: &str = "vline limit: ";
 
+/// Registers a script module of a layer above the host on an engine bound to a session: bulk's
+/// `bulk::` module is one (`bulk::script::register`). Listed in [`Session::modules`].
+pub type Registrar = fn(&mut Engine, &Arc<Session>);
+
 /// Build an engine. With a session the service modules are bound to it; without one (for
 /// `vline check`) only the offline modules are registered and service calls fail to resolve at
 /// run time, never at compile time.
@@ -101,6 +105,9 @@ pub fn build(session: Option<&Arc<Session>>, limits: Limits) -> Engine {
                     .map(|why| format!("{LIMIT_STOP}{why}").into())
             });
             modules::register_all(&mut e, s);
+            for register in &s.modules {
+                register(&mut e, s);
+            }
         }
         None => modules::register_offline(&mut e),
     }

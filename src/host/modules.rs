@@ -55,7 +55,9 @@ fn comments(d: &FnDoc) -> Vec<String> {
     c
 }
 
-fn registration(module: &str, name: &str, params: &[&str]) -> FuncRegistration {
+/// A function's registration with its catalog doc: every module registers through this, so a
+/// function without a catalog entry cannot be registered.
+pub fn registration(module: &str, name: &str, params: &[&str]) -> FuncRegistration {
     let d = doc(module, name);
     FuncRegistration::new(name)
         .in_global_namespace()
@@ -99,7 +101,6 @@ pub fn register_all(engine: &mut Engine, s: &Arc<Session>) {
     engine.register_static_module("e164", e164_mod(s.default_region).into());
     engine.register_static_module("time", time_mod(Some(s)).into());
     engine.register_static_module("profile", profile_mod(s).into());
-    engine.register_static_module("bulk", bulk_mod(s).into());
 }
 
 /// The modules with no session behind them: `vline check` and `vline doc` compile against these.
@@ -1238,91 +1239,6 @@ fn profile_mod(s: &Arc<Session>) -> Module {
     let x = s.clone();
     reg!(m, "profile", "is_sandbox", ["bool"], move || x.sandbox);
     m
-}
-
-/// `bulk::map` and `bulk::preflight`: custom migrations with the bulk run's machinery.
-fn bulk_mod(s: &Arc<Session>) -> Module {
-    use rhai::{FnPtr, NativeCallContext};
-    let mut m = Module::new();
-    let x = s.clone();
-    reg!(
-        m,
-        "bulk",
-        "map",
-        ["rows: array", "f: FnPtr", "opts: map", "array"],
-        move |ctx: NativeCallContext, rows: Array, f: FnPtr, opts: Map| -> R<Array> {
-            let n = crate::bulk::map::concurrency(&opts).map_err(|e| bad("bulk::map", e))?;
-            crate::bulk::map::map(&ctx, &x, rows, &f, n)
-        }
-    );
-    let x = s.clone();
-    reg!(
-        m,
-        "bulk",
-        "map",
-        ["rows: array", "f: FnPtr", "array"],
-        move |ctx: NativeCallContext, rows: Array, f: FnPtr| -> R<Array> {
-            crate::bulk::map::map(&ctx, &x, rows, &f, crate::bulk::map::DEFAULT_CONCURRENCY)
-        }
-    );
-    let x = s.clone();
-    reg!(
-        m,
-        "bulk",
-        "preflight",
-        ["rows: array", "procedure: string", "map"],
-        move |rows: Array, procedure: &str| -> R<Dynamic> { bulk_preflight(&x, rows, procedure) }
-    );
-    m
-}
-
-fn bulk_preflight(x: &Arc<Session>, rows: Array, procedure: &str) -> R<Dynamic> {
-    use crate::bulk::preflight as pf;
-    let f = "bulk::preflight";
-    let (src, header) = crate::host::script::Script::load(procedure, x.override_dir.as_deref())
-        .map_err(|e| bad(f, e))?;
-    let engine = super::engine::build(Some(x), super::engine::Limits::default());
-    let script =
-        crate::host::script::Script::compile(&engine, src, header).map_err(|e| bad(f, e))?;
-    drop(engine);
-    if rows.is_empty() {
-        return Err(bad(f, "no rows given"));
-    }
-    // The rows go through the same file validation as a CSV would (a private temporary file).
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let tmp = std::env::temp_dir().join(format!(
-        "vline-preflight-{}-{nanos}.csv",
-        std::process::id()
-    ));
-    write_csv(&tmp.to_string_lossy(), &rows).map_err(|e| bad(f, e))?;
-    let parent = x.clone();
-    let configure = move |s: &mut Session| {
-        s.override_dir = parent.override_dir.clone();
-        s.default_org = parent.default_org.clone();
-        let p = parent.clone();
-        s.naming = Box::new(move |n| (p.naming)(n));
-    };
-    let last_rate = x
-        .journal
-        .as_ref()
-        .and_then(|j| j.last_rate(&x.profile, procedure).ok().flatten());
-    let setup = pf::Setup {
-        clients: &x.clients,
-        profile: &x.profile,
-        sandbox: x.sandbox,
-        configure: &configure,
-        windows: &x.guard.policy().windows,
-        last_rate,
-        workers: pf::DEFAULT_WORKERS,
-        now: jiff::Timestamp::now(),
-    };
-    let res = pf::preflight(&setup, &script, &tmp);
-    let _ = std::fs::remove_file(&tmp);
-    let report = res.map_err(|e| bad(f, e))?;
-    to_dynamic(&pf::to_value(&report))
 }
 
 /// `zoom::export_users_csv` and `zoom::merge_users_csv` (Zoom's phone-user bulk-import file).

@@ -47,6 +47,9 @@ pub struct Session {
     pub args_only: bool,
     /// The profile's region for numbers written without a country code (`e164::parse`).
     pub default_region: Option<crate::api::Region>,
+    /// Script modules of the layers above the host (bulk's `bulk::`), registered on every engine
+    /// built for this session: whoever opens the session lists them, the host knows none.
+    pub modules: Vec<super::engine::Registrar>,
 }
 
 /// Renders the account naming convention for a number.
@@ -127,6 +130,7 @@ impl Session {
             quiet: false,
             args_only: false,
             default_region: None,
+            modules: Vec::new(),
         }
     }
 

@@ -131,7 +131,9 @@ fn every_client_operation_sends_and_gets_what_the_spec_says() {
         &sb.movius_url(),
         &sb.carrier_url(),
     );
-    let c = profile.clients(&profile.resolve_secrets().unwrap()).unwrap();
+    let c = profile
+        .clients(&profile.resolve_secrets().unwrap())
+        .unwrap();
     let z = &c.zoom;
 
     // ---- every read ----
