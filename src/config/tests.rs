@@ -1,4 +1,3 @@
-
 use super::paths::{config_path_from, data_dir_from};
 use super::*;
 use crate::api::{RateShare, ZoomPlan, E164};
