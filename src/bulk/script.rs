@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, Engine, FnPtr, Map, Module, NativeCallContext};
 
-use crate::host::args::{bad, R};
+use crate::host::args::{bad, ScriptResult};
 use crate::host::engine;
 use crate::host::modules::{registration, write_csv};
 use crate::host::script::Script;
@@ -34,7 +34,7 @@ fn module(s: &Arc<Session>) -> Module {
         "bulk",
         "map",
         ["rows: array", "f: FnPtr", "opts: map", "array"],
-        move |ctx: NativeCallContext, rows: Array, f: FnPtr, opts: Map| -> R<Array> {
+        move |ctx: NativeCallContext, rows: Array, f: FnPtr, opts: Map| -> ScriptResult<Array> {
             let n = super::map::concurrency(&opts).map_err(|e| bad("bulk::map", e))?;
             super::map::map(&ctx, &x, rows, &f, n)
         }
@@ -45,7 +45,7 @@ fn module(s: &Arc<Session>) -> Module {
         "bulk",
         "map",
         ["rows: array", "f: FnPtr", "array"],
-        move |ctx: NativeCallContext, rows: Array, f: FnPtr| -> R<Array> {
+        move |ctx: NativeCallContext, rows: Array, f: FnPtr| -> ScriptResult<Array> {
             super::map::map(&ctx, &x, rows, &f, super::map::DEFAULT_CONCURRENCY)
         }
     );
@@ -55,12 +55,14 @@ fn module(s: &Arc<Session>) -> Module {
         "bulk",
         "preflight",
         ["rows: array", "procedure: string", "map"],
-        move |rows: Array, procedure: &str| -> R<Dynamic> { bulk_preflight(&x, rows, procedure) }
+        move |rows: Array, procedure: &str| -> ScriptResult<Dynamic> {
+            bulk_preflight(&x, rows, procedure)
+        }
     );
     m
 }
 
-fn bulk_preflight(x: &Arc<Session>, rows: Array, procedure: &str) -> R<Dynamic> {
+fn bulk_preflight(x: &Arc<Session>, rows: Array, procedure: &str) -> ScriptResult<Dynamic> {
     use super::preflight as pf;
     let f = "bulk::preflight";
     let (src, header) =

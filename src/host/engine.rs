@@ -132,9 +132,9 @@ fn gib(bytes: usize) -> String {
 /// These replace them (functions registered on the engine come before its packages) and check
 /// the size first; a refusal stops the script with one line, as the memory limit does.
 fn register_allocation_checks(e: &mut Engine, max: usize, ceiling: Option<usize>) {
+    use super::args::ScriptResult;
     use rhai::{Array, Blob, Dynamic, NativeCallContext, INT};
-    type R = Result<(), Box<EvalAltResult>>;
-    let check = move |what: &str, need: usize| -> R {
+    let check = move |what: &str, need: usize| -> ScriptResult<()> {
         let left = room(max, ceiling);
         if need > left {
             return Err(Box::new(EvalAltResult::ErrorTerminated(
@@ -153,7 +153,7 @@ fn register_allocation_checks(e: &mut Engine, max: usize, ceiling: Option<usize>
     let len_of = |len: INT| usize::try_from(len).unwrap_or(0);
     e.register_fn(
         "pad",
-        move |_: NativeCallContext, a: &mut Array, len: INT, item: Dynamic| -> R {
+        move |_: NativeCallContext, a: &mut Array, len: INT, item: Dynamic| -> ScriptResult<()> {
             let len = len_of(len);
             if len <= a.len() {
                 return Ok(());
@@ -171,7 +171,7 @@ fn register_allocation_checks(e: &mut Engine, max: usize, ceiling: Option<usize>
             Ok(())
         },
     );
-    let pad_str = move |s: &mut rhai::ImmutableString, len: INT, fill: &str| -> R {
+    let pad_str = move |s: &mut rhai::ImmutableString, len: INT, fill: &str| -> ScriptResult<()> {
         let len = len_of(len);
         let have = s.chars().count();
         let per = fill.chars().count();
@@ -186,19 +186,23 @@ fn register_allocation_checks(e: &mut Engine, max: usize, ceiling: Option<usize>
     };
     e.register_fn(
         "pad",
-        move |_: NativeCallContext, s: &mut rhai::ImmutableString, len: INT, c: char| -> R {
-            pad_str(s, len, c.encode_utf8(&mut [0; 4]))
-        },
+        move |_: NativeCallContext,
+              s: &mut rhai::ImmutableString,
+              len: INT,
+              c: char|
+              -> ScriptResult<()> { pad_str(s, len, c.encode_utf8(&mut [0; 4])) },
     );
     e.register_fn(
         "pad",
-        move |_: NativeCallContext, s: &mut rhai::ImmutableString, len: INT, fill: &str| -> R {
-            pad_str(s, len, fill)
-        },
+        move |_: NativeCallContext,
+              s: &mut rhai::ImmutableString,
+              len: INT,
+              fill: &str|
+              -> ScriptResult<()> { pad_str(s, len, fill) },
     );
     e.register_fn(
         "pad",
-        move |_: NativeCallContext, b: &mut Blob, len: INT, v: INT| -> R {
+        move |_: NativeCallContext, b: &mut Blob, len: INT, v: INT| -> ScriptResult<()> {
             let len = len_of(len);
             if len > b.len() {
                 check(&format!("pad({len}) of a blob"), len - b.len())?;

@@ -70,7 +70,7 @@ pub struct Change<'a> {
     pub op: &'a str,
     pub impact: Impact,
     /// What it changes, named as the operator would (`+13126170100 → carol@jpmc.example`).
-    pub target: &'a str,
+    pub target: String,
     /// Its parameters (redacted before they are journaled or printed).
     pub params: Value,
     /// For irreversible changes: what cannot be undone.

@@ -4,14 +4,9 @@ use super::*;
 
 pub(super) fn module(s: &Arc<Session>) -> Module {
     let mut m = Module::new();
-    let x = s.clone();
-    reg!(
-        m,
-        "carrier",
-        "provision_ptn",
-        ["number: string|array", "tags: array", "map"],
-        move |numbers: Dynamic, tags: Array| {
-            let f = "carrier::provision_ptn";
+    write_fn!(
+        m, s, "carrier", "provision_ptn", ["number: string|array", "tags: array"] -> "map",
+        |x, f, numbers: Dynamic, tags: Array| {
             let list: Vec<Dynamic> = if numbers.is_array() {
                 args::array(f, "number", &numbers)?
             } else {
@@ -20,7 +15,7 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
             let nums = list
                 .iter()
                 .map(|d| args::e164(f, "number", d))
-                .collect::<R<Vec<_>>>()?;
+                .collect::<ScriptResult<Vec<_>>>()?;
             let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
             let carrier = x.clients.carrier.clone().ok_or_else(|| bad(f, "the carrier API exists only on the sandbox profile: on a real profile T-Mobile provisions PTNs"))?;
             let target = nums
@@ -29,42 +24,32 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
                 .collect::<Vec<_>>()
                 .join(", ");
             let params = json!({"numbers": nums, "tags": tags});
-            let ph = params.clone();
-            x.write(
-                change(f, &target, params),
-                move || ph,
-                || carrier.provision_ptn(&nums, &tags),
-            )
         }
+        change: change(f, target, params.clone()),
+        dry_run: params,
+        send: carrier.provision_ptn(&nums, &tags),
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "carrier",
-        "delete_ptn",
-        ["number: string", "map"],
-        move |number: Dynamic| {
-            let f = "carrier::delete_ptn";
+    write_fn!(
+        m, s, "carrier", "delete_ptn", ["number: string"] -> "map",
+        |x, f, number: Dynamic| {
             let n = args::e164(f, "number", &number)?;
             let carrier = x.clients.carrier.clone().ok_or_else(|| bad(f, "the carrier API exists only on the sandbox profile: on a real profile ask T-Mobile to delete the number"))?;
-            x.write(
-                Change {
-                    op: f,
-                    impact: Impact::Irreversible,
-                    target: n.as_str(),
-                    params: json!({"number": n}),
-                    undo: Some("the number is removed from Movius and unpeered from Zoom"),
-                },
-                || json!({"number": n.to_string()}),
-                || {
-                    carrier.delete_ptn(&n)?;
-                    if let Some(idx) = &x.numbers {
-                        idx.removed(n.as_str());
-                    }
-                    Ok(())
-                },
-            )
         }
+        change: Change {
+            op: f,
+            impact: Impact::Irreversible,
+            target: n.to_string(),
+            params: json!({"number": n}),
+            undo: Some("the number is removed from Movius and unpeered from Zoom"),
+        },
+        dry_run: json!({"number": n.to_string()}),
+        send: {
+            carrier.delete_ptn(&n)?;
+            if let Some(idx) = &x.numbers {
+                idx.removed(n.as_str());
+            }
+            Ok(())
+        },
     );
     m
 }

@@ -11,7 +11,7 @@ pub(super) fn module(region: Option<crate::api::Region>) -> Module {
         "e164",
         "parse",
         ["s: string", "string"],
-        move |s: &str| -> R<String> {
+        move |s: &str| -> ScriptResult<String> {
             E164::parse_in(s, region)
                 .map(|n| n.to_string())
                 .map_err(|e| bad("e164::parse", e))
@@ -22,7 +22,7 @@ pub(super) fn module(region: Option<crate::api::Region>) -> Module {
         "e164",
         "digits",
         ["s: string", "string"],
-        move |s: &str| -> R<String> {
+        move |s: &str| -> ScriptResult<String> {
             E164::parse_in(s, region)
                 .map(|n| n.digits().to_string())
                 .map_err(|e| bad("e164::digits", e))

@@ -17,7 +17,7 @@ use crate::api::zoom::{NumberQuery, NumberType};
 use crate::api::{ApiError, E164};
 use crate::guard::Impact;
 
-use super::args::{self, bad, field, only_fields, R};
+use super::args::{self, bad, field, only_fields, ScriptResult};
 use super::catalog::{self, FnDoc};
 use super::session::{api_error, stop, Change, Session, Stop};
 use super::value::{from_json, to_dynamic, to_json};
@@ -30,19 +30,19 @@ fn doc(module: &str, name: &str) -> &'static FnDoc {
 }
 
 /// A change whose impact level is the catalog's for `op` (`zoom::assign_number`).
-fn change<'a>(op: &'a str, target: &'a str, params: Value) -> Change<'a> {
+fn change<'a>(op: &'a str, target: impl Into<String>, params: Value) -> Change<'a> {
     let (m, n) = op.split_once("::").unwrap_or(("", op));
     Change {
         op,
         impact: impact(m, n),
-        target,
+        target: target.into(),
         params,
         undo: None,
     }
 }
 
 fn impact(module: &str, name: &str) -> Impact {
-    doc(module, name).impact.unwrap_or(Impact::Read)
+    doc(module, name).level()
 }
 
 /// The catalog doc as Rhai doc comments (the REPL and metadata read them back).
@@ -87,6 +87,28 @@ macro_rules! read1 {
         let x = $s.clone();
         reg!($m, $module, $name, [$param, $ret], move |a: &str| x
             .read(|| x.clients.$svc.$op(a)));
+    }};
+}
+
+/// A write, registered: the closure `|x, f, args…| { checks }` gets the session `x`, the qualified
+/// name `f` and the script's arguments; its checks run first (a bad argument fails before anything
+/// is planned or sent). Then `change:` says what the write changes (`change(f, target, params)`
+/// takes the catalog's impact), `dry_run:` what a dry run answers in the service's place, and
+/// `send:` the call, made only when the guard lets it through; the guard and the journal see every
+/// write the same way. A function declared to return `()` returns unit in a dry run too.
+macro_rules! write_fn {
+    ($m:ident, $s:ident, $module:literal, $name:literal, [$($p:literal),*] -> $ret:literal,
+     |$x:ident, $f:ident $(, $a:ident : $t:ty)*| { $($checks:tt)* }
+     change: $change:expr, dry_run: $dry:expr, send: $send:expr $(,)?) => {{
+        let $x = $s.clone();
+        reg!($m, $module, $name, [$($p,)* $ret], move |$($a: $t),*| -> ScriptResult<Dynamic> {
+            let $f = concat!($module, "::", $name);
+            $($checks)*
+            let change: Change<'_> = $change;
+            let dry: Value = $dry;
+            let answer = $x.write(change, move || dry, || $send)?;
+            Ok(if $ret == "()" { Dynamic::UNIT } else { answer })
+        });
     }};
 }
 

@@ -106,68 +106,30 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
         ["org: string", "array"],
         move |org: &str| { x.read(|| { x.clients.movius.available_numbers(org) }) }
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "movius",
-        "create_sub_org",
-        ["parent: string", "name: string", "map"],
-        move |parent: &str, name: &str| {
-            x.write(
-                change(
-                    "movius::create_sub_org",
-                    &format!("{name} under {parent}"),
-                    json!({"parent": parent, "name": name}),
-                ),
-                || json!({"organization_id": crate::guard::PLACEHOLDER, "name": name, "parent_id": parent}),
-                || x.clients.movius.create_sub_org(parent, name),
-            )
-        }
+    write_fn!(
+        m, s, "movius", "create_sub_org", ["parent: string", "name: string"] -> "map",
+        |x, f, parent: &str, name: &str| {}
+        change: change(f, format!("{name} under {parent}"), json!({"parent": parent, "name": name})),
+        dry_run: json!({"organization_id": crate::guard::PLACEHOLDER, "name": name, "parent_id": parent}),
+        send: x.clients.movius.create_sub_org(parent, name),
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "movius",
-        "add_allowed_email_domain",
-        ["org: string", "domain: string", "map"],
-        move |org: &str, domain: &str| {
-            x.write(
-                change(
-                    "movius::add_allowed_email_domain",
-                    &format!("{domain} on {org}"),
-                    json!({"org": org, "domain": domain}),
-                ),
-                || json!({"organization_id": org}),
-                || x.clients.movius.add_allowed_email_domain(org, domain),
-            )
-        }
+    write_fn!(
+        m, s, "movius", "add_allowed_email_domain", ["org: string", "domain: string"] -> "map",
+        |x, f, org: &str, domain: &str| {}
+        change: change(f, format!("{domain} on {org}"), json!({"org": org, "domain": domain})),
+        dry_run: json!({"organization_id": org}),
+        send: x.clients.movius.add_allowed_email_domain(org, domain),
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "movius",
-        "set_zoom_enabled",
-        ["org: string", "on: bool", "map"],
-        move |org: &str, on: bool| {
-            x.write(
-                change(
-                    "movius::set_zoom_enabled",
-                    org,
-                    json!({"org": org, "enable_zoom": on}),
-                ),
-                || json!({"organization_id": org, "enable_zoom": on}),
-                || x.clients.movius.set_zoom_enabled(org, on),
-            )
-        }
+    write_fn!(
+        m, s, "movius", "set_zoom_enabled", ["org: string", "on: bool"] -> "map",
+        |x, f, org: &str, on: bool| {}
+        change: change(f, org, json!({"org": org, "enable_zoom": on})),
+        dry_run: json!({"organization_id": org, "enable_zoom": on}),
+        send: x.clients.movius.set_zoom_enabled(org, on),
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "movius",
-        "add_account",
-        ["a: map", "map"],
-        move |a: Dynamic| {
-            let f = "movius::add_account";
+    write_fn!(
+        m, s, "movius", "add_account", ["a: map"] -> "map",
+        |x, f, a: Dynamic| {
             let a = args::map(f, "a", &a)?;
             only_fields(
                 f,
@@ -201,39 +163,29 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
                 "the account is created in Movius"
             };
             let params = serde_json::to_value(&req).unwrap_or(Value::Null);
-            let ph = params.clone();
-            x.write(
-                Change {
-                    op: f,
-                    impact: Impact::Irreversible,
-                    target: &format!("{number} in {}", req.organization_id),
-                    params,
-                    undo: Some(undo),
-                },
-                move || {
-                    let mut v = ph;
-                    v["account_sid"] = json!(crate::guard::PLACEHOLDER);
-                    v
-                },
-                || {
-                    // Peering may put the number into Zoom (even when the call fails half-way):
-                    // the run's number index must ask Zoom about it next time.
-                    if let (Some(idx), true) = (&x.numbers, req.enable_zoom) {
-                        idx.touched(number.as_str());
-                    }
-                    x.clients.movius.add_account(&req)
-                },
-            )
+            let mut dry = params.clone();
+            dry["account_sid"] = json!(crate::guard::PLACEHOLDER);
         }
+        change: Change {
+            op: f,
+            impact: Impact::Irreversible,
+            target: format!("{number} in {}", req.organization_id),
+            params,
+            undo: Some(undo),
+        },
+        dry_run: dry,
+        send: {
+            // Peering may put the number into Zoom (even when the call fails half-way):
+            // the run's number index must ask Zoom about it next time.
+            if let (Some(idx), true) = (&x.numbers, req.enable_zoom) {
+                idx.touched(number.as_str());
+            }
+            x.clients.movius.add_account(&req)
+        },
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "movius",
-        "modify_account",
-        ["sel: string|map", "changes: map", "map"],
-        move |sel: Dynamic, changes: Dynamic| {
-            let f = "movius::modify_account";
+    write_fn!(
+        m, s, "movius", "modify_account", ["sel: string|map", "changes: map"] -> "map",
+        |x, f, sel: Dynamic, changes: Dynamic| {
             let sel = args::selector(f, &sel)?;
             let c = args::map(f, "changes", &changes)?;
             only_fields(f, &c, &["enable_zoom", "teams_calling"])?;
@@ -253,62 +205,49 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
             };
             let (k, v) = sel.field();
             let params = json!({k: v, "enable_zoom": enable_zoom, "teams_calling": teams_calling});
-            let ph = params.clone();
-            x.write(
-                Change {
-                    op: f,
-                    impact: imp,
-                    target: &sel.to_string(),
-                    params,
-                    undo,
-                },
-                move || ph,
-                || {
-                    // Turning Zoom on peers the number: the index must ask Zoom about it next time.
-                    if let (Some(idx), Some(true), crate::api::Selector::PhoneNumber(n)) =
-                        (&x.numbers, enable_zoom, &sel)
-                    {
-                        idx.touched(n.as_str());
-                    }
-                    x.clients
-                        .movius
-                        .modify_account(&sel, enable_zoom, teams_calling)
-                },
-            )
         }
+        change: Change {
+            op: f,
+            impact: imp,
+            target: sel.to_string(),
+            params: params.clone(),
+            undo,
+        },
+        dry_run: params,
+        send: {
+            // Turning Zoom on peers the number: the index must ask Zoom about it next time.
+            if let (Some(idx), Some(true), crate::api::Selector::PhoneNumber(n)) =
+                (&x.numbers, enable_zoom, &sel)
+            {
+                idx.touched(n.as_str());
+            }
+            x.clients
+                .movius
+                .modify_account(&sel, enable_zoom, teams_calling)
+        },
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "movius",
-        "delete_account",
-        ["org: string", "sel: string|map", "map"],
-        move |org: &str, sel: Dynamic| {
-            let f = "movius::delete_account";
+    write_fn!(
+        m, s, "movius", "delete_account", ["org: string", "sel: string|map"] -> "map",
+        |x, f, org: &str, sel: Dynamic| {
             let sel = args::selector(f, &sel)?;
             let (k, v) = sel.field();
             let params = json!({"organization_id": org, k: v});
-            let ph = params.clone();
-            x.write(
-                Change {
-                    op: f,
-                    impact: Impact::Irreversible,
-                    target: &format!("{sel} in {org}"),
-                    params,
-                    undo: Some(
-                        "the Movius account is deleted and its number is unpeered from Zoom",
-                    ),
-                },
-                move || ph,
-                || {
-                    let r = x.clients.movius.delete_account(org, &sel)?;
-                    if let (Some(idx), crate::api::Selector::PhoneNumber(n)) = (&x.numbers, &sel) {
-                        idx.removed(n.as_str());
-                    }
-                    Ok(r)
-                },
-            )
         }
+        change: Change {
+            op: f,
+            impact: Impact::Irreversible,
+            target: format!("{sel} in {org}"),
+            params: params.clone(),
+            undo: Some("the Movius account is deleted and its number is unpeered from Zoom"),
+        },
+        dry_run: params,
+        send: {
+            let r = x.clients.movius.delete_account(org, &sel)?;
+            if let (Some(idx), crate::api::Selector::PhoneNumber(n)) = (&x.numbers, &sel) {
+                idx.removed(n.as_str());
+            }
+            Ok(r)
+        },
     );
     m
 }

@@ -23,7 +23,7 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
         "profile",
         "naming",
         ["number: string", "map"],
-        move |n: Dynamic| -> R<Map> {
+        move |n: Dynamic| -> ScriptResult<Map> {
             let n = args::e164("profile::naming", "number", &n)?;
             let (first, last, email) = (x.naming)(&n);
             let mut out = Map::new();

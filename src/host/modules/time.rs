@@ -10,7 +10,7 @@ pub(super) fn module(s: Option<&Arc<Session>>) -> Module {
         "time",
         "sleep_ms",
         ["ms: int", "()"],
-        move |ms: i64| -> R<()> {
+        move |ms: i64| -> ScriptResult<()> {
             let ms = ms.clamp(0, 10_000) as u64;
             let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
             // Sleep in slices so Ctrl-C stops a wait promptly.

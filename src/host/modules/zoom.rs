@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn number_refs(f: &str, d: &Dynamic) -> R<Vec<NumberRef>> {
+fn number_refs(f: &str, d: &Dynamic) -> ScriptResult<Vec<NumberRef>> {
     let items: Vec<Dynamic> = if d.is_array() {
         args::array(f, "number", d)?
     } else {
@@ -33,7 +33,7 @@ fn number_refs(f: &str, d: &Dynamic) -> R<Vec<NumberRef>> {
         .collect()
 }
 
-fn number_query(f: &str, q: &Map) -> R<NumberQuery> {
+fn number_query(f: &str, q: &Map) -> ScriptResult<NumberQuery> {
     only_fields(f, q, &["type", "phone_number", "site_id"])?;
     let kind = match field(q, "type") {
         Some(t) => Some(t.parse::<NumberType>().map_err(|e| bad(f, e))?),
@@ -143,14 +143,9 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
         "array",
         zoom.internal_numbers
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "zoom",
-        "assign_number",
-        ["user: string", "number: string|map|array", "array"],
-        move |user: Dynamic, number: Dynamic| {
-            let f = "zoom::assign_number";
+    write_fn!(
+        m, s, "zoom", "assign_number", ["user: string", "number: string|map|array"] -> "array",
+        |x, f, user: Dynamic, number: Dynamic| {
             let user = args::string(f, "user", &user)?;
             let refs = number_refs(f, &number)?;
             let shown = refs
@@ -158,66 +153,45 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
                 .map(|r| r.number.clone().or(r.id.clone()).unwrap_or_default())
                 .collect::<Vec<_>>()
                 .join(", ");
-            let params = json!({"user": user, "phone_numbers": refs});
-            // Same shape as the live answer: the numbers assigned.
-            let ph = json!(refs
-                .iter()
-                .map(|r| json!({"id": r.id.clone().unwrap_or_else(|| crate::guard::PLACEHOLDER.into()), "number": r.number}))
-                .collect::<Vec<_>>());
-            x.write(
-                change(f, &format!("{shown} → {user}"), params),
-                move || ph,
-                || {
-                    let done = x.clients.zoom.assign_number(&user, &refs)?;
-                    if let Some(idx) = &x.numbers {
-                        for r in refs.iter().filter_map(|r| r.number.as_deref()) {
-                            idx.assigned(r, &user);
-                        }
-                    }
-                    Ok(done)
-                },
-            )
         }
+        change: change(f, format!("{shown} → {user}"), json!({"user": user, "phone_numbers": refs})),
+        // Same shape as the live answer: the numbers assigned.
+        dry_run: json!(refs
+            .iter()
+            .map(|r| json!({"id": r.id.clone().unwrap_or_else(|| crate::guard::PLACEHOLDER.into()), "number": r.number}))
+            .collect::<Vec<_>>()),
+        send: {
+            let done = x.clients.zoom.assign_number(&user, &refs)?;
+            if let Some(idx) = &x.numbers {
+                for r in refs.iter().filter_map(|r| r.number.as_deref()) {
+                    idx.assigned(r, &user);
+                }
+            }
+            Ok(done)
+        },
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "zoom",
-        "unassign_number",
-        ["user: string", "number: string", "()"],
-        move |user: Dynamic, number: Dynamic| {
-            let f = "zoom::unassign_number";
+    write_fn!(
+        m, s, "zoom", "unassign_number", ["user: string", "number: string"] -> "()",
+        |x, f, user: Dynamic, number: Dynamic| {
             let user = args::string(f, "user", &user)?;
             let number = args::string(f, "number", &number)?;
             let number = E164::parse(&number)
                 .map(|n| n.to_string())
                 .unwrap_or(number);
-            x.write(
-                change(
-                    f,
-                    &format!("{number} from {user}"),
-                    json!({"user": user, "number": number}),
-                ),
-                || json!({}),
-                || {
-                    x.clients.zoom.unassign_number(&user, &number)?;
-                    if let Some(idx) = &x.numbers {
-                        idx.unassigned(&number);
-                    }
-                    Ok(())
-                },
-            )
-            .map(|_| Dynamic::UNIT)
         }
+        change: change(f, format!("{number} from {user}"), json!({"user": user, "number": number})),
+        dry_run: json!({}),
+        send: {
+            x.clients.zoom.unassign_number(&user, &number)?;
+            if let Some(idx) = &x.numbers {
+                idx.unassigned(&number);
+            }
+            Ok(())
+        },
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "zoom",
-        "create_user",
-        ["email: string", "opts: map", "map"],
-        move |email: Dynamic, opts: Map| {
-            let f = "zoom::create_user";
+    write_fn!(
+        m, s, "zoom", "create_user", ["email: string", "opts: map"] -> "map",
+        |x, f, email: Dynamic, opts: Map| {
             let email = args::string(f, "email", &email)?;
             only_fields(f, &opts, &["first_name", "last_name", "action"])?;
             let action: CreateAction = field(&opts, "action")
@@ -235,23 +209,14 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
                     feature: Some(crate::api::zoom::wire::UserFeature { zoom_phone: true }),
                 },
             };
-            let params = serde_json::to_value(&body).unwrap_or(Value::Null);
-            let ph = json!({"id": crate::guard::PLACEHOLDER, "email": email, "type": 1});
-            x.write(
-                change(f, &email, params),
-                move || ph,
-                || x.clients.zoom.create_user(&body),
-            )
         }
+        change: change(f, email.clone(), serde_json::to_value(&body).unwrap_or(Value::Null)),
+        dry_run: json!({"id": crate::guard::PLACEHOLDER, "email": email, "type": 1}),
+        send: x.clients.zoom.create_user(&body),
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "zoom",
-        "enable_phone",
-        ["user: string", "opts: map", "map"],
-        move |user: Dynamic, opts: Map| {
-            let f = "zoom::enable_phone";
+    write_fn!(
+        m, s, "zoom", "enable_phone", ["user: string", "opts: map"] -> "map",
+        |x, f, user: Dynamic, opts: Map| {
             let user = args::string(f, "user", &user)?;
             only_fields(f, &opts, &["site", "site_id", "extension"])?;
             let site = field(&opts, "site").or_else(|| field(&opts, "site_id"));
@@ -265,86 +230,46 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
                 None => None,
             };
             let params = json!({"user": user, "site_id": site_id, "extension": ext});
-            let ph = params.clone();
-            x.write(
-                change(f, &user, params),
-                move || ph,
-                || x.clients.zoom.enable_phone(&user, site_id.as_deref(), ext),
-            )
         }
+        change: change(f, user.clone(), params.clone()),
+        dry_run: params,
+        send: x.clients.zoom.enable_phone(&user, site_id.as_deref(), ext),
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "zoom",
-        "assign_calling_plan",
-        ["user: string", "plan_type: int", "()"],
-        move |user: Dynamic, plan: i64| {
-            let f = "zoom::assign_calling_plan";
+    write_fn!(
+        m, s, "zoom", "assign_calling_plan", ["user: string", "plan_type: int"] -> "()",
+        |x, f, user: Dynamic, plan: i64| {
             let user = args::string(f, "user", &user)?;
-            x.write(
-                change(
-                    f,
-                    &format!("plan {plan} → {user}"),
-                    json!({"user": user, "plan_type": plan}),
-                ),
-                || json!({}),
-                || x.clients.zoom.assign_calling_plan(&user, plan),
-            )
-            .map(|_| Dynamic::UNIT)
         }
+        change: change(f, format!("plan {plan} → {user}"), json!({"user": user, "plan_type": plan})),
+        dry_run: json!({}),
+        send: x.clients.zoom.assign_calling_plan(&user, plan),
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "zoom",
-        "remove_calling_plan",
-        ["user: string", "plan_type: int", "()"],
-        move |user: Dynamic, plan: i64| {
-            let f = "zoom::remove_calling_plan";
+    write_fn!(
+        m, s, "zoom", "remove_calling_plan", ["user: string", "plan_type: int"] -> "()",
+        |x, f, user: Dynamic, plan: i64| {
             let user = args::string(f, "user", &user)?;
             tracing::warn!("removing calling plan {plan} from {user} also removes the user's direct number in Zoom");
             eprintln!("warning: removing calling plan {plan} from {user} also removes the user's direct number in Zoom");
-            x.write(
-                change(
-                    f,
-                    &format!("plan {plan} from {user}"),
-                    json!({"user": user, "plan_type": plan}),
-                ),
-                || json!({}),
-                || x.clients.zoom.remove_calling_plan(&user, plan),
-            )
-            .map(|_| Dynamic::UNIT)
         }
+        change: change(f, format!("plan {plan} from {user}"), json!({"user": user, "plan_type": plan})),
+        dry_run: json!({}),
+        send: x.clients.zoom.remove_calling_plan(&user, plan),
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "zoom",
-        "add_role_members",
-        ["role_id: string", "users: array", "()"],
-        move |role: &str, users: Array| {
-            let f = "zoom::add_role_members";
+    write_fn!(
+        m, s, "zoom", "add_role_members", ["role_id: string", "users: array"] -> "()",
+        |x, f, role: &str, users: Array| {
             let members = users
                 .iter()
                 .map(|u| args::string(f, "users", u))
-                .collect::<R<Vec<_>>>()?;
-            x.write(
-                change(f, role, json!({"role_id": role, "user_ids": members})),
-                || json!({}),
-                || x.clients.zoom.add_role_members(role, &members),
-            )
-            .map(|_| Dynamic::UNIT)
+                .collect::<ScriptResult<Vec<_>>>()?;
         }
+        change: change(f, role, json!({"role_id": role, "user_ids": members})),
+        dry_run: json!({}),
+        send: x.clients.zoom.add_role_members(role, &members),
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "zoom",
-        "add_device",
-        ["d: map", "map"],
-        move |d: Dynamic| {
-            let f = "zoom::add_device";
+    write_fn!(
+        m, s, "zoom", "add_device", ["d: map"] -> "map",
+        |x, f, d: Dynamic| {
             let dm = args::map(f, "d", &d)?;
             only_fields(
                 f,
@@ -359,48 +284,29 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
             )?;
             let dev: AddDevice = from_json(to_json(&d), f)?;
             let params = serde_json::to_value(&dev).unwrap_or(Value::Null);
-            let mut ph = params.clone();
+            let mut dry = params.clone();
             // The id Zoom will give the device: later writes that use it match any id.
-            ph["id"] = json!(crate::guard::PLACEHOLDER);
-            x.write(
-                change(f, &dev.mac_address.clone(), params),
-                move || ph,
-                || x.clients.zoom.add_device(&dev),
-            )
+            dry["id"] = json!(crate::guard::PLACEHOLDER);
         }
+        change: change(f, dev.mac_address.clone(), params),
+        dry_run: dry,
+        send: x.clients.zoom.add_device(&dev),
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "zoom",
-        "assign_device",
-        ["device_id: string", "extension_ids: array", "()"],
-        move |device: &str, exts: Array| {
-            let f = "zoom::assign_device";
+    write_fn!(
+        m, s, "zoom", "assign_device", ["device_id: string", "extension_ids: array"] -> "()",
+        |x, f, device: &str, exts: Array| {
             let exts: Vec<String> = exts
                 .iter()
                 .map(|e| args::string(f, "extension_ids", e))
-                .collect::<R<_>>()?;
-            x.write(
-                change(
-                    f,
-                    device,
-                    json!({"device_id": device, "extension_ids": exts}),
-                ),
-                || json!({}),
-                || x.clients.zoom.assign_device(device, &exts),
-            )
-            .map(|_| Dynamic::UNIT)
+                .collect::<ScriptResult<_>>()?;
         }
+        change: change(f, device, json!({"device_id": device, "extension_ids": exts})),
+        dry_run: json!({}),
+        send: x.clients.zoom.assign_device(device, &exts),
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "zoom",
-        "add_internal_numbers",
-        ["account: string", "rows: array", "array"],
-        move |acct: &str, rows: Array| {
-            let f = "zoom::add_internal_numbers";
+    write_fn!(
+        m, s, "zoom", "add_internal_numbers", ["account: string", "rows: array"] -> "array",
+        |x, f, acct: &str, rows: Array| {
             let rows: Vec<InternalNumber> = rows
                 .iter()
                 .enumerate()
@@ -416,25 +322,17 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
                     v["number"] = json!(n.to_string());
                     from_json(v, &format!("{f} row {}", i + 1))
                 })
-                .collect::<R<_>>()?;
-            let target = format!("{} internal number(s) on {acct}", rows.len());
+                .collect::<ScriptResult<_>>()?;
             let params = json!({"account": acct, "internal_numbers": rows});
-            let ph = params["internal_numbers"].clone();
-            x.write(
-                change(f, &target, params),
-                move || json!({"internal_numbers": ph}),
-                || x.clients.zoom.add_internal_numbers(acct, &rows),
-            )
+            let dry = json!({"internal_numbers": params["internal_numbers"].clone()});
         }
+        change: change(f, format!("{} internal number(s) on {acct}", rows.len()), params),
+        dry_run: dry,
+        send: x.clients.zoom.add_internal_numbers(acct, &rows),
     );
-    let x = s.clone();
-    reg!(
-        m,
-        "zoom",
-        "update_phone_user",
-        ["user: string", "partial: map", "()"],
-        move |user: Dynamic, partial: Dynamic| {
-            let f = "zoom::update_phone_user";
+    write_fn!(
+        m, s, "zoom", "update_phone_user", ["user: string", "partial: map"] -> "()",
+        |x, f, user: Dynamic, partial: Dynamic| {
             let user = args::string(f, "user", &user)?;
             let pm = args::map(f, "partial", &partial)?;
             only_fields(f, &pm, &["extension_number", "site_id"])?;
@@ -444,14 +342,10 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
                 v["extension_number"] = json!(n.to_string());
             }
             let patch: PhoneUserPatch = from_json(v, f)?;
-            let params = json!({"user": user, "changes": patch});
-            x.write(
-                change(f, &user, params),
-                || json!({}),
-                || x.clients.zoom.update_phone_user(&user, &patch),
-            )
-            .map(|_| Dynamic::UNIT)
         }
+        change: change(f, user.clone(), json!({"user": user, "changes": patch})),
+        dry_run: json!({}),
+        send: x.clients.zoom.update_phone_user(&user, &patch),
     );
     let x = s.clone();
     reg!(
@@ -505,7 +399,7 @@ fn type_matches(kind: Option<NumberType>, p: &crate::api::zoom::wire::PhoneNumbe
     }
 }
 
-fn resolve_site(x: &Session, f: &str, site: &str) -> R<String> {
+fn resolve_site(x: &Session, f: &str, site: &str) -> ScriptResult<String> {
     let sites = x.clients.zoom.sites().map_err(|e| api_error(&e))?;
     sites
         .iter()
@@ -530,7 +424,7 @@ fn resolve_site(x: &Session, f: &str, site: &str) -> R<String> {
 fn zoom_csv_fns(m: &mut Module, s: &Arc<Session>) {
     use crate::host::zoomcsv;
     let mut m = m;
-    fn granted(x: &Session, f: &str, path: &str) -> R<()> {
+    fn granted(x: &Session, f: &str, path: &str) -> ScriptResult<()> {
         if x.file_granted(Path::new(path)) {
             return Ok(());
         }
@@ -553,7 +447,7 @@ fn zoom_csv_fns(m: &mut Module, s: &Arc<Session>) {
         "zoom",
         "export_users_csv",
         ["path: string", "int"],
-        move |path: &str| -> R<i64> {
+        move |path: &str| -> ScriptResult<i64> {
             let f = "zoom::export_users_csv";
             granted(&x, f, path)?;
             x.check_cancel()?;
@@ -569,7 +463,7 @@ fn zoom_csv_fns(m: &mut Module, s: &Arc<Session>) {
         "zoom",
         "merge_users_csv",
         ["changes: array", "path: string", "map"],
-        move |changes: Array, path: &str| -> R<Dynamic> {
+        move |changes: Array, path: &str| -> ScriptResult<Dynamic> {
             let f = "zoom::merge_users_csv";
             granted(&x, f, path)?;
             x.check_cancel()?;

@@ -40,44 +40,119 @@ fn no_user(u: &str) -> Reply {
     err(404, 1001, &format!("User does not exist: {u}."))
 }
 
+/// Zoom's routes, matched in one table (`route`): `op` names them for the log and the rate
+/// limiter, `handle` serves them.
+enum Route<'a> {
+    ListNumbers,
+    GetNumber(&'a str),
+    AssignNumber(&'a str),
+    UnassignNumber(&'a str, &'a str),
+    ListUsers,
+    GetUser(&'a str),
+    UpdateUserSettings(&'a str),
+    ListPhoneUsers,
+    GetPhoneUser(&'a str),
+    UpdatePhoneUser(&'a str),
+    ListSites,
+    GetSite(&'a str),
+    CreateUser,
+    BatchAddPhoneUsers,
+    ListCallingPlans,
+    AssignCallingPlan(&'a str),
+    UnassignCallingPlan(&'a str, &'a str),
+    ListRoles,
+    ListRoleMembers(&'a str),
+    AddRoleMembers(&'a str),
+    ListDevices,
+    AddDevice,
+    AssignDevice(&'a str),
+    ListPeeringNumbers,
+    AddPeeringNumbers,
+    DeletePeeringNumbers,
+    ListInternalNumbers(&'a str),
+    AddInternalNumbers(&'a str),
+    DeleteInternalNumber(&'a str, &'a str),
+    CallHistory,
+    CallChargesReport,
+}
+
+/// The route of a request and its operation name, or `None` for a path Zoom does not have.
+fn route<'a>(method: &str, s: &[&'a str]) -> Option<(&'static str, Route<'a>)> {
+    Some(match (method, s) {
+        ("GET", ["phone", "numbers"]) => ("list_numbers", Route::ListNumbers),
+        ("GET", ["phone", "numbers", id]) => ("get_number", Route::GetNumber(id)),
+        ("POST", ["phone", "users", user, "phone_numbers"]) => {
+            ("assign_number", Route::AssignNumber(user))
+        }
+        ("DELETE", ["phone", "users", user, "phone_numbers", number]) => {
+            ("unassign_number", Route::UnassignNumber(user, number))
+        }
+        ("GET", ["users"]) => ("list_users", Route::ListUsers),
+        ("GET", ["users", user]) => ("get_user", Route::GetUser(user)),
+        ("PATCH", ["users", user, "settings"]) => {
+            ("update_user_settings", Route::UpdateUserSettings(user))
+        }
+        ("GET", ["phone", "users"]) => ("list_phone_users", Route::ListPhoneUsers),
+        ("GET", ["phone", "users", user]) => ("get_phone_user", Route::GetPhoneUser(user)),
+        ("PATCH", ["phone", "users", user]) => ("update_phone_user", Route::UpdatePhoneUser(user)),
+        ("GET", ["phone", "sites"]) => ("list_sites", Route::ListSites),
+        ("GET", ["phone", "sites", id]) => ("get_site", Route::GetSite(id)),
+        ("POST", ["users"]) => ("create_user", Route::CreateUser),
+        ("POST", ["phone", "users", "batch"]) => {
+            ("batch_add_phone_users", Route::BatchAddPhoneUsers)
+        }
+        ("GET", ["phone", "calling_plans"]) => ("list_calling_plans", Route::ListCallingPlans),
+        ("POST", ["phone", "users", user, "calling_plans"]) => {
+            ("assign_calling_plan", Route::AssignCallingPlan(user))
+        }
+        ("DELETE", ["phone", "users", user, "calling_plans", plan_type]) => (
+            "unassign_calling_plan",
+            Route::UnassignCallingPlan(user, plan_type),
+        ),
+        ("GET", ["phone", "roles"]) => ("list_roles", Route::ListRoles),
+        ("GET", ["phone", "roles", role, "members"]) => {
+            ("list_role_members", Route::ListRoleMembers(role))
+        }
+        ("POST", ["phone", "roles", role, "members"]) => {
+            ("add_role_members", Route::AddRoleMembers(role))
+        }
+        ("GET", ["phone", "devices"]) => ("list_devices", Route::ListDevices),
+        ("POST", ["phone", "devices"]) => ("add_device", Route::AddDevice),
+        ("POST", ["phone", "devices", device, "extensions"]) => {
+            ("assign_device", Route::AssignDevice(device))
+        }
+        ("GET", ["phone", "peering", "numbers"]) => {
+            ("list_peering_numbers", Route::ListPeeringNumbers)
+        }
+        ("POST", ["phone", "peering", "numbers"]) => {
+            ("add_peering_numbers", Route::AddPeeringNumbers)
+        }
+        ("DELETE", ["phone", "peering", "numbers"]) => {
+            ("delete_peering_numbers", Route::DeletePeeringNumbers)
+        }
+        ("GET", ["accounts", account, "sip_trunk", "internal_numbers"]) => {
+            ("list_internal_numbers", Route::ListInternalNumbers(account))
+        }
+        ("POST", ["accounts", account, "sip_trunk", "internal_numbers"]) => {
+            ("add_internal_numbers", Route::AddInternalNumbers(account))
+        }
+        ("DELETE", ["accounts", account, "sip_trunk", "internal_numbers", id]) => (
+            "delete_internal_number",
+            Route::DeleteInternalNumber(account, id),
+        ),
+        ("GET", ["phone", "call_history"]) => ("call_history", Route::CallHistory),
+        ("GET", ["phone", "reports", "call_charges"]) => {
+            ("call_charges_report", Route::CallChargesReport)
+        }
+        _ => return None,
+    })
+}
+
 /// The operation name and whether it writes, for the log and the rate limiter.
 pub fn op(req: &Req) -> (String, bool) {
     let s = req.seg();
     let m = req.method.as_str();
-    let name = match (m, s.as_slice()) {
-        ("GET", ["phone", "numbers"]) => "list_numbers",
-        ("GET", ["phone", "numbers", _]) => "get_number",
-        ("POST", ["phone", "users", _, "phone_numbers"]) => "assign_number",
-        ("DELETE", ["phone", "users", _, "phone_numbers", _]) => "unassign_number",
-        ("GET", ["users"]) => "list_users",
-        ("GET", ["users", _]) => "get_user",
-        ("PATCH", ["users", _, "settings"]) => "update_user_settings",
-        ("GET", ["phone", "users"]) => "list_phone_users",
-        ("GET", ["phone", "users", _]) => "get_phone_user",
-        ("PATCH", ["phone", "users", _]) => "update_phone_user",
-        ("GET", ["phone", "sites"]) => "list_sites",
-        ("GET", ["phone", "sites", _]) => "get_site",
-        ("POST", ["users"]) => "create_user",
-        ("POST", ["phone", "users", "batch"]) => "batch_add_phone_users",
-        ("GET", ["phone", "calling_plans"]) => "list_calling_plans",
-        ("POST", ["phone", "users", _, "calling_plans"]) => "assign_calling_plan",
-        ("DELETE", ["phone", "users", _, "calling_plans", _]) => "unassign_calling_plan",
-        ("GET", ["phone", "roles"]) => "list_roles",
-        ("GET", ["phone", "roles", _, "members"]) => "list_role_members",
-        ("POST", ["phone", "roles", _, "members"]) => "add_role_members",
-        ("GET", ["phone", "devices"]) => "list_devices",
-        ("POST", ["phone", "devices"]) => "add_device",
-        ("POST", ["phone", "devices", _, "extensions"]) => "assign_device",
-        ("GET", ["phone", "peering", "numbers"]) => "list_peering_numbers",
-        ("POST", ["phone", "peering", "numbers"]) => "add_peering_numbers",
-        ("DELETE", ["phone", "peering", "numbers"]) => "delete_peering_numbers",
-        ("GET", ["accounts", _, "sip_trunk", "internal_numbers"]) => "list_internal_numbers",
-        ("POST", ["accounts", _, "sip_trunk", "internal_numbers"]) => "add_internal_numbers",
-        ("DELETE", ["accounts", _, "sip_trunk", "internal_numbers", _]) => "delete_internal_number",
-        ("GET", ["phone", "call_history"]) => "call_history",
-        ("GET", ["phone", "reports", "call_charges"]) => "call_charges_report",
-        _ => "unknown",
-    };
+    let name = route(m, &s).map_or("unknown", |(name, _)| name);
     (format!("zoom.{name}"), m != "GET")
 }
 
@@ -210,9 +285,16 @@ macro_rules! body {
 
 pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
     let s = req.seg();
-    match (req.method.as_str(), s.as_slice()) {
-        ("GET", ["phone", "numbers"]) => list_numbers(ctx, req),
-        ("GET", ["phone", "numbers", id]) => {
+    let Some((_, route)) = route(req.method.as_str(), &s) else {
+        return err(
+            404,
+            404,
+            &format!("No API found for {} /v2{}.", req.method, req.path),
+        );
+    };
+    match route {
+        Route::ListNumbers => list_numbers(ctx, req),
+        Route::GetNumber(id) => {
             let w = ctx.store.load();
             match w {
                 Ok(w) => match w.number_idx(id) {
@@ -226,14 +308,12 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 Err(e) => err(500, 500, &e.to_string()),
             }
         }
-        ("POST", ["phone", "users", u, "phone_numbers"]) => {
+        Route::AssignNumber(u) => {
             let v = body!(req);
             ctx.with_world(|w| assign_numbers(w, u, &v))
         }
-        ("DELETE", ["phone", "users", u, "phone_numbers", n]) => {
-            ctx.with_world(|w| unassign_number(w, u, n))
-        }
-        ("GET", ["users"]) => read(ctx, |w| {
+        Route::UnassignNumber(u, n) => ctx.with_world(|w| unassign_number(w, u, n)),
+        Route::ListUsers => read(ctx, |w| {
             let status = req.q("status").unwrap_or("active");
             let users: Vec<User> = w
                 .users
@@ -252,29 +332,27 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 },
             ))
         }),
-        ("POST", ["users"]) => {
+        Route::CreateUser => {
             let v = body!(req);
             ctx.with_world(|w| create_user(w, &v))
         }
-        ("POST", ["phone", "users", "batch"]) => {
+        Route::BatchAddPhoneUsers => {
             let v = body!(req);
             ctx.with_world(|w| batch_add_phone_users(w, &v))
         }
-        ("GET", ["phone", "sites", id]) => {
-            read(ctx, |w| match w.sites.iter().find(|s| s.id == *id) {
-                Some(s) => Ok(Reply::ok(200, s)),
-                None => Ok(err(404, 404, &format!("Site does not exist: {id}."))),
-            })
-        }
-        ("GET", ["users", u]) => read(ctx, |w| match w.user(u) {
+        Route::GetSite(id) => read(ctx, |w| match w.sites.iter().find(|s| s.id == *id) {
+            Some(s) => Ok(Reply::ok(200, s)),
+            None => Ok(err(404, 404, &format!("Site does not exist: {id}."))),
+        }),
+        Route::GetUser(u) => read(ctx, |w| match w.user(u) {
             Some(x) => Ok(Reply::ok(200, &user_json(x))),
             None => Ok(no_user(u)),
         }),
-        ("PATCH", ["users", u, "settings"]) => {
+        Route::UpdateUserSettings(u) => {
             let v = body!(req);
             ctx.with_world(|w| user_settings(w, u, &v))
         }
-        ("GET", ["phone", "users"]) => read(ctx, |w| {
+        Route::ListPhoneUsers => read(ctx, |w| {
             let site = req.q("site_id");
             let users: Vec<&ZUser> = w
                 .users
@@ -296,7 +374,7 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 },
             ))
         }),
-        ("GET", ["phone", "users", u]) => {
+        Route::GetPhoneUser(u) => {
             read(ctx, |w| {
                 match w.user(u) {
             Some(x) if x.phone => Ok(Reply::ok(200, &phone_user_json(w, x, true))),
@@ -305,11 +383,11 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
         }
             })
         }
-        ("PATCH", ["phone", "users", u]) => {
+        Route::UpdatePhoneUser(u) => {
             let v = body!(req);
             ctx.with_world(|w| update_phone_user(w, u, &v))
         }
-        ("GET", ["phone", "sites"]) => read(ctx, |w| {
+        Route::ListSites => read(ctx, |w| {
             let p = ctx.paginate(req, &list_key("sites", req), w.sites.to_vec(), 30, 300)?;
             Ok(Reply::ok(
                 200,
@@ -321,15 +399,13 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 },
             ))
         }),
-        ("GET", ["phone", "calling_plans"]) => read(ctx, |w| Ok(Reply::ok(200, &calling_plans(w)))),
-        ("POST", ["phone", "users", u, "calling_plans"]) => {
+        Route::ListCallingPlans => read(ctx, |w| Ok(Reply::ok(200, &calling_plans(w)))),
+        Route::AssignCallingPlan(u) => {
             let v = body!(req);
             ctx.with_world(|w| assign_plans(w, u, &v))
         }
-        ("DELETE", ["phone", "users", u, "calling_plans", t]) => {
-            ctx.with_world(|w| unassign_plan(w, u, t))
-        }
-        ("GET", ["phone", "roles"]) => read(ctx, |w| {
+        Route::UnassignCallingPlan(u, t) => ctx.with_world(|w| unassign_plan(w, u, t)),
+        Route::ListRoles => read(ctx, |w| {
             let roles = w
                 .roles
                 .iter()
@@ -342,7 +418,7 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 .collect();
             Ok(Reply::ok(200, &RoleList { roles }))
         }),
-        ("GET", ["phone", "roles", r, "members"]) => read(ctx, |w| {
+        Route::ListRoleMembers(r) => read(ctx, |w| {
             let Some(role) = w.roles.iter().find(|x| x.id == *r) else {
                 return Ok(err(404, 300, &format!("Role does not exist: {r}.")));
             };
@@ -365,11 +441,11 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 .collect();
             Ok(Reply::json(200, json!({ "members": members })))
         }),
-        ("POST", ["phone", "roles", r, "members"]) => {
+        Route::AddRoleMembers(r) => {
             let v = body!(req);
             ctx.with_world(|w| add_role_members(w, r, &v))
         }
-        ("GET", ["phone", "devices"]) => read(ctx, |w| {
+        Route::ListDevices => read(ctx, |w| {
             let devices: Vec<Value> = w
                 .devices
                 .iter()
@@ -383,15 +459,15 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                        "total_records": p.total_records, "devices": p.items}),
             ))
         }),
-        ("POST", ["phone", "devices"]) => {
+        Route::AddDevice => {
             let v = body!(req);
             ctx.with_world(|w| add_device(w, &v))
         }
-        ("POST", ["phone", "devices", d, "extensions"]) => {
+        Route::AssignDevice(d) => {
             let v = body!(req);
             ctx.with_world(|w| assign_device(w, d, &v))
         }
-        ("GET", ["phone", "peering", "numbers"]) => read(ctx, |w| {
+        Route::ListPeeringNumbers => read(ctx, |w| {
             let filter = req.q("phone_number").map(digits);
             let items: Vec<PeeringNumber> = w
                 .peering
@@ -413,12 +489,12 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 },
             ))
         }),
-        ("POST", ["phone", "peering", "numbers"]) => {
+        Route::AddPeeringNumbers => {
             let v = body!(req);
             ctx.with_world(|w| add_peering(w, &v, faults))
         }
-        ("DELETE", ["phone", "peering", "numbers"]) => ctx.with_world(|w| delete_peering(w, req)),
-        ("GET", ["accounts", a, "sip_trunk", "internal_numbers"]) => {
+        Route::DeletePeeringNumbers => ctx.with_world(|w| delete_peering(w, req)),
+        Route::ListInternalNumbers(a) => {
             if let Some(r) = check_account(a) {
                 return r;
             }
@@ -440,14 +516,14 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 ))
             })
         }
-        ("POST", ["accounts", a, "sip_trunk", "internal_numbers"]) => {
+        Route::AddInternalNumbers(a) => {
             if let Some(r) = check_account(a) {
                 return r;
             }
             let v = body!(req);
             ctx.with_world(|w| add_internal_numbers(w, &v))
         }
-        ("DELETE", ["accounts", a, "sip_trunk", "internal_numbers", id]) => {
+        Route::DeleteInternalNumber(a, id) => {
             if let Some(r) = check_account(a) {
                 return r;
             }
@@ -455,7 +531,7 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 let found = w
                     .internal_numbers
                     .iter()
-                    .position(|n| n.id.as_deref() == Some(*id));
+                    .position(|n| n.id.as_deref() == Some(id));
                 match found {
                     Some(i) => {
                         w.internal_numbers.remove(i);
@@ -465,7 +541,7 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                 }
             })
         }
-        ("GET", ["phone", "call_history"]) => read(ctx, |w| {
+        Route::CallHistory => read(ctx, |w| {
             let from = req.q("from").unwrap_or("");
             let to = req
                 .q("to")
@@ -501,7 +577,7 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                        "page_size": p.page_size, "total_records": p.total_records, "call_logs": p.items}),
             ))
         }),
-        ("GET", ["phone", "reports", "call_charges"]) => read(ctx, |w| {
+        Route::CallChargesReport => read(ctx, |w| {
             let charges: Vec<Value> = w
                 .call_logs
                 .iter()
@@ -523,11 +599,6 @@ pub fn handle(ctx: &Ctx, req: &Req, faults: &Faults) -> Reply {
                        "total_records": p.total_records, "call_charges": p.items}),
             ))
         }),
-        _ => err(
-            404,
-            404,
-            &format!("No API found for {} /v2{}.", req.method, req.path),
-        ),
     }
 }
 
