@@ -28,12 +28,12 @@ use profile::RawProfile;
 
 /// Name of the built-in profile.
 pub const SANDBOX: &str = "sandbox";
-/// Demo credentials of the sandbox (documented, fixed, useless anywhere else).
-const SANDBOX_ZOOM_ACCOUNT_ID: &str = "sandbox-account";
-const SANDBOX_ZOOM_CLIENT_ID: &str = "sandbox-client";
-const SANDBOX_ZOOM_CLIENT_SECRET: &str = "sandbox-secret";
-const SANDBOX_MOVIUS_USER: &str = "sandbox-api";
-const SANDBOX_MOVIUS_PASSWORD: &str = "sandbox-api-secret";
+/// Demo credentials of the sandbox (documented, fixed, useless anywhere else): the sandbox's own.
+use crate::sandbox::{
+    MOVIUS_PASSWORD as SANDBOX_MOVIUS_PASSWORD, MOVIUS_USER as SANDBOX_MOVIUS_USER,
+    ZOOM_ACCOUNT_ID as SANDBOX_ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID as SANDBOX_ZOOM_CLIENT_ID,
+    ZOOM_CLIENT_SECRET as SANDBOX_ZOOM_CLIENT_SECRET,
+};
 
 const DEFAULT_ZOOM_API_URL: &str = "https://api.zoom.us/v2";
 const DEFAULT_ZOOM_OAUTH_URL: &str = "https://zoom.us/oauth/token";
