@@ -52,15 +52,7 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
             let f = "movius::users";
             let q = args::map(f, "q", &q)?;
             only_fields(f, &q, &["organization_id", "sub_org", "exclude_channel"])?;
-            let query = UserListQuery {
-                organization_id: field(&q, "organization_id")
-                    .ok_or_else(|| bad(f, "organization_id is required"))?,
-                sub_org: q
-                    .get("sub_org")
-                    .map(|v| v.as_bool().unwrap_or(false))
-                    .unwrap_or(false),
-                exclude_channel: field(&q, "exclude_channel"),
-            };
+            let query = org_query(f, &q)?;
             x.read(|| x.clients.movius.users(&query))
         }
     );
@@ -84,14 +76,11 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
                     "to",
                 ],
             )?;
+            let org = org_query(f, &q)?;
             let query = CdrQuery {
-                organization_id: field(&q, "organization_id")
-                    .ok_or_else(|| bad(f, "organization_id is required"))?,
-                sub_org: q
-                    .get("sub_org")
-                    .map(|v| v.as_bool().unwrap_or(false))
-                    .unwrap_or(false),
-                exclude_channel: field(&q, "exclude_channel"),
+                organization_id: org.organization_id,
+                sub_org: org.sub_org,
+                exclude_channel: org.exclude_channel,
                 from: field(&q, "from"),
                 to: field(&q, "to"),
             };
@@ -250,4 +239,18 @@ pub(super) fn module(s: &Arc<Session>) -> Module {
         },
     );
     m
+}
+
+/// The org filter user list v2 and CDR v2 share: `organization_id` (required), `sub_org`,
+/// `exclude_channel`.
+fn org_query(f: &str, q: &Map) -> ScriptResult<UserListQuery> {
+    Ok(UserListQuery {
+        organization_id: field(q, "organization_id")
+            .ok_or_else(|| bad(f, "organization_id is required"))?,
+        sub_org: q
+            .get("sub_org")
+            .map(|v| v.as_bool().unwrap_or(false))
+            .unwrap_or(false),
+        exclude_channel: field(q, "exclude_channel"),
+    })
 }
