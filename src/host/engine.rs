@@ -230,46 +230,37 @@ fn register_allocation_checks(e: &mut Engine, max: usize, ceiling: Option<usize>
     use rhai::ImmutableString as Str;
     let slot = std::mem::size_of::<Dynamic>();
     let join = move |what: &str, a: usize, b: usize| check(what, a.saturating_add(b));
-    e.register_fn(
-        "+",
-        move |x: Str, y: Str| -> Result<Str, Box<EvalAltResult>> {
-            join("joining two strings", x.len(), y.len())?;
-            Ok(x + y)
-        },
-    );
+    e.register_fn("+", move |x: Str, y: Str| -> ScriptResult<Str> {
+        join("joining two strings", x.len(), y.len())?;
+        Ok(x + y)
+    });
     for op in ["+=", "append"] {
-        e.register_fn(op, move |x: &mut Str, y: Str| -> R {
+        e.register_fn(op, move |x: &mut Str, y: Str| -> ScriptResult<()> {
             join("joining two strings", x.len(), y.len())?;
             *x += y;
             Ok(())
         });
-        e.register_fn(op, move |x: &mut Array, y: Array| -> R {
+        e.register_fn(op, move |x: &mut Array, y: Array| -> ScriptResult<()> {
             join("joining two arrays", x.len() * slot, y.len() * slot)?;
             x.extend(y);
             Ok(())
         });
-        e.register_fn(op, move |x: &mut Blob, y: Blob| -> R {
+        e.register_fn(op, move |x: &mut Blob, y: Blob| -> ScriptResult<()> {
             join("joining two blobs", x.len(), y.len())?;
             x.extend(y);
             Ok(())
         });
     }
-    e.register_fn(
-        "+",
-        move |mut x: Array, y: Array| -> Result<Array, Box<EvalAltResult>> {
-            join("joining two arrays", x.len() * slot, y.len() * slot)?;
-            x.extend(y);
-            Ok(x)
-        },
-    );
-    e.register_fn(
-        "+",
-        move |mut x: Blob, y: Blob| -> Result<Blob, Box<EvalAltResult>> {
-            join("joining two blobs", x.len(), y.len())?;
-            x.extend(y);
-            Ok(x)
-        },
-    );
+    e.register_fn("+", move |mut x: Array, y: Array| -> ScriptResult<Array> {
+        join("joining two arrays", x.len() * slot, y.len() * slot)?;
+        x.extend(y);
+        Ok(x)
+    });
+    e.register_fn("+", move |mut x: Blob, y: Blob| -> ScriptResult<Blob> {
+        join("joining two blobs", x.len(), y.len())?;
+        x.extend(y);
+        Ok(x)
+    });
 }
 
 /// `import "vline/zoom" as z;` → `stdlib/zoom.rhai` (a file in `$VLINE_HOME/stdlib` first).
