@@ -1305,7 +1305,7 @@ fn faults_5xx_and_latency_and_request_log() {
     let t = std::time::Instant::now();
     env.zoom("GET", "/phone/sites", None).expect(200);
     let zoom = t.elapsed();
-    assert!(zoom < movius, "zoom took {zoom:?}, movius {movius:?}");
+    assert!(zoom * 2 < movius, "zoom took {zoom:?}, movius {movius:?}");
     env.sb.set_faults(Faults::default());
 
     env.add("org-zoom", "13126170107", &guide_email("13126170107"), true)
