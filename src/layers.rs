@@ -9,6 +9,7 @@
 //!  → {guard, journal}
 //!  → api                     typed clients over api::http; knows no profile
 //! sandbox → api's wire types only (never api::http, api::clients or a client)
+//! api::http → no client of api (the transport is the bottom of api)
 //! logging → nothing          tracing set-up, called by cmd
 //! ```
 //!
@@ -60,13 +61,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("logging", &[]),
 ];
 
-/// What the sandbox must not take from `api`: the client side (it shares only the wire).
-const CLIENT_SIDE: &[&str] = &[
-    "api::http",
-    "api::clients",
-    "api::zoom::client",
-    "api::movius::client",
-];
+/// The clients `api` builds on its transport. The transport (`api::http`) is the bottom of `api`
+/// and knows none of them; the sandbox knows none of them nor the transport (it shares only
+/// the wire).
+const CLIENTS: &[&str] = &["api::clients", "api::zoom::client", "api::movius::client"];
 
 /// One `crate::` path found in a file: the file, its line, and the path's words after `crate::`.
 #[derive(Debug)]
@@ -173,20 +171,21 @@ fn item(s: &str, start: usize, end: usize) -> (usize, Vec<String>) {
     (start + lead, words(piece.trim_start()))
 }
 
-/// Every path a file names through `crate::` (or through enough `super::` to reach the crate).
-fn edges(file: &Path, text: &str, depth: usize) -> Vec<Edge> {
+/// Every path a file names through `crate::` or `super::`, from the crate root.
+fn edges(file: &Path, text: &str, module: &[String]) -> Vec<Edge> {
     let mut out = Vec::new();
     // Whole text, so that a `use crate::{…}` group spread over lines is read whole.
     let starts_line: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
     let line_of = |at: usize| starts_line.partition_point(|&n| n < at) + 1;
-    let mut push = |at: usize, rest: &str| {
+    let mut push = |at: usize, base: &[String], rest: &str| {
+        let whole = |path: Vec<String>| base.iter().cloned().chain(path).collect::<Vec<_>>();
         if let Some(g) = rest.strip_prefix('{') {
             let g_at = text.len() - g.len();
             for (offset, path) in group(g) {
                 out.push(Edge {
                     file: file.to_path_buf(),
                     line: line_of(g_at + offset),
-                    path,
+                    path: whole(path),
                 });
             }
         } else {
@@ -195,7 +194,7 @@ fn edges(file: &Path, text: &str, depth: usize) -> Vec<Edge> {
                 out.push(Edge {
                     file: file.to_path_buf(),
                     line: line_of(at),
-                    path,
+                    path: whole(path),
                 });
             }
         }
@@ -206,16 +205,25 @@ fn edges(file: &Path, text: &str, depth: usize) -> Vec<Edge> {
         if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
             continue;
         }
-        push(at, &text[at + "crate::".len()..]);
+        push(at, &[], &text[at + "crate::".len()..]);
     }
-    // `super::super::x` from `a/b.rs` (depth 2) is `crate::x`.
-    let supers = "super::".repeat(depth);
-    for (at, _) in text.match_indices(&supers) {
+    // Each `super::` is one module up from the file's: `super::super::x` in `a/b.rs` is
+    // `crate::x`. (An inline `mod` adds a level this does not see; its `super` stays inside
+    // the file's own top module, or names no top module at all.)
+    for (at, _) in text.match_indices("super::") {
         let before = text[..at].chars().next_back();
         if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
             continue;
         }
-        push(at, &text[at + supers.len()..]);
+        let mut rest = &text[at..];
+        let mut up = 0;
+        while let Some(r) = rest.strip_prefix("super::") {
+            up += 1;
+            rest = r;
+        }
+        if let Some(keep) = module.len().checked_sub(up) {
+            push(at, &module[..keep], rest);
+        }
     }
     out
 }
@@ -247,19 +255,19 @@ fn breaches(root: &Path) -> Vec<String> {
             .map(|(_, a)| *a)
             .unwrap_or(&[]);
         let text = std::fs::read_to_string(&f).expect("read source");
-        for e in edges(rel, &text, module.len()) {
+        let in_transport = module.starts_with(&["api".to_string(), "http".to_string()]);
+        for e in edges(rel, &text, &module) {
             let Some(to) = e.path.first().map(String::as_str) else {
                 continue;
             };
-            if to == from || !tops.contains(to) {
-                continue;
-            }
             let joined = e.path.join("::");
-            let client_side = from == "sandbox"
-                && CLIENT_SIDE
-                    .iter()
-                    .any(|c| joined == *c || joined.starts_with(&format!("{c}::")));
-            if allowed.contains(&to) && !client_side {
+            let reaches = |list: &[&str]| {
+                list.iter()
+                    .any(|c| joined == *c || joined.starts_with(&format!("{c}::")))
+            };
+            let below_rule = (in_transport && reaches(CLIENTS))
+                || (from == "sandbox" && (reaches(CLIENTS) || reaches(&["api::http"])));
+            if !below_rule && (to == from || !tops.contains(to) || allowed.contains(&to)) {
                 continue;
             }
             bad.push(format!(
@@ -289,6 +297,12 @@ fn the_check_reads_groups_supers_and_paths() {
     std::fs::create_dir_all(root.join("api")).unwrap();
     std::fs::create_dir_all(root.join("sandbox")).unwrap();
     std::fs::create_dir_all(root.join("host/modules")).unwrap();
+    std::fs::create_dir_all(root.join("api/http")).unwrap();
+    std::fs::write(
+        root.join("api/http/retry.rs"),
+        "use super::super::zoom::wire::TokenResponse;\nuse super::super::clients::Clients;\n",
+    )
+    .unwrap();
     std::fs::write(
         root.join("api/mod.rs"),
         "use crate::{\n    guard::Impact,\n    api::x,\n};\n",
@@ -307,6 +321,7 @@ fn the_check_reads_groups_supers_and_paths() {
     assert_eq!(
         breaches(root),
         [
+            "src/api/http/retry.rs:2: api → crate::api::clients::Clients",
             "src/api/mod.rs:2: api → crate::guard::Impact",
             "src/host/modules/bulk.rs:1: host → crate::bulk::map",
             "src/sandbox/zoom.rs:2: sandbox → crate::api::http::Transport::new",
