@@ -3,9 +3,11 @@
 
 pub mod identity;
 pub mod job;
+pub mod lines;
 pub mod map;
 pub mod preflight;
 pub mod progress;
 pub mod results;
 pub mod run;
+pub mod script;
 pub mod validate;

@@ -218,15 +218,16 @@ pub fn read_rows(
                 .collect()
         }
     };
-    let mut rd = csv::Reader::from_path(csv_path)
+    let mut rd = super::lines::Records::open(csv_path)
         .map_err(|e| PreflightError::Io(format!("{}: {e}", csv_path.display())))?;
+    rd.headers()
+        .map_err(|e| PreflightError::Io(e.to_string()))?;
     let mut rows = Vec::new();
     let mut rec = csv::StringRecord::new();
-    while rd
-        .read_record(&mut rec)
-        .map_err(|e| PreflightError::Io(e.to_string()))?
+    while let Some(line) = rd
+        .read(&mut rec)
+        .map_err(|(line, e)| PreflightError::Io(format!("line {line}: {e}")))?
     {
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let bound = bind_row(header, &columns, &rec).map_err(|e| {
             PreflightError::Io(format!("line {line}: {} (the file changed?)", e.join("; ")))
         })?;
@@ -241,7 +242,7 @@ struct Checked {
     blocked: Option<Blocker>,
 }
 
-fn worker_session(s: &Setup<'_>) -> Arc<Session> {
+fn worker_session(s: &Setup<'_>, cache: &Arc<RunCache>) -> Arc<Session> {
     let policy = Policy {
         read_only: false,
         dry_run: true,
@@ -255,7 +256,8 @@ fn worker_session(s: &Setup<'_>) -> Arc<Session> {
     let guard = Arc::new(Guard::new(policy, Box::new(TerminalPrompter)));
     let mut session = Session::new(s.clients.clone(), guard, None, s.profile, s.sandbox);
     (s.configure)(&mut session);
-    session.numbers = Some(Arc::new(RunCache::new(Scope::Bulk)));
+    // One cache for every worker, as in a run: the phone users and the pool are read once.
+    session.numbers = Some(cache.clone());
     session.quiet = true;
     Arc::new(session)
 }
@@ -421,10 +423,11 @@ fn check_rows(
     let results: Mutex<Vec<Option<Checked>>> = Mutex::new((0..rows.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     let workers = setup.workers.clamp(1, rows.len().max(1));
+    let cache = Arc::new(RunCache::new(Scope::Bulk));
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                let session = worker_session(setup);
+                let session = worker_session(setup, &cache);
                 let engine = engine::build(Some(&session), engine::Limits::default());
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -447,6 +450,8 @@ fn check_rows(
             });
         }
     });
+    // The phone users' read, if still under way, belongs to this pre-flight.
+    cache.finish();
     results
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
@@ -776,7 +781,8 @@ pub fn failures_path(csv: &Path) -> PathBuf {
 /// The rows that would fail: the input columns, then line, kind, reason, next.
 pub fn write_failures(out: &Path, csv_path: &Path, report: &Report) -> Result<u64, PreflightError> {
     let io = |e: csv::Error| PreflightError::Io(format!("{}: {e}", out.display()));
-    let mut rd = csv::Reader::from_path(csv_path).map_err(io)?;
+    let mut rd = super::lines::Records::open(csv_path)
+        .map_err(|e| PreflightError::Io(format!("{}: {e}", csv_path.display())))?;
     let mut head: Vec<String> = rd
         .headers()
         .map_err(io)?
@@ -794,8 +800,7 @@ pub fn write_failures(out: &Path, csv_path: &Path, report: &Report) -> Result<u6
     w.write_record(&head).map_err(io)?;
     let mut n = 0;
     let mut rec = csv::StringRecord::new();
-    while rd.read_record(&mut rec).map_err(io)? {
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    while let Some(line) = rd.read(&mut rec).map_err(|(_, e)| io(e))? {
         if let Some(b) = by_line.get(&line) {
             let mut row: Vec<String> = rec.iter().map(str::to_string).collect();
             row.resize(ncols, String::new());

@@ -111,7 +111,7 @@ pub fn check(global: &Global, files: &[String]) -> anyhow::Result<()> {
     if files.is_empty() {
         return Err(Usage("name one or more scripts: vline check FILE…".into()).into());
     }
-    let engine = super::session::compile_engine()?;
+    let engine = super::setup::compile_engine()?;
     let mut failed = Vec::new();
     let mut report = Vec::new();
     for f in files {

@@ -15,7 +15,7 @@ pub mod journal;
 pub mod repl;
 pub mod run;
 pub mod sandbox;
-pub mod session;
+pub mod setup;
 
 /// The command line was wrong (exit code 2).
 #[derive(Debug, thiserror::Error)]
