@@ -65,6 +65,17 @@ pub struct RowEnd<'a> {
     pub duration_ms: u64,
 }
 
+/// An update that must have found its row (`n` rows changed).
+fn one_row(n: usize, run: RunId, key: &str) -> Result<(), JournalError> {
+    if n == 0 {
+        return Err(JournalError::NoBulkRow {
+            run,
+            key: key.to_string(),
+        });
+    }
+    Ok(())
+}
+
 fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
@@ -99,13 +110,7 @@ impl Journal {
              WHERE run_id = ?1 AND row_key = ?2",
             params![run.0, key, now_ms()],
         )?;
-        if n == 0 {
-            return Err(JournalError::NoBulkRow {
-                run,
-                key: key.to_string(),
-            });
-        }
-        Ok(())
+        one_row(n, run, key)
     }
 
     /// Record how a row ended. The first failure's reason is kept beside the latest detail.
@@ -132,13 +137,7 @@ impl Journal {
                 i64_of(end.duration_ms)
             ],
         )?;
-        if n == 0 {
-            return Err(JournalError::NoBulkRow {
-                run,
-                key: key.to_string(),
-            });
-        }
-        Ok(())
+        one_row(n, run, key)
     }
 
     /// A row found wrong after it finished (the end-of-run check of a bulk run): failed, with
@@ -155,13 +154,7 @@ impl Journal {
              WHERE run_id = ?1 AND row_key = ?2",
             params![run.0, key, detail],
         )?;
-        if n == 0 {
-            return Err(JournalError::NoBulkRow {
-                run,
-                key: key.to_string(),
-            });
-        }
-        Ok(())
+        one_row(n, run, key)
     }
 
     /// Every row of a bulk run, in the line order of its latest attempt.

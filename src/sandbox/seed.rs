@@ -465,20 +465,28 @@ pub fn assigned_numbers(w: &mut World, m: u64) {
         .count() as u64;
     w.numbers.reserve(m as usize);
     for i in have..have + m {
-        let num = format!("+1416{:07}", 2_000_000 + i);
-        w.numbers.push(ZNumber {
-            id: number_id(&num),
-            number: num,
-            source: "internal".into(),
-            carrier: Some(Carrier {
-                code: 1,
-                name: "Zoom".into(),
-            }),
-            site_id: Some("site-chicago".into()),
-            assignee: Some(holders[(i as usize) % holders.len()].clone()),
-            number_type: "toll".into(),
-            location: "Toronto, ON".into(),
-        });
+        w.numbers.push(native_number(
+            format!("+1416{:07}", 2_000_000 + i),
+            Some(holders[(i as usize) % holders.len()].clone()),
+            "Toronto, ON",
+        ));
+    }
+}
+
+/// A Zoom-native number on site Chicago.
+fn native_number(num: String, assignee: Option<String>, location: &str) -> ZNumber {
+    ZNumber {
+        id: number_id(&num),
+        number: num,
+        source: "internal".into(),
+        carrier: Some(Carrier {
+            code: 1,
+            name: "Zoom".into(),
+        }),
+        site_id: Some("site-chicago".into()),
+        assignee,
+        number_type: "toll".into(),
+        location: location.into(),
     }
 }
 
@@ -492,19 +500,10 @@ pub fn extra_numbers(w: &mut World, m: u64) {
         .count() as u64;
     w.numbers.reserve(m as usize);
     for i in have..have + m {
-        let num = format!("+1415{:07}", 2_000_000 + i);
-        w.numbers.push(ZNumber {
-            id: number_id(&num),
-            number: num,
-            source: "internal".into(),
-            carrier: Some(Carrier {
-                code: 1,
-                name: "Zoom".into(),
-            }),
-            site_id: Some("site-chicago".into()),
-            assignee: None,
-            number_type: "toll".into(),
-            location: "San Francisco, CA".into(),
-        });
+        w.numbers.push(native_number(
+            format!("+1415{:07}", 2_000_000 + i),
+            None,
+            "San Francisco, CA",
+        ));
     }
 }

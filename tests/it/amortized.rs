@@ -9,7 +9,7 @@ use std::process::Output;
 
 use vline::sandbox::LoggedRequest;
 
-use crate::reliability::{lab, lab_bulk, provision, read_results, write_csv, Serve};
+use crate::reliability::{lab, lab_bulk, provision, read_results, row, write_csv, Serve};
 use crate::support::{assert_code, stdout, Home};
 
 const ROWS: usize = 40;
@@ -102,25 +102,23 @@ fn zoom_calls_per_user_do_not_grow_with_the_numbers_in_the_account() {
 fn a_single_run_on_the_published_spec_reads_the_unassigned_list_not_the_account() {
     let home = Home::new();
     let sb = lab_with(&home, 3_000);
+    let run = |i: usize| {
+        let (n, user) = row(i);
+        lab(&home)
+            .args(["run", "onboard-new-user", "--yes"])
+            .arg(format!("phone_number={n}"))
+            .arg(format!("user={user}"))
+            .output()
+            .unwrap()
+    };
     // The first run of the profile probes the filter once and keeps the answer.
-    let first = lab(&home)
-        .args(["run", "onboard-new-user", "--yes"])
-        .arg("phone_number=+16465550000")
-        .arg("user=bench00001@jpmc.example")
-        .output()
-        .unwrap();
-    assert_code(&first, 0);
+    assert_code(&run(0), 0);
     let probe = std::fs::read_to_string(home.path().join("zoom-filter-probe.json")).unwrap();
     assert!(probe.contains("\"honoured\": false"), "{probe}");
 
     let unassigned = vline::sandbox::status(&sb.loc()).unwrap();
     let before = sb.log().len();
-    let o = lab(&home)
-        .args(["run", "onboard-new-user", "--yes"])
-        .arg("phone_number=+16465550001")
-        .arg("user=bench00002@jpmc.example")
-        .output()
-        .unwrap();
+    let o = run(1);
     assert_code(&o, 0);
     assert!(stdout(&o).contains("done"), "{}", stdout(&o));
     let log = &sb.log()[before..];
