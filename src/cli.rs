@@ -17,7 +17,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct Global {
     /// Profile from config.toml (default: the config's `default_profile`, else the sandbox).
     #[arg(long, global = true, env = "VLINE_PROFILE")]
@@ -25,9 +25,20 @@ pub struct Global {
     /// Config file (default: $XDG_CONFIG_HOME/vline/config.toml).
     #[arg(long, global = true, env = "VLINE_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Print results as JSON (for pipelines).
+    /// Print results as JSON (for pipelines): short for `--output json`.
     #[arg(long, global = true)]
     pub json: bool,
+    /// How results print: `table` for a person (the default), or `json`, `jsonl` (one row a
+    /// line), `csv`, `yaml` for a pipeline.
+    #[arg(long, short = 'o', global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<crate::output::Format>,
+    /// Only these fields (columns), in this order: `--fields number,status,assignee.name`.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "A,B,C")]
+    pub fields: Vec<String>,
+    /// Colour on a terminal: `auto` (unless NO_COLOR is set or output is a pipe), `always`,
+    /// `never`.
+    #[arg(long, global = true, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: crate::output::color::ColorChoice,
     /// More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -35,6 +46,28 @@ pub struct Global {
     /// `require_ticket = true` refuses runs without one).
     #[arg(long, global = true, value_name = "ID", env = "VLINE_TICKET")]
     pub ticket: Option<String>,
+}
+
+impl Global {
+    /// The output asked for: `--output`, else `--json`, else tables.
+    pub fn output(&self) -> crate::output::Output {
+        let format = match (self.output, self.json) {
+            (Some(f), _) => f,
+            (None, true) => crate::output::Format::Json,
+            (None, false) => crate::output::Format::Table,
+        };
+        crate::output::Output {
+            format,
+            fields: self.fields.clone(),
+        }
+    }
+
+    /// Whether results print from their data as a document (any `--output` but `table`,
+    /// `--json`, or `--fields`, which picks columns of the data) rather than a command's own
+    /// human layout.
+    pub fn structured(&self) -> bool {
+        self.output().structured() || !self.fields.is_empty()
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,5 +13,6 @@ pub mod guard;
 pub mod host;
 pub mod journal;
 pub mod logging;
+pub mod output;
 pub mod repl;
 pub mod sandbox;

@@ -76,11 +76,8 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
         Err(e) => e,
     })?;
     let (run_id, report, plan) = (finished.run, finished.report, finished.plan);
-    if global.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({"report": report, "plan": plan}))?
-        );
+    if global.structured() {
+        super::print_doc(global, &json!({"report": report, "plan": plan}), None)?;
         super::json_document_printed();
     } else if a.dry_run {
         println!("Dry run: {} write(s) held, nothing was sent.", plan.len());
@@ -179,8 +176,8 @@ fn preflight(global: &Global, a: &BulkArgs) -> anyhow::Result<()> {
     let out = failures_path(&a.csv);
     write_failures(&out, &a.csv, &report)?;
     report.failures_csv = Some(out.display().to_string());
-    if global.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    if global.structured() {
+        super::print_doc(global, &report, None)?;
         super::json_document_printed();
     } else {
         println!("{}", render(&report));

@@ -120,7 +120,13 @@ pub fn command_line_error(e: clap::Error) -> ExitCode {
 pub fn dispatch(cli: Cli) -> ExitCode {
     crate::logging::init(cli.global.verbose);
     quiet_on_closed_output();
-    let json = cli.global.json;
+    crate::output::color::set(cli.global.color);
+    // The error object goes where a JSON (or YAML, or JSON lines) reader expects the result; a
+    // CSV reader gets the error on stderr only.
+    let json = matches!(
+        cli.global.output().format,
+        crate::output::Format::Json | crate::output::Format::Jsonl | crate::output::Format::Yaml
+    );
     let result = match cli.command {
         Command::Run(a) => run::run(&cli.global, a),
         Command::Apply(a) => apply::apply(&cli.global, a),
@@ -149,4 +155,30 @@ pub fn dispatch(cli: Cli) -> ExitCode {
             ExitCode::from(exit_code(&err))
         }
     }
+}
+
+/// Print a command's result document in the format asked for (`--output`, `--json`,
+/// `--fields`); `rows` names the list a CSV or JSON lines are made of.
+pub fn print_doc<T: serde::Serialize>(
+    global: &crate::cli::Global,
+    doc: &T,
+    rows: Option<&str>,
+) -> anyhow::Result<()> {
+    print_laid_out(global, doc, rows, &crate::output::Layout::default())
+}
+
+/// [`print_doc`] with the columns the producer puts first.
+pub fn print_laid_out<T: serde::Serialize>(
+    global: &crate::cli::Global,
+    doc: &T,
+    rows: Option<&str>,
+    layout: &crate::output::Layout,
+) -> anyhow::Result<()> {
+    let v = serde_json::to_value(doc)?;
+    global.output().print(&v, rows, layout).map_err(|e| {
+        match e.downcast::<crate::output::UnknownField>() {
+            Ok(u) => Usage(u.to_string()).into(),
+            Err(e) => e,
+        }
+    })
 }
