@@ -520,8 +520,11 @@ pub struct BulkArgs {
     /// Run a maintenance-window procedure outside the window; the reason is journaled.
     #[arg(long, value_name = "REASON")]
     pub outside_window: Option<String>,
-    /// Check the file without changing anything: per row what would be done or what blocks it,
-    /// writes, licences, time against the next maintenance window; exit 0 ready, 3 not ready.
+    /// Check the file without changing anything; exit 0 ready, 3 not ready. Reads top-down: the
+    /// verdict, blocked rows by kind, licences and plans against what is free, time against the
+    /// next maintenance window, writes, then the first 20 blocked rows (`--verbose` lists every
+    /// row). `<name>.preflight.csv` beside the input has every row: its verdict, what it would
+    /// do, what blocks it and the next step.
     #[arg(long, conflicts_with_all = ["resume", "dry_run"])]
     pub preflight: bool,
 }

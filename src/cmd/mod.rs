@@ -12,6 +12,7 @@ pub mod config;
 pub mod doc;
 pub mod doctor;
 pub mod journal;
+pub mod preflight;
 pub mod repl;
 pub mod run;
 pub mod sandbox;

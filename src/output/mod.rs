@@ -110,7 +110,7 @@ impl Output {
                 let projected = self.projected(v, rows);
                 Self::records(&projected, rows)
                     .iter()
-                    .map(|r| serde_json::to_string(r))
+                    .map(serde_json::to_string)
                     .collect::<Result<Vec<_>, _>>()?
                     .join("\n")
             }

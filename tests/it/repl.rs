@@ -112,10 +112,10 @@ fn completes_hints_takes_multi_line_functions_and_prints_tables() {
         .unwrap();
     let table = expect(&mut p, "row(s)");
     assert!(
-        table.contains("┆ number       ┆"),
+        table.contains("│ number       ┆"),
         "a column header: {table}"
     );
-    assert!(table.contains("┆ +13126170003 ┆"), "{table}");
+    assert!(table.contains("│ +13126170003 ┆"), "{table}");
     assert!(table.contains("╞═"), "a table border: {table}");
 
     // :json on prints JSON; :help shows signature, impact and doc.
