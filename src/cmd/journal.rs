@@ -164,7 +164,16 @@ fn show(global: &Global, path: &Path, id: crate::journal::RunId) -> anyhow::Resu
     // Numbered in the order they were journaled: a resumed run's attempts each count their
     // writes from 1, so their own sequence numbers repeat.
     let header = [
-        "#", "op", "target", "outcome", "impact", "http", "error", "at", "ms", "params",
+        "#",
+        "op",
+        "target",
+        "outcome",
+        "impact",
+        "http",
+        "error",
+        "at",
+        "duration_ms",
+        "params",
     ];
     let mut rows = Vec::new();
     for (n, w) in writes.iter().enumerate() {

@@ -70,7 +70,7 @@ pub fn render(r: &Report, verbose: bool, paint: bool) -> String {
     if let Some(p) = &r.failures_csv {
         let _ = writeln!(s, "Every row, with what blocks it and the next step: {p}");
     }
-    s.trim_end().to_string()
+    crate::output::table::wrap_prose(s.trim_end(), crate::output::table::target_width(), "    ")
 }
 
 /// Blocked rows by the kind of blocker.

@@ -143,6 +143,13 @@ fn fit(grid: &Grid, width: usize) -> (Vec<usize>, usize) {
         };
         widths[c] -= 1;
     }
+    // A token column whose header wraps anyway needs no more than its cells or the header's
+    // longest part: the spare width would only be blank.
+    for c in 0..keep {
+        if widths[c] < natural[c] && is_atomic(grid, c) {
+            widths[c] = min[c];
+        }
+    }
     (widths, keep)
 }
 
@@ -226,19 +233,48 @@ fn color_of(m: Meaning) -> Color {
 
 /// Text wrapped at spaces to `width` (a word longer than the line keeps its own line).
 pub fn wrap_words(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut line = 0usize;
-    for word in text.split(' ') {
+    wrap_indented(text, width, "")
+}
+
+/// Lines of prose wrapped at spaces to `width`, continuation lines indented by `indent`;
+/// lines of a table (box drawing) are left as they are.
+pub fn wrap_prose(text: &str, width: Option<usize>, indent: &str) -> String {
+    let Some(width) = width else {
+        return text.to_string();
+    };
+    text.lines()
+        .map(|l| {
+            if l.starts_with(['┌', '│', '╞', '├', '└']) {
+                l.to_string()
+            } else {
+                wrap_indented(l, width, indent)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn wrap_indented(text: &str, width: usize, indent: &str) -> String {
+    // A line's own indentation is kept, and its continuation lines go further in.
+    let body = text.trim_start_matches(' ');
+    let lead = &text[..text.len() - body.len()];
+    let mut out = lead.to_string();
+    let mut line = lead.chars().count();
+    let mut first = true;
+    for word in body.split(' ').filter(|w| !w.is_empty()) {
         let w = word.chars().count();
-        if line > 0 && line + 1 + w > width {
+        if !first && line + 1 + w > width {
             out.push('\n');
-            line = 0;
-        } else if line > 0 {
+            out.push_str(lead);
+            out.push_str(indent);
+            line = lead.chars().count() + indent.chars().count();
+        } else if !first {
             out.push(' ');
             line += 1;
         }
         out.push_str(word);
         line += w;
+        first = false;
     }
     out
 }
@@ -308,6 +344,14 @@ mod tests {
             .lines()
             .any(|l| l.contains("a long free text that explains a great deal about the number")));
         assert!(!out.contains("not shown"));
+    }
+
+    #[test]
+    fn prose_wraps_with_its_indent_and_leaves_tables_alone() {
+        assert_eq!(
+            wrap_prose("  need four words here\n│ a ┆ b │", Some(12), "  "),
+            "  need four\n    words\n    here\n│ a ┆ b │"
+        );
     }
 
     #[test]

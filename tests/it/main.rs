@@ -9,6 +9,7 @@ mod config;
 mod conformance;
 mod doctor;
 mod host;
+mod human;
 mod input;
 mod journal;
 mod movius_paths;
