@@ -13,9 +13,8 @@ pub fn init(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(
-            std::env::var_os("NO_COLOR").is_none()
-                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        )
+        .with_ansi(crate::output::color::enabled(
+            crate::output::color::Stream::Stderr,
+        ))
         .try_init();
 }

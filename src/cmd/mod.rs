@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
+use crate::output::color::{self, Meaning};
 
 pub mod apply;
 pub mod bench;
@@ -119,9 +120,10 @@ pub fn command_line_error(e: clap::Error) -> ExitCode {
 
 /// Run a parsed command line; print the error and return the exit code.
 pub fn dispatch(cli: Cli) -> ExitCode {
+    // Colour first: the log's formatter asks whether to colour.
+    crate::output::color::set(cli.global.color);
     crate::logging::init(cli.global.verbose);
     quiet_on_closed_output();
-    crate::output::color::set(cli.global.color);
     // The error object goes where a JSON (or YAML, or JSON lines) reader expects the result; a
     // CSV reader gets the error on stderr only.
     let json = matches!(
@@ -152,8 +154,15 @@ pub fn dispatch(cli: Cli) -> ExitCode {
             if json && !JSON_DOCUMENT_PRINTED.load(std::sync::atomic::Ordering::Relaxed) {
                 println!("{}", error_json(&err));
             }
-            eprintln!("error: {err:#}");
-            ExitCode::from(exit_code(&err))
+            // Refused (exit 3) reads yellow, a failure red: a person sees which at a glance.
+            let code = exit_code(&err);
+            let meaning = if code == 3 {
+                Meaning::Refused
+            } else {
+                Meaning::Failed
+            };
+            eprintln!("{}: {err:#}", color::paint_stderr(meaning, "error"));
+            ExitCode::from(code)
         }
     }
 }

@@ -2,6 +2,7 @@
 //! journal. `vline call` and `vline apply` run through [`execute`] too, so every command that
 //! changes something shows the same plan and asks the same way.
 
+use crate::output::color::{self, Meaning};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -327,7 +328,14 @@ pub fn execute(
     let guard = Arc::new(Guard::new(policy.clone(), Box::new(TerminalPrompter)));
     let asks = interactive && !flags.yes && !approved.is_empty();
     if !approved.is_empty() && !asks && !global.structured() {
-        eprintln!("{}", render_plan(&approved, &ctx, Style::Plain));
+        eprintln!(
+            "{}",
+            render_plan(
+                &approved,
+                &ctx,
+                Style::for_terminal(std::io::stderr().is_terminal())
+            )
+        );
     }
     if approved.is_empty() && !runner.read_only_script() {
         eprintln!("plan: no write is needed (already done); nothing will be sent");
@@ -420,7 +428,8 @@ pub fn execute(
         Some(e) => Err(e),
         None => {
             eprintln!(
-                "done: run {run_id} ({} change(s) sent; `vline journal show {run_id}`)",
+                "{}: run {run_id} ({} change(s) sent; `vline journal show {run_id}`)",
+                color::paint_stderr(Meaning::Done, "done"),
                 guard.changes_made()
             );
             Ok(())

@@ -56,6 +56,7 @@ pub enum Meaning {
     Done,
     Refused,
     Irreversible,
+    Failed,
 }
 
 impl Meaning {
@@ -74,7 +75,8 @@ impl Meaning {
         match value.trim().to_ascii_lowercase().as_str() {
             "done" | "ok" | "ready" | "sent" | "pass" => Some(Meaning::Done),
             "refused" | "blocked" | "not ready" | "interrupted" => Some(Meaning::Refused),
-            "irreversible" | "failed" | "fail" => Some(Meaning::Irreversible),
+            "irreversible" => Some(Meaning::Irreversible),
+            "failed" | "fail" => Some(Meaning::Failed),
             _ => None,
         }
     }
@@ -83,7 +85,7 @@ impl Meaning {
         match self {
             Meaning::Done => "32",
             Meaning::Refused => "33",
-            Meaning::Irreversible => "1;31",
+            Meaning::Irreversible | Meaning::Failed => "1;31",
         }
     }
 }

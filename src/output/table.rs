@@ -227,7 +227,7 @@ fn color_of(m: Meaning) -> Color {
     match m {
         Meaning::Done => Color::Green,
         Meaning::Refused => Color::Yellow,
-        Meaning::Irreversible => Color::Red,
+        Meaning::Irreversible | Meaning::Failed => Color::Red,
     }
 }
 

@@ -9,7 +9,6 @@ pub mod meta;
 pub mod print;
 pub mod worker;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -80,7 +79,7 @@ impl Repl {
             .auto_add_history(false)
             .build();
         let mut rl: Ed = Editor::with_config(config)?;
-        let color = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+        let color = crate::output::color::enabled(crate::output::color::Stream::Stdout);
         rl.set_helper(Some(ReplHelper::new(names.clone(), color)));
         // No file yet on a first start.
         let _ = rl.load_history(&self.history);

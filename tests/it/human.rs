@@ -159,3 +159,83 @@ fn bulk_summary_and_preflight() {
     assert_code(&o, 1);
     insta::assert_snapshot!("bulk_summary_80", screen(&h, &o));
 }
+
+/// `vline ARGS…` on a pseudo-terminal (stdout and stderr a terminal); everything it printed.
+fn on_a_terminal(h: &Home, env: &[(&str, &str)], args: &[&str]) -> String {
+    let mut cmd = h.cmd();
+    cmd.stdin(std::process::Stdio::inherit())
+        .env("TERM", "xterm")
+        .env("COLUMNS", "120")
+        .env_remove("NO_COLOR")
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut p = rexpect::session::spawn_with_options(
+        cmd,
+        rexpect::reader::Options::new().timeout_ms(Some(20_000)),
+    )
+    .expect("spawn vline on a pty");
+    p.exp_eof().expect("vline ends")
+}
+
+/// comfy-table's green (done), and the yellow and red vline paints.
+const GREEN_CELL: &str = "\x1b[38;5;10m";
+const YELLOW: &str = "\x1b[33m";
+
+#[test]
+fn colour_means_done_refused_irreversible_on_a_terminal_only() {
+    let h = demo();
+    let onboard = [
+        "run",
+        "onboard-new-user",
+        "phone_number=+13126170100",
+        "user=carol@jpmc.example",
+        "--yes",
+    ];
+    assert_code(&h.run(&onboard), 0);
+    // A terminal: done is green in the table, a refusal's error yellow.
+    let shown = on_a_terminal(&h, &[], &["journal", "list"]);
+    assert!(shown.contains(&format!("{GREEN_CELL} done ")), "{shown:?}");
+    // NO_COLOR and --color never: none.
+    let shown = on_a_terminal(&h, &[("NO_COLOR", "1")], &["journal", "list"]);
+    assert!(!shown.contains('\x1b'), "{shown:?}");
+    let shown = on_a_terminal(&h, &[], &["--color", "never", "journal", "list"]);
+    assert!(!shown.contains('\x1b'), "{shown:?}");
+
+    // A pipe: none, even without NO_COLOR.
+    let o = h
+        .cmd()
+        .env_remove("NO_COLOR")
+        .args(["run", "offboard-number", "phone_number=+13126170001"])
+        .output()
+        .unwrap();
+    assert_code(&o, 3);
+    assert!(!stderr(&o).contains('\x1b'), "{}", stderr(&o));
+    // --color always colours a pipe (for `less -R`): the refusal yellow, the irreversible
+    // write red, a done run green.
+    let o = h.run(&[
+        "--color",
+        "always",
+        "run",
+        "offboard-number",
+        "phone_number=+13126170001",
+    ]);
+    assert_code(&o, 3);
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("{YELLOW}error\x1b[0m: refused:")),
+        "{err:?}"
+    );
+    assert!(err.contains("\x1b[1;31mIRREVERSIBLE\x1b[0m"), "{err:?}");
+    let o = h.run(&[&["--color", "always"][..], &onboard[..]].concat());
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains("\x1b[32mdone\x1b[0m: run r"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains(&format!("{GREEN_CELL} skipped")) || stdout(&o).contains("skipped")
+    );
+}
