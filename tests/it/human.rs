@@ -235,7 +235,4 @@ fn colour_means_done_refused_irreversible_on_a_terminal_only() {
         "{}",
         stderr(&o)
     );
-    assert!(
-        stdout(&o).contains(&format!("{GREEN_CELL} skipped")) || stdout(&o).contains("skipped")
-    );
 }
