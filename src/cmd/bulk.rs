@@ -78,15 +78,17 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
     let (run_id, report, plan) = (finished.run, finished.report, finished.plan);
     if global.structured() {
         // Each row's result as the results file has it: a pipeline needs no second read.
-        let rows = if a.dry_run {
-            Vec::new()
+        let (columns, rows) = if a.dry_run {
+            (Vec::new(), Vec::new())
         } else {
             result_rows(std::path::Path::new(&report.results))?
         };
-        super::print_doc(
+        // A CSV of the rows keeps the results file's columns in its order.
+        super::print_laid_out(
             global,
             &json!({"report": report, "plan": plan, "rows": rows}),
             Some("rows"),
+            &crate::output::Layout::columns(&columns),
         )?;
         super::json_document_printed();
     } else if a.dry_run {
@@ -138,11 +140,12 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
 /// Columns of the results file that hold whole numbers.
 const NUMERIC_RESULT_COLUMNS: [&str; 3] = ["line", "attempts", "duration_ms"];
 
-/// The rows of a results file as JSON objects (its header names the fields; counts as numbers,
-/// everything else as the text the file holds). A file that is not there gives no rows.
-fn result_rows(path: &std::path::Path) -> anyhow::Result<Vec<serde_json::Value>> {
+/// The columns of a results file and its rows as JSON objects (its header names the fields;
+/// counts as numbers, everything else as the text the file holds). A file that is not there
+/// gives no rows.
+fn result_rows(path: &std::path::Path) -> anyhow::Result<(Vec<String>, Vec<serde_json::Value>)> {
     if !path.exists() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let mut rd = csv::Reader::from_path(path)
         .map_err(|e| anyhow::anyhow!("results file {}: {e}", path.display()))?;
@@ -163,7 +166,7 @@ fn result_rows(path: &std::path::Path) -> anyhow::Result<Vec<serde_json::Value>>
             .collect();
         rows.push(serde_json::Value::Object(obj));
     }
-    Ok(rows)
+    Ok((head.iter().map(String::from).collect(), rows))
 }
 
 /// `vline bulk <procedure> --csv FILE --preflight`: check every row, print the report, write the

@@ -25,17 +25,29 @@ pub fn run(global: &Global, cmd: JournalCmd) -> anyhow::Result<()> {
             out,
             filter,
         } => {
-            let format = match (format.as_deref(), csv, global.structured()) {
-                (Some(_), true, _) | (Some(_), _, true) | (None, true, true) => {
+            // `--format`, `--csv` and the global `-o`/`--json` say the same thing: one may.
+            use crate::output::Format;
+            let global_format =
+                (global.output().format != Format::Table).then_some(global.output().format);
+            let format = match (format.as_deref(), csv, global_format) {
+                (Some(_), true, _) | (Some(_), _, Some(_)) | (None, true, Some(_)) => {
                     return Err(Usage(
-                        "choose one output format: --format csv|json|jsonl (or --csv, --json)"
+                        "choose one output format: --format csv|json|jsonl (or --csv, -o FORMAT)"
                             .into(),
                     )
                     .into())
                 }
-                (Some("csv"), ..) | (None, _, false) => Export::Csv,
-                (Some("json"), ..) | (None, false, true) => Export::Json,
-                (Some("jsonl"), ..) => Export::Jsonl,
+                (Some("csv"), ..) | (None, _, None) | (None, false, Some(Format::Csv)) => {
+                    Export::Csv
+                }
+                (Some("json"), ..) | (None, false, Some(Format::Json)) => Export::Json,
+                (Some("jsonl"), ..) | (None, false, Some(Format::Jsonl)) => Export::Jsonl,
+                (None, false, Some(Format::Yaml | Format::Table)) => {
+                    return Err(Usage(
+                        "journal export writes csv, json or jsonl (-o yaml is not one)".into(),
+                    )
+                    .into())
+                }
                 (Some(other), ..) => {
                     return Err(Usage(format!("--format {other}: use csv, json or jsonl")).into())
                 }

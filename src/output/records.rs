@@ -8,10 +8,10 @@ use serde_json::{Map, Value};
 /// Script values reach the printer as maps whose keys are sorted (Rhai's maps are ordered by
 /// key), so the order a person reads (a procedure's `step, status, detail`; a number before its
 /// assignee) is declared here, by whoever produces the records.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Layout {
     /// The leading columns of a list of records.
-    pub columns: &'static [&'static str],
+    pub columns: Vec<String>,
     /// The leading columns of lists held by a record (`steps` of a procedure's result).
     pub lists: &'static [(&'static str, &'static [&'static str])],
 }
@@ -33,9 +33,9 @@ pub const STEP_COLUMNS: &[&str] = &["step", "status", "detail"];
 
 impl Layout {
     /// Leading columns for a list of records.
-    pub const fn columns(columns: &'static [&'static str]) -> Layout {
+    pub fn columns<S: AsRef<str>>(columns: &[S]) -> Layout {
         Layout {
-            columns,
+            columns: columns.iter().map(|c| c.as_ref().to_string()).collect(),
             lists: &[],
         }
     }
@@ -99,16 +99,12 @@ pub fn columns(rows: &[Vec<(String, String)>], layout: &Layout) -> Vec<String> {
             }
         }
     }
-    let lead = if layout.columns.is_empty() {
-        IDENTITY_FIRST
+    let lead: Vec<String> = if layout.columns.is_empty() {
+        IDENTITY_FIRST.iter().map(|c| c.to_string()).collect()
     } else {
-        layout.columns
+        layout.columns.clone()
     };
-    let mut cols: Vec<String> = lead
-        .iter()
-        .filter(|c| seen.iter().any(|s| s == *c))
-        .map(|c| c.to_string())
-        .collect();
+    let mut cols: Vec<String> = lead.into_iter().filter(|c| seen.contains(c)).collect();
     for s in seen {
         if !cols.contains(&s) {
             cols.push(s);

@@ -8,6 +8,7 @@ mod client;
 mod config;
 mod conformance;
 mod doctor;
+mod formats;
 mod host;
 mod human;
 mod input;
