@@ -126,6 +126,7 @@ pub fn dispatch(cli: Cli) -> ExitCode {
     quiet_on_closed_output();
     // The error object goes where a JSON (or YAML, or JSON lines) reader expects the result; a
     // CSV reader gets the error on stderr only.
+    let yaml = cli.global.output().format == crate::output::Format::Yaml;
     let json = matches!(
         cli.global.output().format,
         crate::output::Format::Json | crate::output::Format::Jsonl | crate::output::Format::Yaml
@@ -152,7 +153,12 @@ pub fn dispatch(cli: Cli) -> ExitCode {
         Err(err) if is_closed_pipe(&err) => ExitCode::from(CLOSED_PIPE_EXIT as u8),
         Err(err) => {
             if json && !JSON_DOCUMENT_PRINTED.load(std::sync::atomic::Ordering::Relaxed) {
-                println!("{}", error_json(&err));
+                let doc = error_json(&err);
+                if yaml {
+                    print!("{}", serde_yaml_ng::to_string(&doc).unwrap_or_default());
+                } else {
+                    println!("{doc}");
+                }
             }
             // Refused (exit 3) reads yellow, a failure red: a person sees which at a glance.
             let code = exit_code(&err);
