@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCompleter;
 
 /// vline — automate Zoom Phone on Movius VirtualLine.
 ///
@@ -20,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct Global {
     /// Profile from config.toml (default: the config's `default_profile`, else the sandbox).
-    #[arg(long, global = true, env = "VLINE_PROFILE")]
+    #[arg(long, global = true, env = "VLINE_PROFILE", add = ArgValueCompleter::new(crate::cmd::complete::profiles))]
     pub profile: Option<String>,
     /// Config file (default: $XDG_CONFIG_HOME/vline/config.toml).
     #[arg(long, global = true, env = "VLINE_CONFIG")]
@@ -143,7 +144,10 @@ Exit codes: 0 every row done, 1 some rows failed (see the results CSV), 2 bad in
     /// Measure throughput and overhead against the limits they chase (ratios, not timings).
     #[command(subcommand)]
     Bench(BenchCmd),
-    /// Print shell completions: `vline completions bash > /etc/bash_completion.d/vline`.
+    /// Print the shell hook for completions of commands, flags, procedure names, their
+    /// parameter keys, profiles and run ids (asked of vline as you type):
+    /// `vline completions bash > ~/.local/share/bash-completion/completions/vline`, or
+    /// `source <(COMPLETE=bash vline)` in ~/.bashrc.
     Completions { shell: clap_complete::Shell },
     /// Run the local sandbox (Movius, carrier and Zoom emulator), reset or inspect it.
     #[command(subcommand)]
@@ -376,6 +380,7 @@ pub enum JournalCmd {
     /// One run and its writes in order.
     Show {
         /// Run id, as `vline journal list` shows it (`r12` or `12`).
+        #[arg(add = ArgValueCompleter::new(crate::cmd::complete::runs))]
         run: crate::journal::RunId,
     },
     /// All journaled writes as CSV (or JSON with --json).
@@ -388,7 +393,7 @@ pub enum JournalCmd {
         #[arg(long, value_name = "FORMAT")]
         format: Option<String>,
         /// Only this run's writes.
-        #[arg(long)]
+        #[arg(long, add = ArgValueCompleter::new(crate::cmd::complete::runs))]
         run: Option<crate::journal::RunId>,
         /// Write to this file instead of stdout.
         #[arg(long)]
@@ -427,8 +432,10 @@ pub struct JournalFilter {
 #[command(disable_help_flag = true)]
 pub struct RunArgs {
     /// A bundled procedure (`vline procedures`) or a path to a .rhai file.
+    #[arg(add = ArgValueCompleter::new(crate::cmd::complete::procedures))]
     pub script: Option<String>,
     /// Parameters as KEY=VALUE (`vline run <procedure> --help` lists them).
+    #[arg(add = ArgValueCompleter::new(crate::cmd::complete::params))]
     pub params: Vec<String>,
     /// Send no write: print the numbered plan of what would be sent.
     #[arg(long)]
@@ -487,6 +494,7 @@ pub enum PlanCmd {
 #[derive(Debug, Args)]
 pub struct BulkArgs {
     /// A bundled procedure or a .rhai file; CSV columns map to its declared parameters.
+    #[arg(add = ArgValueCompleter::new(crate::cmd::complete::procedures))]
     pub script: String,
     /// The input CSV (header row = parameter names).
     #[arg(long)]
@@ -496,7 +504,7 @@ pub struct BulkArgs {
     pub concurrency: crate::bulk::run::Concurrency,
     /// Continue run RUN (from `vline journal list`): rows are matched by key wherever they now
     /// stand; done rows are skipped, the rest re-checked, new rows run.
-    #[arg(long, value_name = "RUN")]
+    #[arg(long, value_name = "RUN", add = ArgValueCompleter::new(crate::cmd::complete::runs))]
     pub resume: Option<String>,
     /// Send no write; print the plan.
     #[arg(long)]

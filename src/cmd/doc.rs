@@ -3,10 +3,9 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
 use serde_json::json;
 
-use crate::cli::{Cli, Global};
+use crate::cli::Global;
 use crate::host::bundle;
 use crate::host::catalog::{self, CATALOG};
 use crate::host::header::Header;
@@ -154,7 +153,6 @@ pub fn check(global: &Global, files: &[String]) -> anyhow::Result<()> {
 
 /// `vline completions <shell>`.
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
-    let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "vline", &mut std::io::stdout());
+    print!("{}", super::complete::registration(shell)?);
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod apply;
 pub mod bench;
 pub mod bulk;
 pub mod call;
+pub mod complete;
 pub mod config;
 pub mod doc;
 pub mod doctor;

@@ -5,6 +5,7 @@ mod audit;
 mod bulk_bench;
 mod bulkmap;
 mod client;
+mod completions;
 mod config;
 mod conformance;
 mod doctor;
