@@ -162,8 +162,9 @@ Exit codes: 0 every row done, 1 some rows failed (see the results CSV), 2 bad in
     Config(ConfigCmd),
     /// Interactive console: explore accounts and try operations; read-only until `:write on`.
     ///
-    /// Tab completes modules, functions, variables and fields; a hint shows the signature of the
-    /// call being typed; `:help` lists the meta-commands. Ctrl-C stops the running call (or
+    /// Tab completes modules, functions, variables and fields (a second Tab lists the
+    /// candidates); a hint shows the signature of the call being typed; `:vars` shows what is in
+    /// scope; `:help` lists the meta-commands; `exit` or `quit` leaves. Ctrl-C stops the running call (or
     /// clears the line), Ctrl-D leaves. History is kept in the data directory.
     Repl(ReplArgs),
     /// Will this profile work? Read-only checks, one line each: config and secrets present (never

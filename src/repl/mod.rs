@@ -73,7 +73,10 @@ impl Repl {
             engine::Limits::default(),
         ));
         let names: SharedNames = Arc::default();
+        // Tab completes what all candidates share, and a second Tab lists them (as bash does),
+        // rather than cycling through them blind.
         let config = Config::builder()
+            .completion_type(rustyline::CompletionType::List)
             .max_history_size(1000)?
             .history_ignore_space(true)
             .auto_add_history(false)
@@ -311,6 +314,12 @@ impl Repl {
             Meta::Json(on) => self.json = on,
             Meta::Profile => self.show_profile(),
             Meta::Journal => self.show_journal(),
+            Meta::Vars => {
+                if let Some(state) = self.take_state(held, names, None) {
+                    println!("{}", print::vars(&state.scope, &state.ast));
+                    *held = Held::Here(state);
+                }
+            }
             Meta::Clear => {
                 if self.take_state(held, names, None).is_some() {
                     *held = Held::Here(self.settle(Some(State::new()), names));
