@@ -61,7 +61,11 @@ pub fn build(session: Option<&Arc<Session>>, limits: Limits) -> Engine {
         .set_max_map_size(limits.max_map_size)
         .set_max_modules(64)
         .set_fail_on_invalid_map_property(true)
-        .set_strict_variables(true);
+        .set_strict_variables(true)
+        // Off so that the checked joins of `register_allocation_checks` replace Rhai's own `+`
+        // and `+=` on strings, arrays and blobs (costs a lookup per operator; scripts wait on
+        // HTTP, not on arithmetic).
+        .set_fast_operators(false);
     // Script output is for the operator; stdout stays clean for the result (and `--json`).
     let quiet = session.is_some_and(|s| s.quiet);
     e.on_print(move |s| {
@@ -207,6 +211,54 @@ fn register_allocation_checks(e: &mut Engine, max: usize, ceiling: Option<usize>
     };
     e.register_fn("blob", move |len: INT| blob(len, 0));
     e.register_fn("blob", blob);
+
+    // Joining is where a script doubles its data (`s += s`): the joined copy is allocated while
+    // both halves are still alive, so a check after the fact lets the process reach 1.5 times
+    // the limit. These ask for the room first (fast operators are off, see `build`). The need
+    // is the whole result: a shared left side is copied before it grows.
+    use rhai::ImmutableString as Str;
+    let slot = std::mem::size_of::<Dynamic>();
+    let join = move |what: &str, a: usize, b: usize| check(what, a.saturating_add(b));
+    e.register_fn(
+        "+",
+        move |x: Str, y: Str| -> Result<Str, Box<EvalAltResult>> {
+            join("joining two strings", x.len(), y.len())?;
+            Ok(x + y)
+        },
+    );
+    for op in ["+=", "append"] {
+        e.register_fn(op, move |x: &mut Str, y: Str| -> R {
+            join("joining two strings", x.len(), y.len())?;
+            *x += y;
+            Ok(())
+        });
+        e.register_fn(op, move |x: &mut Array, y: Array| -> R {
+            join("joining two arrays", x.len() * slot, y.len() * slot)?;
+            x.extend(y);
+            Ok(())
+        });
+        e.register_fn(op, move |x: &mut Blob, y: Blob| -> R {
+            join("joining two blobs", x.len(), y.len())?;
+            x.extend(y);
+            Ok(())
+        });
+    }
+    e.register_fn(
+        "+",
+        move |mut x: Array, y: Array| -> Result<Array, Box<EvalAltResult>> {
+            join("joining two arrays", x.len() * slot, y.len() * slot)?;
+            x.extend(y);
+            Ok(x)
+        },
+    );
+    e.register_fn(
+        "+",
+        move |mut x: Blob, y: Blob| -> Result<Blob, Box<EvalAltResult>> {
+            join("joining two blobs", x.len(), y.len())?;
+            x.extend(y);
+            Ok(x)
+        },
+    );
 }
 
 /// `import "vline/zoom" as z;` → `stdlib/zoom.rhai` (a file in `$VLINE_HOME/stdlib` first).

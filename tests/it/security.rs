@@ -471,3 +471,53 @@ fn scripts_reach_only_the_files_the_operator_granted_and_no_environment() {
         stderr(&o)
     );
 }
+
+/// Peak resident memory of a finished child, in bytes (`wait4` reports it per child; std's
+/// `wait` does not).
+fn wait_peak(child: std::process::Child) -> (i32, u64) {
+    let mut status = 0;
+    // SAFETY: rusage is plain data; the pid is our own unreaped child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4");
+    (libc::WEXITSTATUS(status), usage.ru_maxrss as u64 * 1024)
+}
+
+/// Doubling a string or an array allocates the joined copy while both halves are alive; the
+/// process stays within 10 % of the 1 GiB limit and the script stops with one line.
+#[test]
+fn doubling_stays_within_the_memory_limit() {
+    let home = Home::new();
+    for (name, src) in [
+        ("plus-assign.rhai", "let s = \"x\"; loop { s += s; }"),
+        ("plus.rhai", "let s = \"x\"; loop { s = s + s; }"),
+        ("array.rhai", "let a = [1]; loop { a += a; }"),
+        ("append.rhai", "let a = [1]; loop { a.append(a); }"),
+        (
+            "interpolate.rhai",
+            "let s = \"x\"; loop { s = `${s}${s}`; }",
+        ),
+    ] {
+        let p = home.file(name, src);
+        let mut child = home
+            .cmd()
+            .arg("run")
+            .arg(&p)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        let (code, peak) = wait_peak(child);
+        assert_eq!(code, 1, "{name}: {err}");
+        assert!(err.contains("memory limit"), "{name}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{name}: {err}");
+        assert!(
+            peak <= (1u64 << 30) * 11 / 10,
+            "{name}: peak {} MiB",
+            peak >> 20
+        );
+    }
+}
