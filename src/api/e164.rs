@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use phonenumber::country::Id;
 use phonenumber::metadata::DATABASE;
-use phonenumber::{Mode, PhoneNumber};
+use phonenumber::PhoneNumber;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A valid telephone number in E.164 form (`+13126173497`).
@@ -134,10 +134,12 @@ impl<'de> Deserialize<'de> for Region {
 
 /// A number libphonenumber calls valid, as `+digits`.
 fn valid(n: &PhoneNumber) -> Option<E164> {
-    let e164 = n.format().mode(Mode::E164).to_string();
+    // E.164 is `+`, the code and the national significant number (its leading zeros kept by
+    // its Display): the crate's formatter takes a tenth of a parse to say the same.
+    let e164 = format!("+{}{}", n.code().value(), n.national());
     // libphonenumber's metadata admits a few longer national ranges (Indonesia's 0800 ranges
     // reach 16 digits with the country code); Zoom and Movius take E.164, which stops at 15.
-    (phonenumber::is_valid(n) && e164.len() - 1 <= MAX_DIGITS).then_some(E164(e164))
+    (super::validity::is_valid(n) && e164.len() - 1 <= MAX_DIGITS).then_some(E164(e164))
 }
 
 /// E.164's limit: a country code and national number of at most 15 digits together.
@@ -199,6 +201,32 @@ fn why_invalid(digits: &str) -> String {
     }
 }
 
+/// libphonenumber's parse of `+digits`, told the main region of the digits' calling code: left
+/// to find the region itself, the crate walks every region sharing the code (25 for +1) through
+/// its regex cache, two thirds of the cost of a parse. What `parse` accepts is the same (a test
+/// holds it); told the region, the crate may also strip a national prefix after the code, which
+/// `parse` refuses with "did you mean".
+fn parse_plus(digits: &str) -> Option<PhoneNumber> {
+    static MAIN: std::sync::OnceLock<std::collections::HashMap<u16, Id>> =
+        std::sync::OnceLock::new();
+    let main = MAIN.get_or_init(|| {
+        let mut m = std::collections::HashMap::new();
+        for meta in DATABASE.iter() {
+            if let Ok(id) = meta.id().parse::<Id>() {
+                if meta.is_main_country_for_code() || !m.contains_key(&meta.country_code()) {
+                    m.insert(meta.country_code(), id);
+                }
+            }
+        }
+        m
+    });
+    // Calling codes are prefix-free: at most one of the first one, two or three digits is one.
+    let region = (1..=3.min(digits.len()))
+        .filter_map(|n| digits[..n].parse::<u16>().ok())
+        .find_map(|code| main.get(&code).copied());
+    phonenumber::parse(region, format!("+{digits}")).ok()
+}
+
 impl E164 {
     /// Parse a number in international form (`+` and country code, or country-code digits
     /// without `+`); a national form is refused. For what vline reads from services and its own
@@ -247,12 +275,7 @@ impl E164 {
         // Written with its country code, a number is exactly its digits: libphonenumber would
         // drop a national prefix or carrier code after the country code (`+44 (0)20…`,
         // `+55 0011…`), which is a different string of digits than the one written.
-        let as_written = || {
-            phonenumber::parse(None, format!("+{digits}"))
-                .ok()
-                .as_ref()
-                .and_then(valid)
-        };
+        let as_written = || parse_plus(&digits).as_ref().and_then(valid);
         let international = || as_written().filter(|n| n.digits() == digits);
         let national_in = |r: Id| {
             let n = phonenumber::parse(Some(r), &digits).ok()?;
@@ -388,6 +411,11 @@ mod tests {
             assert_eq!(E164::parse(s).unwrap().as_str(), "+13126173497", "{s}");
         }
         assert_eq!(E164::parse("13126173497").unwrap().digits(), "13126173497");
+        // Italy keeps the leading 0 of its national number after the country code.
+        assert_eq!(
+            E164::parse("+39 06 6982 0000").unwrap().as_str(),
+            "+390669820000"
+        );
         assert_eq!(
             E164::parse("+44 20 7183 8750").unwrap().as_str(),
             "+442071838750"
@@ -463,6 +491,63 @@ mod tests {
         assert!(E164::parse("6280000000000000").is_err());
         let long = "1".repeat(5_000_000);
         assert!(matches!(E164::parse(&long), Err(E164Error::TooLong { .. })));
+    }
+
+    /// What `parse` accepts from a parse of `+digits`: a valid number that is exactly the digits.
+    /// (Told the region, the crate may strip a national prefix the lone parse keeps; both are
+    /// refused, the first with "did you mean".)
+    fn accepted(n: Option<PhoneNumber>, digits: &str) -> Option<E164> {
+        n.as_ref().and_then(valid).filter(|e| e.digits() == digits)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 800, failure_persistence: None, ..Default::default() })]
+
+        /// Told the main region of the code, the crate parses `+digits` as it does left alone.
+        #[test]
+        fn parse_plus_is_the_crates_parse(d in "[1-9][0-9]{5,15}") {
+            proptest::prop_assert_eq!(accepted(parse_plus(&d), &d), accepted(phonenumber::parse(None, format!("+{d}")).ok(), &d), "{}", d);
+        }
+    }
+
+    /// And on every example number of every region (the valid numbers of shared codes), each
+    /// also with a leading national prefix digit and a digit more.
+    #[test]
+    fn parse_plus_agrees_on_every_example_number() {
+        let mut n = 0;
+        for m in DATABASE.iter() {
+            let d = m.descriptors();
+            let types = [
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.voip(),
+                d.uan(),
+                d.personal_number(),
+                d.pager(),
+                d.shared_cost(),
+                d.voicemail(),
+            ];
+            for ex in types.into_iter().flatten().filter_map(|x| x.example()) {
+                let code = m.country_code();
+                for digits in [
+                    format!("{code}{ex}"),
+                    format!("{code}0{ex}"),
+                    format!("{code}1{ex}"),
+                    format!("{code}{ex}5"),
+                ] {
+                    assert_eq!(
+                        accepted(parse_plus(&digits), &digits),
+                        accepted(phonenumber::parse(None, format!("+{digits}")).ok(), &digits),
+                        "{digits} ({})",
+                        m.id()
+                    );
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 2000, "{n}");
     }
 
     #[test]

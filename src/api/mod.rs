@@ -8,6 +8,7 @@ pub mod movius;
 pub mod rate;
 pub mod secret;
 pub mod selector;
+pub mod validity;
 pub mod zoom;
 
 pub use e164::{E164Error, Region, E164};
