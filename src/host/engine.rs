@@ -136,7 +136,7 @@ fn register_allocation_checks(e: &mut Engine, max: usize, ceiling: Option<usize>
         if need > left {
             return Err(Box::new(EvalAltResult::ErrorTerminated(
                 format!(
-                    "{LIMIT_STOP}the script was stopped: {what} would allocate {}, more than the {} left under its memory limit of {}",
+                    "{LIMIT_STOP}the script was stopped: {what} would allocate {}, more than the {} left under its memory limit of {} (an array or string growing without end?)",
                     gib(need),
                     gib(left),
                     gib(max)
