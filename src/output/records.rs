@@ -18,7 +18,6 @@ pub struct Layout {
 
 /// What identifies a record leads when its producer declares nothing.
 const IDENTITY_FIRST: &[&str] = &[
-    "step",
     "number",
     "phone_number",
     "name",

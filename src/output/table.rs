@@ -331,6 +331,21 @@ mod tests {
     }
 
     #[test]
+    fn an_id_is_never_split_while_text_wraps_around_it() {
+        let g = Grid {
+            header: vec!["id".into(), "detail".into()],
+            rows: vec![vec![
+                "num13126170002".into(),
+                "a long free text that wraps".into(),
+            ]],
+        };
+        // 14 for the id, 12 for the text, and the borders: the id stays whole, the text wraps.
+        let out = render(&g, Some(33), false);
+        assert!(out.contains("│ num13126170002 ┆"), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() <= 33), "{out}");
+    }
+
+    #[test]
     fn leaves_out_last_columns_and_names_them() {
         let out = render(&numbers_grid(), Some(60), false);
         assert!(out.contains("not shown at 60 columns"), "{out}");
