@@ -63,6 +63,15 @@ fn screen(h: &Home, o: &Output) -> String {
     mask(&s, h)
 }
 
+/// Carol's onboarding, approved up front.
+const ONBOARD: [&str; 5] = [
+    "run",
+    "onboard-new-user",
+    "phone_number=+13126170100",
+    "user=carol@jpmc.example",
+    "--yes",
+];
+
 /// Every line fits `width`.
 #[track_caller]
 fn fits(s: &str, width: usize) {
@@ -100,18 +109,11 @@ fn call_zoom_numbers_fits_and_keeps_every_number_whole() {
 #[test]
 fn run_done_already_done_and_refused() {
     let h = demo();
-    let onboard = [
-        "run",
-        "onboard-new-user",
-        "phone_number=+13126170100",
-        "user=carol@jpmc.example",
-        "--yes",
-    ];
-    let o = at(&h, 80, &onboard);
+    let o = at(&h, 80, &ONBOARD);
     assert_code(&o, 0);
     fits(&stdout(&o), 80);
     insta::assert_snapshot!("run_done_80", screen(&h, &o));
-    let o = at(&h, 160, &onboard);
+    let o = at(&h, 160, &ONBOARD);
     assert_code(&o, 0);
     insta::assert_snapshot!("run_already_done_160", screen(&h, &o));
     // Irreversible, no terminal, no --yes: refused before anything is sent.
@@ -187,14 +189,7 @@ const YELLOW: &str = "\x1b[33m";
 #[test]
 fn colour_means_done_refused_irreversible_on_a_terminal_only() {
     let h = demo();
-    let onboard = [
-        "run",
-        "onboard-new-user",
-        "phone_number=+13126170100",
-        "user=carol@jpmc.example",
-        "--yes",
-    ];
-    assert_code(&h.run(&onboard), 0);
+    assert_code(&h.run(&ONBOARD), 0);
     // A terminal: done is green in the table, a refusal's error yellow.
     let shown = on_a_terminal(&h, &[], &["journal", "list"]);
     assert!(shown.contains(&format!("{GREEN_CELL} done ")), "{shown:?}");
@@ -229,7 +224,7 @@ fn colour_means_done_refused_irreversible_on_a_terminal_only() {
         "{err:?}"
     );
     assert!(err.contains("\x1b[1;31mIRREVERSIBLE\x1b[0m"), "{err:?}");
-    let o = h.run(&[&["--color", "always"][..], &onboard[..]].concat());
+    let o = h.run(&[&["--color", "always"][..], &ONBOARD[..]].concat());
     assert_code(&o, 0);
     assert!(
         stderr(&o).contains("\x1b[32mdone\x1b[0m: run r"),
