@@ -76,10 +76,13 @@ pub fn for_each_row(
     columns: &[String],
     mut f: impl FnMut(FileRow) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let mut rd = csv::Reader::from_path(csv)?;
+    let mut rd = super::lines::Records::open(csv)?;
+    rd.headers()?;
     let mut rec = csv::StringRecord::new();
-    while rd.read_record(&mut rec)? {
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    while let Some(line) = rd
+        .read(&mut rec)
+        .map_err(|(line, e)| anyhow::anyhow!("line {line}: {e}"))?
+    {
         let bound = bind_row(header, columns, &rec)
             .map_err(|e| anyhow::anyhow!("line {line}: {}", e.join("; ")))?;
         let mut key = row_key(header, &bound);

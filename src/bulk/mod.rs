@@ -3,6 +3,7 @@
 
 pub mod identity;
 pub mod job;
+pub mod lines;
 pub mod map;
 pub mod preflight;
 pub mod progress;

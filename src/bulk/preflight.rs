@@ -218,15 +218,16 @@ pub fn read_rows(
                 .collect()
         }
     };
-    let mut rd = csv::Reader::from_path(csv_path)
+    let mut rd = super::lines::Records::open(csv_path)
         .map_err(|e| PreflightError::Io(format!("{}: {e}", csv_path.display())))?;
+    rd.headers()
+        .map_err(|e| PreflightError::Io(e.to_string()))?;
     let mut rows = Vec::new();
     let mut rec = csv::StringRecord::new();
-    while rd
-        .read_record(&mut rec)
-        .map_err(|e| PreflightError::Io(e.to_string()))?
+    while let Some(line) = rd
+        .read(&mut rec)
+        .map_err(|(line, e)| PreflightError::Io(format!("line {line}: {e}")))?
     {
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let bound = bind_row(header, &columns, &rec).map_err(|e| {
             PreflightError::Io(format!("line {line}: {} (the file changed?)", e.join("; ")))
         })?;
@@ -778,7 +779,8 @@ pub fn failures_path(csv: &Path) -> PathBuf {
 /// next step. Returns how many rows are blocked.
 pub fn write_failures(out: &Path, csv_path: &Path, report: &Report) -> Result<u64, PreflightError> {
     let io = |e: csv::Error| PreflightError::Io(format!("{}: {e}", out.display()));
-    let mut rd = csv::Reader::from_path(csv_path).map_err(io)?;
+    let mut rd = super::lines::Records::open(csv_path)
+        .map_err(|e| PreflightError::Io(format!("{}: {e}", csv_path.display())))?;
     let mut head: Vec<String> = rd
         .headers()
         .map_err(io)?
@@ -793,8 +795,7 @@ pub fn write_failures(out: &Path, csv_path: &Path, report: &Report) -> Result<u6
     w.write_record(&head).map_err(io)?;
     let mut n = 0;
     let mut rec = csv::StringRecord::new();
-    while rd.read_record(&mut rec).map_err(io)? {
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    while let Some(line) = rd.read(&mut rec).map_err(|(_, e)| io(e))? {
         let Some(r) = by_line.get(&line) else {
             continue;
         };

@@ -49,10 +49,13 @@ pub fn write(
         // The file's rows in its order, each looked up by key (memory stays flat: only the
         // keys are kept, to find the run's rows the file left out).
         let mut in_file: HashSet<String> = HashSet::new();
-        let mut rd = csv::Reader::from_path(csv)?;
+        let mut rd = super::lines::Records::open(csv)?;
+        rd.headers()?;
         let mut rec = csv::StringRecord::new();
-        while rd.read_record(&mut rec)? {
-            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        while let Some(line) = rd
+            .read(&mut rec)
+            .map_err(|(line, e)| anyhow::anyhow!("{}: line {line}: {e}", csv.display()))?
+        {
             let key = record_key(header, columns, &rec, line);
             let mut out: Vec<String> = rec.iter().map(str::to_string).collect();
             out.resize(columns.len(), String::new());

@@ -269,18 +269,18 @@ pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
         let columns = &job.columns;
         let res_tx_reader = res_tx.clone();
         scope.spawn(move || {
-            let Ok(mut rd) = csv::Reader::from_path(&csv_path) else {
+            let Ok(mut rd) = super::lines::Records::open(&csv_path) else {
                 reader_fed.store(true, Ordering::Relaxed);
                 return;
             };
+            let _ = rd.headers();
             let stopping = || {
                 reader_stop.load(Ordering::Relaxed)
                     || reader_drain.load(Ordering::Relaxed)
                     || reader_cancel.load(Ordering::Relaxed)
             };
             let mut rec = csv::StringRecord::new();
-            'rows: while let Ok(true) = rd.read_record(&mut rec) {
-                let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            'rows: while let Ok(Some(line)) = rd.read(&mut rec) {
                 let key = record_key(header, columns, &rec, line);
                 if let Some(detail) = done_before.get(&key) {
                     let _ = res_tx_reader.send(RowResult {

@@ -122,11 +122,8 @@ pub fn validate(path: &Path, header: &Header) -> Result<Summary, Refusal> {
         }],
         total: 1,
     };
-    // The file is held whole to name physical lines (a 100,000-row file is a few MB).
-    let bytes = std::fs::read(path).map_err(|e| refuse(format!("{}: {e}", path.display())))?;
-    let mut rd = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(&bytes[..]);
+    let mut rd = super::lines::Records::open(path)
+        .map_err(|e| refuse(format!("{}: {e}", path.display())))?;
     let columns: Vec<String> = rd
         .headers()
         .map_err(|e| refuse(format!("{}: header row: {e}", path.display())))?
@@ -205,22 +202,19 @@ pub fn validate(path: &Path, header: &Header) -> Result<Summary, Refusal> {
             }
         };
     loop {
-        let before = rd.position().clone();
-        match rd.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let l = physical_line(&bytes, e.position().unwrap_or(&before));
+        let line = match rd.read(&mut rec) {
+            Ok(None) => break,
+            Ok(Some(line)) => line,
+            Err((line, e)) => {
                 push(
                     &mut problems,
-                    l,
+                    line,
                     format!("unreadable row: {}", one_line(&e.to_string())),
                 );
                 continue;
             }
-        }
+        };
         rows += 1;
-        let line = physical_line(&bytes, rec.position().unwrap_or(&before));
         check_one(line, &rec, &mut problems, &mut push);
     }
     if rows == 0 && problems.is_empty() {
@@ -304,20 +298,6 @@ fn check_row(
         })
         .collect();
     RowCheck { problems, keys }
-}
-
-/// The physical line (1-based) where the record read from `pos` starts: the reader's position
-/// is where it began to scan, before the blank lines it skips.
-fn physical_line(bytes: &[u8], pos: &csv::Position) -> u64 {
-    let mut line = pos.line();
-    for &b in bytes.iter().skip(pos.byte() as usize) {
-        match b {
-            b'\n' => line += 1,
-            b'\r' => {}
-            _ => break,
-        }
-    }
-    line
 }
 
 /// The csv crate's messages can span lines; a refusal lists one line per problem.

@@ -157,13 +157,7 @@ fn a_csv_with_a_nul_after_a_blank_line_or_a_huge_email_is_refused_whole_before_a
         "users.csv",
         "phone_number,user\n+13126170100,a@jpmc.example\n\n+13126170101,b\0@jpmc.example\n",
     );
-    let o = h.run(&[
-        "bulk",
-        "onboard-new-user",
-        "--csv",
-        csv.to_str().unwrap(),
-        "--yes",
-    ]);
+    let o = onboard_all(&h, &csv);
     assert_code(&o, 2);
     assert!(
         stderr(&o).contains("the CSV was refused whole (1 problem(s)); nothing was sent:\n  line 4: column user=\"b\\0@jpmc.example\": contains the control character '\\0'; values are text on one line\n"),
@@ -176,13 +170,7 @@ fn a_csv_with_a_nul_after_a_blank_line_or_a_huge_email_is_refused_whole_before_a
         &format!("phone_number,user\n\n+13126170100,{huge}\n"),
     );
     let t0 = Instant::now();
-    let o = h.run(&[
-        "bulk",
-        "onboard-new-user",
-        "--csv",
-        csv.to_str().unwrap(),
-        "--yes",
-    ]);
+    let o = onboard_all(&h, &csv);
     assert_code(&o, 2);
     assert!(
         stderr(&o).contains(&format!("  line 3: column user=\"{}…\": is {} bytes long; an email address has at most 254 (RFC 5321)\n", "a".repeat(60), huge.len())),
@@ -353,4 +341,46 @@ fn a_closed_stdout_ends_a_command_quietly() {
         );
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+}
+
+/// `vline bulk onboard-new-user --csv FILE --yes`.
+fn onboard_all(h: &Home, csv: &std::path::Path) -> std::process::Output {
+    h.run(&[
+        "bulk",
+        "onboard-new-user",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--yes",
+    ])
+}
+
+/// The results file names each row by the line an editor shows: blank lines and a line break
+/// inside a quoted cell counted, as the refusal of a bad file does.
+#[test]
+fn results_name_each_row_by_its_physical_line() {
+    let h = demo();
+    let csv = h.file(
+        "u.csv",
+        "phone_number,user,note\n\n+13126170100,nobody@jpmc.example,first\n\n\n+13126170101,none@jpmc.example,\"two\nlines\"\n",
+    );
+    let o = onboard_all(&h, &csv);
+    assert_code(&o, 1);
+    let results = std::fs::read_to_string(h.path().join("u.results-r1.csv")).unwrap();
+    let mut rd = csv::Reader::from_reader(results.as_bytes());
+    let head = rd.headers().unwrap().clone();
+    let at = head.iter().position(|c| c == "line").unwrap();
+    let lines: Vec<(String, String)> = rd
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[at].to_string())
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("+13126170100".to_string(), "3".to_string()),
+            ("+13126170101".to_string(), "6".to_string())
+        ]
+    );
 }
