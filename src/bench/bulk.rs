@@ -18,7 +18,6 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::api::clients::Clients;
 use crate::api::{RateCategory, ZoomPlan};
 use crate::bulk::job::{self, Env, Prepared};
 use crate::bulk::run::Concurrency;
@@ -114,7 +113,8 @@ pub fn run(json: bool, a: &BenchOptions) -> anyhow::Result<()> {
         return memory(json, a.memory_rows);
     }
     anyhow::ensure!(a.users > 0, "--users must be at least 1");
-    let latency = parse_latency(a.latency.as_deref().unwrap_or(""))?;
+    let latency = crate::sandbox::parse_latency(a.latency.as_deref().unwrap_or(""))
+        .map_err(anyhow::Error::msg)?;
     let dir = TempDir::new()?;
     let journal = Arc::new(Journal::open(&dir.path().join("journal.sqlite"))?);
 
@@ -237,7 +237,7 @@ fn one_run(
         validate::validate(&csv, &header).map_err(|r| anyhow::anyhow!("{}: {r}", csv.display()))?;
     let secrets = profile.resolve_secrets()?;
     // Fresh clients: a limiter lowered by one run's 429s must not slow the next.
-    let clients = Clients::new(profile, &secrets)?;
+    let clients = profile.clients(&secrets)?;
     let out = dir.join(format!("{name}.results.csv"));
     let account_numbers = sb.counts().zoom_numbers;
     let before = clients.transport.stats();
@@ -406,32 +406,6 @@ fn conc_str(c: Concurrency) -> String {
         Concurrency::Auto => "auto".into(),
         Concurrency::Fixed(n) => n.to_string(),
     }
-}
-
-/// `zoom=120ms,movius=350ms` (units ms or s; a bare number is ms).
-pub fn parse_latency(s: &str) -> anyhow::Result<BTreeMap<String, u64>> {
-    let mut out = BTreeMap::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = part
-            .split_once('=')
-            .with_context(|| format!("--latency takes service=duration pairs, not '{part}'"))?;
-        let k = k.trim().to_ascii_lowercase();
-        anyhow::ensure!(
-            matches!(k.as_str(), "zoom" | "movius" | "carrier"),
-            "--latency: unknown service '{k}' (zoom, movius or carrier)"
-        );
-        let v = v.trim();
-        let ms = if let Some(n) = v.strip_suffix("ms") {
-            n.trim().parse::<u64>().ok()
-        } else if let Some(n) = v.strip_suffix('s') {
-            n.trim().parse::<f64>().ok().map(|s| (s * 1000.0) as u64)
-        } else {
-            v.parse::<u64>().ok()
-        };
-        let ms = ms.with_context(|| format!("--latency: '{v}' is not a duration like 120ms"))?;
-        out.insert(k, ms);
-    }
-    Ok(out)
 }
 
 /// Peak resident memory of this process (VmHWM), in MB.
@@ -618,16 +592,6 @@ impl Drop for TempDir {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn latency_takes_ms_and_seconds() {
-        let l = parse_latency("zoom=120ms, movius=0.35s,carrier=5").unwrap();
-        assert_eq!(l["zoom"], 120);
-        assert_eq!(l["movius"], 350);
-        assert_eq!(l["carrier"], 5);
-        assert!(parse_latency("teams=1ms").is_err());
-        assert!(parse_latency("zoom=fast").is_err());
-    }
 
     #[test]
     fn bound_is_set_by_the_tightest_category() {

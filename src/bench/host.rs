@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::json;
 
-use crate::api::clients::Clients;
 use crate::api::http::TransportOptions;
 use crate::guard::{Guard, Policy, TerminalPrompter};
 use crate::host::engine::{self, Limits};
@@ -112,7 +111,7 @@ pub fn measure(calls: u64) -> anyhow::Result<HostBench> {
         rate_limit: false,
         ..profile.transport_options()
     };
-    let clients = Clients::with_options(&profile, &secrets, opts)?;
+    let clients = profile.clients_with(&secrets, opts)?;
 
     // Reads only: a read-only guard, no journal (reads are never journaled).
     let guard = Arc::new(Guard::new(
@@ -124,6 +123,8 @@ pub fn measure(calls: u64) -> anyhow::Result<HostBench> {
     ));
     let mut session = Session::new(clients.clone(), guard, None, &profile.name, true);
     session.quiet = true;
+    // The modules a real run offers.
+    session.modules = vec![crate::bulk::script::register];
     let session = Arc::new(session);
     // The limits a real run has: counting operations is part of the host's cost.
     let mut engine = engine::build(Some(&session), Limits::default());

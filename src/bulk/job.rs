@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::api::clients::Clients;
 use crate::config::Profile;
 use crate::guard::{
-    BulkPlan, Guard, Impact, PlanContext, PlannedWrite, Policy, Refused, Style, TerminalPrompter,
+    BulkPlan, Guard, PlanContext, PlannedWrite, Policy, Refused, Style, TerminalPrompter,
     WindowCheck,
 };
 use crate::host::bundle::Source;
@@ -90,7 +90,7 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
         header,
         summary,
     } = p;
-    if header.writes.is_empty() && header.impact != Some(Impact::Read) {
+    if header.writes.is_empty() && !header.declares_read_only() {
         return Err(BadInput(format!(
             "{} declares no `//! writes:` header line: a bulk run confirms up front the operations it may write, and sends no other; add one (e.g. `//! writes: zoom::assign_number`), or `//! impact: read` for a script that only reads",
             o.script
@@ -119,12 +119,11 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
         env.sandbox,
     );
     session.override_dir = env.override_dir.clone();
-    let naming = env.profile.naming.clone();
-    session.naming = Box::new(move |n| naming.render(n));
-    session.default_org = env.profile.movius_org.clone();
-    session.default_region = env.profile.default_region;
+    crate::connect::configure_session(&mut session, env.profile);
     session.numbers = Some(NumberIndex::new());
     session.quiet = true;
+    // Rows may use `bulk::` as a script does.
+    session.modules = vec![super::script::register];
     let session = Arc::new(session);
     let engine = engine::build(Some(&session), engine::Limits::default());
     let script =

@@ -9,4 +9,5 @@ pub mod preflight;
 pub mod progress;
 pub mod results;
 pub mod run;
+pub mod script;
 pub mod validate;

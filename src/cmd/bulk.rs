@@ -12,7 +12,7 @@ use crate::cli::{BulkArgs, Global};
 use crate::guard::Refused;
 use crate::host::script::Script;
 
-use super::session as sess;
+use super::setup as sess;
 use super::{Interrupted, Usage};
 
 pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
@@ -39,12 +39,12 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
         .map_err(|e| Usage(e.to_string()))?;
 
     let opened = sess::open(global)?;
-    sess::bound_run(&opened, a.max_calls, a.max_run_secs, summary.rows);
+    opened.bound_run(a.max_calls, a.max_run_secs, summary.rows);
     let env = job::Env {
         clients: &opened.clients,
         profile: &opened.profile,
         sandbox: opened.sandbox.is_some(),
-        journal: sess::journal()?,
+        journal: crate::connect::journal()?,
         override_dir,
         on_interrupt: Some(sess::on_ctrl_c_bulk),
     };
@@ -187,13 +187,13 @@ fn preflight(global: &Global, a: &BulkArgs) -> anyhow::Result<()> {
         return Err(Usage(format!("{}: {r}", a.csv.display())).into());
     }
     let opened = sess::open(global)?;
-    let journal = sess::journal()?;
+    let journal = crate::connect::journal()?;
     let last_rate = journal.last_rate(&opened.profile.name, &a.script)?;
     let profile = opened.profile.clone();
     let od = override_dir.clone();
     let configure = move |s: &mut crate::host::session::Session| {
         s.override_dir = od.clone();
-        sess::configure_session(s, &profile);
+        sess::configure(s, &profile);
     };
     let workers = match a.concurrency {
         crate::bulk::run::Concurrency::Fixed(n) => n,

@@ -8,12 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Context;
 use serde_json::Value;
 
-use crate::api::clients::Clients;
 use crate::cli::{CallArgs, Global};
-use crate::cmd::config::{load_profile, usage};
+use crate::cmd::config::load_profile;
 use crate::cmd::Usage;
 use crate::config::Profile;
 use crate::host::bundle::{Origin, Source};
@@ -21,7 +19,6 @@ use crate::host::catalog::{FnDoc, CATALOG};
 use crate::host::header::Header;
 use crate::host::script::{explain, Failure, Script};
 use crate::host::session::{as_stop, Stop};
-use crate::sandbox::{Sandbox, SandboxOptions, StateLocation};
 
 use super::run::{execute, Flags, Job, Mode};
 
@@ -281,7 +278,7 @@ fn source(doc: &FnDoc, call: &str) -> Source {
 /// session is stopped parses every argument and stops at the first operation, so nothing is
 /// sent. An argument the function refuses is the operator's mistake (exit 2).
 fn check_args(src: &Source, header: &Header, doc: &FnDoc, profile: &Profile) -> anyhow::Result<()> {
-    let mut session = super::session::offline_session()?;
+    let mut session = super::setup::offline_session()?;
     if let Some(s) = std::sync::Arc::get_mut(&mut session) {
         s.args_only = true;
         // National numbers read as the live call will read them.
@@ -354,7 +351,7 @@ fn read(
     header: Header,
     show: super::run::Show<'_>,
 ) -> anyhow::Result<()> {
-    let opened = super::session::open(global)?;
+    let opened = super::setup::open(global)?;
     let guard = std::sync::Arc::new(crate::guard::Guard::new(
         crate::guard::Policy {
             read_only: true,
@@ -369,9 +366,9 @@ fn read(
         &opened.profile.name,
         opened.sandbox.is_some(),
     );
-    super::session::configure_session(&mut session, &opened.profile);
+    super::setup::configure(&mut session, &opened.profile);
     let session = std::sync::Arc::new(session);
-    super::session::on_ctrl_c(session.cancel.clone());
+    super::setup::on_ctrl_c(session.cancel.clone());
     let engine = crate::host::engine::build(Some(&session), crate::host::engine::Limits::default());
     let script = Script::compile(&engine, src, header).map_err(|e| Usage(e.to_string()))?;
     let v = match script.run(&engine, &BTreeMap::new()) {
@@ -485,36 +482,6 @@ fn print_value(global: &Global, doc: &FnDoc, v: &Value) -> anyhow::Result<()> {
         return Ok(());
     }
     super::print_laid_out(global, v, None, &layout_of(doc))
-}
-
-/// Open a profile's clients (starting the embedded sandbox on the sandbox profile); returns the
-/// profile with its URLs filled in.
-pub(crate) fn open_clients_for(
-    profile: Profile,
-) -> anyhow::Result<(Clients, Option<Sandbox>, Profile)> {
-    // Secrets first: a missing one is a usage error, before a sandbox starts or a call leaves.
-    let secrets = profile.resolve_secrets().map_err(usage)?;
-    let (profile, sandbox) = if profile.is_sandbox() {
-        let state = crate::config::data_dir().join("sandbox.sqlite");
-        let opts = SandboxOptions {
-            state: StateLocation::File(state.clone()),
-            plan: profile.zoom_plan,
-            ..SandboxOptions::default()
-        };
-        let sb = Sandbox::start(opts)
-            .with_context(|| format!("cannot start the sandbox on {}", state.display()))?;
-        let p = profile.with_sandbox_urls(
-            &sb.zoom_api_url(),
-            &sb.zoom_oauth_url(),
-            &sb.movius_url(),
-            &sb.carrier_url(),
-        );
-        (p, Some(sb))
-    } else {
-        (profile, None)
-    };
-    let clients = Clients::new(&profile, &secrets).map_err(usage)?;
-    Ok((clients, sandbox, profile))
 }
 
 #[cfg(test)]

@@ -116,7 +116,7 @@ pub fn check(global: &Global, files: &[String]) -> anyhow::Result<()> {
     if files.is_empty() {
         return Err(Usage("name one or more scripts: vline check FILE…".into()).into());
     }
-    let engine = super::session::compile_engine()?;
+    let engine = super::setup::compile_engine()?;
     let mut failed = Vec::new();
     let mut report = Vec::new();
     for f in files {
@@ -153,6 +153,6 @@ pub fn check(global: &Global, files: &[String]) -> anyhow::Result<()> {
 
 /// `vline completions <shell>`.
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
-    print!("{}", super::complete::registration(shell)?);
+    print!("{}", crate::cli::complete::registration(shell)?);
     Ok(())
 }

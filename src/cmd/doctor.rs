@@ -7,7 +7,6 @@ use serde::Serialize;
 use crate::api::rate::RateCategory;
 use crate::api::zoom::scopes;
 use crate::cli::Global;
-use crate::cmd::call::open_clients_for;
 use crate::cmd::config::load_profile;
 use crate::config::SecretKind;
 
@@ -114,12 +113,17 @@ fn checks(global: &Global) -> Vec<Check> {
     if !secrets_ok {
         return out;
     }
-    let (clients, _sandbox, profile) = match open_clients_for(profile) {
+    // The sandbox (on the sandbox profile) lives until the checks are done.
+    let crate::connect::Connection {
+        clients,
+        profile,
+        sandbox: _sandbox,
+    } = match crate::connect::connect(profile) {
         Ok(x) => x,
         Err(e) => {
             out.push(problem(
                 "clients",
-                format!("{e:#}"),
+                format!("{:#}", anyhow::Error::from(e)),
                 "check the profile's URLs (https unless loopback)",
             ));
             return out;

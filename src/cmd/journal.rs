@@ -8,10 +8,10 @@ use serde_json::json;
 
 use super::Usage;
 use crate::cli::{Global, JournalCmd, JournalFilter};
-use crate::journal::{default_journal_path, Journal, RunFilter, RunOutcome, RunSummary, WriteRow};
+use crate::journal::{Journal, RunFilter, RunOutcome, RunSummary, WriteRow};
 
 pub fn run(global: &Global, cmd: JournalCmd) -> anyhow::Result<()> {
-    let path = default_journal_path();
+    let path = crate::config::journal_path();
     match cmd {
         JournalCmd::List { limit, filter } => {
             list(global, &path, limit, &run_filter(global, filter)?)

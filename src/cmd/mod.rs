@@ -9,7 +9,6 @@ pub mod apply;
 pub mod bench;
 pub mod bulk;
 pub mod call;
-pub mod complete;
 pub mod config;
 pub mod doc;
 pub mod doctor;
@@ -18,7 +17,7 @@ pub mod preflight;
 pub mod repl;
 pub mod run;
 pub mod sandbox;
-pub mod session;
+pub mod setup;
 
 /// The command line was wrong (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -123,7 +122,10 @@ pub fn command_line_error(e: clap::Error) -> ExitCode {
 pub fn dispatch(cli: Cli) -> ExitCode {
     // Colour first: the log's formatter asks whether to colour.
     crate::output::color::set(cli.global.color);
-    crate::logging::init(cli.global.verbose);
+    crate::logging::init(
+        cli.global.verbose,
+        color::enabled(crate::output::color::Stream::Stderr),
+    );
     quiet_on_closed_output();
     // The error object goes where a JSON (or YAML, or JSON lines) reader expects the result; a
     // CSV reader gets the error on stderr only.

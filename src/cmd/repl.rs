@@ -11,7 +11,7 @@ use crate::host::session::Session;
 use crate::journal::{NewRun, RunOutcome};
 use crate::repl::{worker::Link, Repl};
 
-use super::session as sess;
+use super::setup as sess;
 
 pub fn run(global: &Global, a: ReplArgs) -> anyhow::Result<()> {
     let opened = sess::open(global)?;
@@ -27,11 +27,11 @@ pub fn run(global: &Global, a: ReplArgs) -> anyhow::Result<()> {
         interactive: terminal_attached(),
     };
     let guard = Arc::new(Guard::new(policy, Box::new(link.prompter())));
-    let journal = sess::journal()?;
+    let journal = crate::connect::journal()?;
     let ticket = sess::ticket(global, &opened.profile)?;
     let run_id = journal.start_run(&NewRun {
         ticket,
-        operator: sess::operator(&opened.profile),
+        operator: crate::connect::operator(&opened.profile),
         host: sess::hostname(),
         profile: opened.profile.name.clone(),
         script: "repl".to_string(),
@@ -49,7 +49,7 @@ pub fn run(global: &Global, a: ReplArgs) -> anyhow::Result<()> {
         opened.sandbox.is_some(),
     );
     session.override_dir = Some(crate::config::data_dir());
-    sess::configure_session(&mut session, &opened.profile);
+    sess::configure(&mut session, &opened.profile);
     let session = Arc::new(session);
     session.set_run(run_id);
 

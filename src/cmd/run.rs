@@ -24,7 +24,7 @@ use crate::host::session::Session;
 use crate::host::value;
 use crate::journal::{Journal, NewRun, RunId, RunOutcome, WriteOutcome, WriteRecord};
 
-use super::session as sess;
+use super::setup as sess;
 use super::Usage;
 
 pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
@@ -154,9 +154,9 @@ pub fn execute(
     show: Show<'_>,
 ) -> anyhow::Result<()> {
     let opened = sess::open(global)?;
-    sess::bound_run(&opened, flags.max_calls, flags.max_run_secs, 0);
+    opened.bound_run(flags.max_calls, flags.max_run_secs, 0);
     let profile = &opened.profile;
-    let journal = sess::journal()?;
+    let journal = crate::connect::journal()?;
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let policy = Policy {
         read_only: flags.read_only,
@@ -197,7 +197,7 @@ pub fn execute(
             stop,
         );
         s.override_dir = override_dir.clone();
-        sess::configure_session(&mut s, profile);
+        sess::configure(&mut s, profile);
         for p in &path_params {
             s.grant_file(p);
         }
@@ -220,7 +220,7 @@ pub fn execute(
     let ticket = sess::ticket(global, profile)?;
     let run_id = journal.start_run(&NewRun {
         ticket,
-        operator: sess::operator(profile),
+        operator: crate::connect::operator(profile),
         host: sess::hostname(),
         profile: profile.name.clone(),
         script: job.name.clone(),

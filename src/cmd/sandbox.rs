@@ -274,17 +274,6 @@ fn share(name: &str, v: Option<f64>) -> anyhow::Result<f64> {
     }
 }
 
-fn parse_duration_ms(s: &str) -> Option<u64> {
-    let s = s.trim();
-    if let Some(ms) = s.strip_suffix("ms") {
-        ms.trim().parse().ok()
-    } else if let Some(sec) = s.strip_suffix('s') {
-        sec.trim().parse::<f64>().ok().map(|x| (x * 1000.0) as u64)
-    } else {
-        s.parse().ok()
-    }
-}
-
 fn faults_from(set: &SandboxFaultSet) -> anyhow::Result<Faults> {
     let mut peering = Vec::new();
     for n in &set.peering_fail {
@@ -292,29 +281,13 @@ fn faults_from(set: &SandboxFaultSet) -> anyhow::Result<Faults> {
             crate::api::E164::parse(n).map_err(|e| Usage(format!("--peering-fail {n}: {e}")))?;
         peering.push(e.to_string());
     }
-    let mut latency = HashMap::new();
-    if let Some(l) = &set.latency {
-        for part in l.split(',').filter(|p| !p.trim().is_empty()) {
-            let (svc, d) = part.split_once('=').ok_or_else(|| {
-                Usage(format!(
-                    "--latency '{part}': write SERVICE=DURATION, e.g. zoom=200ms"
-                ))
-            })?;
-            let svc = svc.trim().to_ascii_lowercase();
-            if !["zoom", "movius", "carrier"].contains(&svc.as_str()) {
-                return Err(Usage(format!(
-                    "--latency: unknown service '{svc}' (zoom, movius or carrier)"
-                ))
-                .into());
-            }
-            let ms = parse_duration_ms(d).ok_or_else(|| {
-                Usage(format!(
-                    "--latency '{part}': '{d}' is not a duration (200ms, 1s)"
-                ))
-            })?;
-            latency.insert(svc, ms);
-        }
-    }
+    let latency: HashMap<String, u64> = match &set.latency {
+        Some(l) => crate::sandbox::parse_latency(l)
+            .map_err(Usage)?
+            .into_iter()
+            .collect(),
+        None => HashMap::new(),
+    };
     let burst_429 = match &set.burst_429 {
         None => None,
         Some(b) => {

@@ -8,7 +8,8 @@ use crate::api::{Selector, E164};
 
 use super::value::to_json;
 
-pub type R<T> = Result<T, Box<EvalAltResult>>;
+/// What a script function returns: its value, or an error the script can catch.
+pub type ScriptResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// A script-side argument error (catchable, like any runtime error).
 pub fn bad(func: &str, msg: impl std::fmt::Display) -> Box<EvalAltResult> {
@@ -18,7 +19,7 @@ pub fn bad(func: &str, msg: impl std::fmt::Display) -> Box<EvalAltResult> {
     ))
 }
 
-pub fn string(func: &str, name: &str, d: &Dynamic) -> R<String> {
+pub fn string(func: &str, name: &str, d: &Dynamic) -> ScriptResult<String> {
     if d.is_string() {
         return Ok(d.clone().into_string().unwrap_or_default());
     }
@@ -36,22 +37,22 @@ pub fn string(func: &str, name: &str, d: &Dynamic) -> R<String> {
     ))
 }
 
-pub fn e164(func: &str, name: &str, d: &Dynamic) -> R<E164> {
+pub fn e164(func: &str, name: &str, d: &Dynamic) -> ScriptResult<E164> {
     let s = string(func, name, d)?;
     E164::parse(&s).map_err(|e| bad(func, format!("{name}: {e}")))
 }
 
-pub fn int(func: &str, name: &str, d: &Dynamic) -> R<i64> {
+pub fn int(func: &str, name: &str, d: &Dynamic) -> ScriptResult<i64> {
     d.as_int()
         .map_err(|t| bad(func, format!("{name} must be an integer, not {t}")))
 }
 
-pub fn boolean(func: &str, name: &str, d: &Dynamic) -> R<bool> {
+pub fn boolean(func: &str, name: &str, d: &Dynamic) -> ScriptResult<bool> {
     d.as_bool()
         .map_err(|t| bad(func, format!("{name} must be true or false, not {t}")))
 }
 
-pub fn map(func: &str, name: &str, d: &Dynamic) -> R<Map> {
+pub fn map(func: &str, name: &str, d: &Dynamic) -> ScriptResult<Map> {
     d.read_lock::<Map>().map(|m| m.clone()).ok_or_else(|| {
         bad(
             func,
@@ -60,7 +61,7 @@ pub fn map(func: &str, name: &str, d: &Dynamic) -> R<Map> {
     })
 }
 
-pub fn array(func: &str, name: &str, d: &Dynamic) -> R<Array> {
+pub fn array(func: &str, name: &str, d: &Dynamic) -> ScriptResult<Array> {
     d.read_lock::<Array>().map(|a| a.clone()).ok_or_else(|| {
         bad(
             func,
@@ -75,7 +76,7 @@ pub fn field(m: &Map, k: &str) -> Option<String> {
 }
 
 /// Refuse fields a function does not know, so a typo (`enable_zom`) never silently does nothing.
-pub fn only_fields(func: &str, m: &Map, allowed: &[&str]) -> R<()> {
+pub fn only_fields(func: &str, m: &Map, allowed: &[&str]) -> ScriptResult<()> {
     for k in m.keys() {
         if !allowed.contains(&k.as_str()) {
             return Err(bad(
@@ -89,7 +90,7 @@ pub fn only_fields(func: &str, m: &Map, allowed: &[&str]) -> R<()> {
 
 /// A Movius account selector from a map (`#{phone_number}|#{account_sid}|#{email}`) or a bare
 /// string (a number, an email, or else an account sid).
-pub fn selector(func: &str, d: &Dynamic) -> R<Selector> {
+pub fn selector(func: &str, d: &Dynamic) -> ScriptResult<Selector> {
     if d.is_string() {
         let s = d.clone().into_string().unwrap_or_default();
         let s = s.trim();

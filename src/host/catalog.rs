@@ -16,14 +16,21 @@ pub struct FnDoc {
 }
 
 impl FnDoc {
+    /// The level the guard holds this function to: its impact, and read for a helper that
+    /// reaches no service (it changes nothing the guard counts).
+    pub fn level(&self) -> Impact {
+        self.impact.unwrap_or(Impact::Read)
+    }
+
     pub fn qualified(&self) -> String {
         format!("{}::{}", self.module, self.name)
     }
 }
 
-const R: Option<Impact> = Some(Impact::Read);
-const W: Option<Impact> = Some(Impact::Write);
-const I: Option<Impact> = Some(Impact::Irreversible);
+// The impact column of the table: a service operation's level, or `None` for a helper.
+const READ: Option<Impact> = Some(Impact::Read);
+const WRITE: Option<Impact> = Some(Impact::Write);
+const IRREVERSIBLE: Option<Impact> = Some(Impact::Irreversible);
 
 macro_rules! f {
     ($m:literal, $n:literal, $sig:literal, $imp:expr, $doc:literal) => {
@@ -40,88 +47,88 @@ macro_rules! f {
 /// Every function, grouped by module. Keep docs short, with an example: the REPL shows them.
 pub const CATALOG: &[FnDoc] = &[
     // ---- movius:: ----
-    f!("movius", "org", "movius::org(org: string) -> map", R,
+    f!("movius", "org", "movius::org(org: string) -> map", READ,
        "One Movius organization: allow_zoom (Movius-managed), enable_zoom (Feature Settings), allowed_email_domains.\nExample: `let o = movius::org(\"org-zoom\"); o.allow_zoom`"),
-    f!("movius", "orgs", "movius::orgs() -> array", R,
+    f!("movius", "orgs", "movius::orgs() -> array", READ,
        "Every organization this API user can see.\nExample: `movius::orgs()`"),
-    f!("movius", "account", "movius::account(sel: string|map) -> map", R,
+    f!("movius", "account", "movius::account(sel: string|map) -> map", READ,
        "One MultiLine account by selector: `#{phone_number}` or `#{account_sid}` or `#{email}` (that precedence), or a bare number/email string.\nExample: `movius::account(\"+13126170001\").enable_zoom`"),
-    f!("movius", "find_account", "movius::find_account(sel: string|map) -> map|()", R,
+    f!("movius", "find_account", "movius::find_account(sel: string|map) -> map|()", READ,
        "Like `movius::account` but returns `()` when there is no such account instead of throwing.\nExample: `if movius::find_account(n) == () { … }`"),
-    f!("movius", "users", "movius::users(q: map) -> array", R,
+    f!("movius", "users", "movius::users(q: map) -> array", READ,
        "User list v2: `#{organization_id, sub_org: bool, exclude_channel: \"zoom\"}`; all pages.\nExample: `movius::users(#{organization_id: \"org-zoom\", exclude_channel: \"zoom\"})`"),
-    f!("movius", "cdrs", "movius::cdrs(q: map) -> array", R,
+    f!("movius", "cdrs", "movius::cdrs(q: map) -> array", READ,
        "CDR v2: `#{organization_id, sub_org, exclude_channel, from, to}`.\nExample: `movius::cdrs(#{organization_id: \"org-zoom\", from: \"2026-11-01\", to: \"2026-11-23\"})`"),
-    f!("movius", "available_numbers", "movius::available_numbers(org: string) -> array", R,
+    f!("movius", "available_numbers", "movius::available_numbers(org: string) -> array", READ,
        "Numbers in the available pool of an org (or its root).\nExample: `movius::available_numbers(\"org-jpmc\")`"),
-    f!("movius", "create_sub_org", "movius::create_sub_org(parent: string, name: string) -> map", W,
+    f!("movius", "create_sub_org", "movius::create_sub_org(parent: string, name: string) -> map", WRITE,
        "Create a sub-organization under `parent`.\nExample: `movius::create_sub_org(\"org-jpmc\", \"JPMC Zoom Phone\")`"),
-    f!("movius", "add_allowed_email_domain", "movius::add_allowed_email_domain(org: string, domain: string) -> map", W,
+    f!("movius", "add_allowed_email_domain", "movius::add_allowed_email_domain(org: string, domain: string) -> map", WRITE,
        "Add an allowed email domain (the guide adds `@movius.ai`).\nExample: `movius::add_allowed_email_domain(\"org-zoom\", \"@movius.ai\")`"),
-    f!("movius", "set_zoom_enabled", "movius::set_zoom_enabled(org: string, on: bool) -> map", W,
+    f!("movius", "set_zoom_enabled", "movius::set_zoom_enabled(org: string, on: bool) -> map", WRITE,
        "Setup → Feature Settings → Zoom Phone → Enable Zoom. Needs the org to be Allowed for Zoom by Movius.\nExample: `movius::set_zoom_enabled(\"org-zoom\", true)`"),
-    f!("movius", "add_account", "movius::add_account(a: map) -> map", I,
+    f!("movius", "add_account", "movius::add_account(a: map) -> map", IRREVERSIBLE,
        "Add a MultiLine account: `#{organization_id, phone_number, first_name, last_name, email, enable_zoom}`. With enable_zoom the number is peered into Zoom synchronously and the flag can never be turned off; if peering fails nothing is kept.\nExample: `movius::add_account(#{organization_id: \"org-zoom\", phone_number: \"+13126170100\", first_name: \"13126170100\", last_name: \"JPMC\", email: \"13126170100.JPMC@jpmc.movius.ai\", enable_zoom: true})`"),
-    f!("movius", "modify_account", "movius::modify_account(sel: string|map, changes: map) -> map", W,
+    f!("movius", "modify_account", "movius::modify_account(sel: string|map, changes: map) -> map", WRITE,
        "Modify an account: `#{enable_zoom, teams_calling}`. `enable_zoom: true` is irreversible (peers the number; the flag cannot be turned off) and asks for confirmation.\nExample: `movius::modify_account(#{phone_number: \"+13126170201\"}, #{enable_zoom: true})`"),
-    f!("movius", "delete_account", "movius::delete_account(org: string, sel: string|map) -> map", I,
+    f!("movius", "delete_account", "movius::delete_account(org: string, sel: string|map) -> map", IRREVERSIBLE,
        "Delete an account, which unpeers its number from Zoom. Fails (and keeps the account) while the number is assigned to a Zoom user.\nExample: `movius::delete_account(\"org-zoom\", #{phone_number: \"+13126170003\"})`"),
     // ---- carrier:: ----
-    f!("carrier", "provision_ptn", "carrier::provision_ptn(number: string|array, tags: array) -> map", W,
+    f!("carrier", "provision_ptn", "carrier::provision_ptn(number: string|array, tags: array) -> map", WRITE,
        "What T-Mobile does: `POST /ptns` puts numbers in the available pool under the root org. Sandbox only.\nExample: `carrier::provision_ptn(\"+13126170150\", [\"reserved:jpmc\"])`"),
-    f!("carrier", "delete_ptn", "carrier::delete_ptn(number: string) -> map", I,
+    f!("carrier", "delete_ptn", "carrier::delete_ptn(number: string) -> map", IRREVERSIBLE,
        "What T-Mobile does on a carrier-driven offboarding: removes the number from Movius and unpeers it. Sandbox only.\nExample: `carrier::delete_ptn(\"+13126170150\")`"),
     // ---- zoom:: ----
-    f!("zoom", "numbers", "zoom::numbers(q: map) -> array", R,
+    f!("zoom", "numbers", "zoom::numbers(q: map) -> array", READ,
        "Zoom phone numbers, all pages: `#{type: \"assigned\"|\"unassigned\"|\"all\", phone_number, site_id}`. The number filter is applied client-side too.\nExample: `zoom::numbers(#{type: \"unassigned\"})`"),
-    f!("zoom", "number", "zoom::number(number: string) -> map", R,
+    f!("zoom", "number", "zoom::number(number: string) -> map", READ,
        "One Zoom phone number by id or E.164; `assignee` tells who holds it.\nExample: `zoom::number(\"+13126170001\").assignee`"),
-    f!("zoom", "find_number", "zoom::find_number(e164: string) -> map|()", R,
+    f!("zoom", "find_number", "zoom::find_number(e164: string) -> map|()", READ,
        "The Zoom number with this E.164, or `()` when Zoom does not have it (not peered). Uses the run's number index when one is loaded.\nExample: `if zoom::find_number(n) == () { … }`"),
-    f!("zoom", "user", "zoom::user(user: string) -> map", R,
+    f!("zoom", "user", "zoom::user(user: string) -> map", READ,
        "One Zoom user.\nExample: `zoom::user(\"alice@jpmc.example\")`"),
-    f!("zoom", "users", "zoom::users() -> array", R,
+    f!("zoom", "users", "zoom::users() -> array", READ,
        "All Zoom users.\nExample: `zoom::users()`"),
-    f!("zoom", "phone_user", "zoom::phone_user(user: string) -> map", R,
+    f!("zoom", "phone_user", "zoom::phone_user(user: string) -> map", READ,
        "One Zoom Phone user (extension, site, calling plans, phone numbers). Throws code 1001 when the user has no Phone licence.\nExample: `zoom::phone_user(\"alice@jpmc.example\").extension_number`"),
-    f!("zoom", "phone_users", "zoom::phone_users() -> array", R,
+    f!("zoom", "phone_users", "zoom::phone_users() -> array", READ,
        "All Zoom Phone users.\nExample: `zoom::phone_users()`"),
-    f!("zoom", "sites", "zoom::sites() -> array", R, "Phone sites.\nExample: `zoom::sites()`"),
-    f!("zoom", "site", "zoom::site(site_id: string) -> map", R, "One Phone site by id.\nExample: `zoom::site(\"site-chicago\").name`"),
-    f!("zoom", "roles", "zoom::roles() -> array", R, "Phone roles.\nExample: `zoom::roles()`"),
-    f!("zoom", "calling_plans", "zoom::calling_plans() -> array", R,
+    f!("zoom", "sites", "zoom::sites() -> array", READ, "Phone sites.\nExample: `zoom::sites()`"),
+    f!("zoom", "site", "zoom::site(site_id: string) -> map", READ, "One Phone site by id.\nExample: `zoom::site(\"site-chicago\").name`"),
+    f!("zoom", "roles", "zoom::roles() -> array", READ, "Phone roles.\nExample: `zoom::roles()`"),
+    f!("zoom", "calling_plans", "zoom::calling_plans() -> array", READ,
        "Calling plans with subscribed / assigned / available licences.\nExample: `zoom::calling_plans()`"),
-    f!("zoom", "peering_numbers", "zoom::peering_numbers() -> array", R,
+    f!("zoom", "peering_numbers", "zoom::peering_numbers() -> array", READ,
        "Numbers peered into Zoom by carriers (Movius through PEX).\nExample: `zoom::peering_numbers()`"),
-    f!("zoom", "internal_numbers", "zoom::internal_numbers(account: string) -> array", R,
+    f!("zoom", "internal_numbers", "zoom::internal_numbers(account: string) -> array", READ,
        "SIP-trunk internal numbers of the master account (`\"me\"`) or a sub account.\nExample: `zoom::internal_numbers(\"me\")`"),
-    f!("zoom", "assign_number", "zoom::assign_number(user: string, number: string|map|array) -> array", W,
+    f!("zoom", "assign_number", "zoom::assign_number(user: string, number: string|map|array) -> array", WRITE,
        "Assign up to 10 numbers (E.164 or `#{id}`) to a Phone user.\nExample: `zoom::assign_number(\"alice@jpmc.example\", \"+13126170100\")`"),
-    f!("zoom", "unassign_number", "zoom::unassign_number(user: string, number: string) -> ()", W,
+    f!("zoom", "unassign_number", "zoom::unassign_number(user: string, number: string) -> ()", WRITE,
        "Remove a number (E.164 or id) from a user.\nExample: `zoom::unassign_number(\"alice@jpmc.example\", \"+13126170001\")`"),
-    f!("zoom", "create_user", "zoom::create_user(email: string, opts: map) -> map", W,
+    f!("zoom", "create_user", "zoom::create_user(email: string, opts: map) -> map", WRITE,
        "Create a Zoom user with the Zoom Phone licence (the portal's Add User with the Phone licence): `#{first_name, last_name, action}`; action `ssoCreate` (default: SSO pre-provisioning, active at once), `autoCreate`, `custCreate` or `create` (pending until the user confirms the mailed link). Returns `#{id, email, first_name, last_name, type}`.\nExample: `zoom::create_user(\"gina@jpmc.example\", #{first_name: \"Gina\", last_name: \"Grey\"})`"),
-    f!("zoom", "enable_phone", "zoom::enable_phone(user: string, opts: map) -> map", W,
+    f!("zoom", "enable_phone", "zoom::enable_phone(user: string, opts: map) -> map", WRITE,
        "Give a user a Zoom Phone licence; `#{site, extension}` optional (site by id or name).\nExample: `zoom::enable_phone(\"erin@jpmc.example\", #{site: \"Chicago\"})`"),
-    f!("zoom", "assign_calling_plan", "zoom::assign_calling_plan(user: string, plan_type: int) -> ()", W,
+    f!("zoom", "assign_calling_plan", "zoom::assign_calling_plan(user: string, plan_type: int) -> ()", WRITE,
        "Assign a calling plan (e.g. 200 US/CA Unlimited).\nExample: `zoom::assign_calling_plan(\"erin@jpmc.example\", 200)`"),
-    f!("zoom", "remove_calling_plan", "zoom::remove_calling_plan(user: string, plan_type: int) -> ()", W,
+    f!("zoom", "remove_calling_plan", "zoom::remove_calling_plan(user: string, plan_type: int) -> ()", WRITE,
        "Remove a calling plan. Zoom also drops the user's direct number with it: a warning is logged.\nExample: `zoom::remove_calling_plan(\"erin@jpmc.example\", 200)`"),
-    f!("zoom", "add_role_members", "zoom::add_role_members(role_id: string, users: array) -> ()", W,
+    f!("zoom", "add_role_members", "zoom::add_role_members(role_id: string, users: array) -> ()", WRITE,
        "Add users (ids or emails) to a phone role.\nExample: `zoom::add_role_members(\"role-admin\", [\"alice@jpmc.example\"])`"),
-    f!("zoom", "add_device", "zoom::add_device(d: map) -> map", W,
+    f!("zoom", "add_device", "zoom::add_device(d: map) -> map", WRITE,
        "Add a desk phone: `#{display_name, mac_address, type, model, assignee_extension_ids}` (the ids assign it at once).\nExample: `zoom::add_device(#{display_name: \"Desk 1\", mac_address: \"001122334455\", type: \"yealink\"})`"),
-    f!("zoom", "assign_device", "zoom::assign_device(device_id: string, extension_ids: array) -> ()", W,
+    f!("zoom", "assign_device", "zoom::assign_device(device_id: string, extension_ids: array) -> ()", WRITE,
        "Assign a device to extensions.\nExample: `zoom::assign_device(d.id, [u.extension_id])`"),
-    f!("zoom", "add_internal_numbers", "zoom::add_internal_numbers(account: string, rows: array) -> array", W,
+    f!("zoom", "add_internal_numbers", "zoom::add_internal_numbers(account: string, rows: array) -> array", WRITE,
        "Add SIP-trunk internal numbers (`labels, number, display_number, type 0|1, country, languages`) to `\"me\"` or a sub account.\nExample: `zoom::add_internal_numbers(\"me\", [#{labels: \"HQ\", number: \"+442071234567\", display_number: \"+44 20 7123 4567\", type: 0, country: \"GB\", languages: \"en-GB\"}])`"),
-    f!("zoom", "update_phone_user", "zoom::update_phone_user(user: string, partial: map) -> ()", W,
+    f!("zoom", "update_phone_user", "zoom::update_phone_user(user: string, partial: map) -> ()", WRITE,
        "Change only the given fields of a Phone user: `#{extension_number, site_id}` (Zoom's `PATCH /phone/users/{userId}` has no department or cost center).\nExample: `zoom::update_phone_user(\"erin@jpmc.example\", #{extension_number: 1010})`"),
-    f!("zoom", "call_history", "zoom::call_history(q: map) -> array", R,
+    f!("zoom", "call_history", "zoom::call_history(q: map) -> array", READ,
        "Account call history `#{from, to}` (dates).\nExample: `zoom::call_history(#{from: \"2026-11-01\", to: \"2026-11-23\"})`"),
-    f!("zoom", "export_users_csv", "zoom::export_users_csv(path: string) -> int", R,
+    f!("zoom", "export_users_csv", "zoom::export_users_csv(path: string) -> int", READ,
        "Write every Zoom Phone user's current profile as Zoom's bulk-import CSV (email, name, site_name, site_code, extension_number, calling_plans, phone_numbers, department, cost_center, status, desk_phone_N_brand/model/mac_address); the number of rows. A Zoom CSV upload clears every field it leaves out: start uploads from this. Only paths the operator passed as parameters are writable.\nExample: `zoom::export_users_csv(out)`"),
-    f!("zoom", "merge_users_csv", "zoom::merge_users_csv(changes: array, path: string) -> map", R,
+    f!("zoom", "merge_users_csv", "zoom::merge_users_csv(changes: array, path: string) -> map", READ,
        "Write a Zoom bulk-import CSV for the users in `changes` (maps keyed by `email`, with the columns to change; `()` clears one): each row keeps ALL the user's current values and changes only what was given, so the upload removes nothing by omission. Unknown users or columns: nothing is written. Returns `#{rows, path, columns, changes: [#{email, field, from, to}]}`.\nExample: `zoom::merge_users_csv([#{email: \"bob@jpmc.example\", department: \"Trading\"}], out)`"),
     // ---- guard:: ----
     f!("guard", "require_maintenance_window", "guard::require_maintenance_window(why: string) -> ()", None,
@@ -162,7 +169,7 @@ pub const CATALOG: &[FnDoc] = &[
     // ---- bulk:: ----
     f!("bulk", "map", "bulk::map(rows: array, f: FnPtr, opts: map) -> array", None,
        "Call `f(row)` for every row on a pool of threads (`#{concurrency: 1..64}`, default 4), through this run's guardrails, journal and Zoom rate limiter; returns `#{row, ok: true, result}` or `#{row, ok: false, error}` per row, in input order. A guard refusal or Ctrl-C stops the whole map. Above concurrency 1 the function sees the script's functions, closures' captured variables and imported modules, not its global variables: pass what it needs through the row.\nExample: `let out = bulk::map(csv::read(file), |r| zoom::phone_user(r.email).extension_number, #{concurrency: 8}); out.filter(|x| !x.ok)`"),
-    f!("bulk", "preflight", "bulk::preflight(rows: array, procedure: string) -> map", R,
+    f!("bulk", "preflight", "bulk::preflight(rows: array, procedure: string) -> map", READ,
        "Check rows (maps of the procedure's parameters) without changing anything: the procedure runs per row in dry-run, so its own checks decide. Returns the report `vline bulk --preflight --json` prints: `row_reports` (status ready / no-op / blocked, `would_do`, `blocked: #{kind, reason, next}`; line 2 = the first row), `writes` per operation, `licences`, `time` (calls per category, `at_bound_s`, window fit), `ready`, `verdict`.\nExample: `let r = bulk::preflight(csv::read(file), \"onboard-new-user\"); if !r.ready { print(r.verdict) }`"),
 ];
 

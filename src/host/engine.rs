@@ -48,6 +48,10 @@ pub const MEMORY_STOP: &str = "memory limit";
 /// Tokens of the other limits start with this; the rest is the one-line message.
 pub const LIMIT_STOP: &str = "vline limit: ";
 
+/// Registers a script module of a layer above the host on an engine bound to a session: bulk's
+/// `bulk::` module is one (`bulk::script::register`). Listed in [`Session::modules`].
+pub type Registrar = fn(&mut Engine, &Arc<Session>);
+
 /// Build an engine. With a session the service modules are bound to it; without one (for
 /// `vline check`) only the offline modules are registered and service calls fail to resolve at
 /// run time, never at compile time.
@@ -105,6 +109,9 @@ pub fn build(session: Option<&Arc<Session>>, limits: Limits) -> Engine {
                     .map(|why| format!("{LIMIT_STOP}{why}").into())
             });
             modules::register_all(&mut e, s);
+            for register in &s.modules {
+                register(&mut e, s);
+            }
         }
         None => modules::register_offline(&mut e),
     }
@@ -129,9 +136,9 @@ fn gib(bytes: usize) -> String {
 /// These replace them (functions registered on the engine come before its packages) and check
 /// the size first; a refusal stops the script with one line, as the memory limit does.
 fn register_allocation_checks(e: &mut Engine, max: usize, ceiling: Option<usize>) {
+    use super::args::ScriptResult;
     use rhai::{Array, Blob, Dynamic, NativeCallContext, INT};
-    type R = Result<(), Box<EvalAltResult>>;
-    let check = move |what: &str, need: usize| -> R {
+    let check = move |what: &str, need: usize| -> ScriptResult<()> {
         let left = room(max, ceiling);
         if need > left {
             return Err(Box::new(EvalAltResult::ErrorTerminated(
@@ -150,7 +157,7 @@ fn register_allocation_checks(e: &mut Engine, max: usize, ceiling: Option<usize>
     let len_of = |len: INT| usize::try_from(len).unwrap_or(0);
     e.register_fn(
         "pad",
-        move |_: NativeCallContext, a: &mut Array, len: INT, item: Dynamic| -> R {
+        move |_: NativeCallContext, a: &mut Array, len: INT, item: Dynamic| -> ScriptResult<()> {
             let len = len_of(len);
             if len <= a.len() {
                 return Ok(());
@@ -168,7 +175,7 @@ fn register_allocation_checks(e: &mut Engine, max: usize, ceiling: Option<usize>
             Ok(())
         },
     );
-    let pad_str = move |s: &mut rhai::ImmutableString, len: INT, fill: &str| -> R {
+    let pad_str = move |s: &mut rhai::ImmutableString, len: INT, fill: &str| -> ScriptResult<()> {
         let len = len_of(len);
         let have = s.chars().count();
         let per = fill.chars().count();
@@ -183,19 +190,23 @@ fn register_allocation_checks(e: &mut Engine, max: usize, ceiling: Option<usize>
     };
     e.register_fn(
         "pad",
-        move |_: NativeCallContext, s: &mut rhai::ImmutableString, len: INT, c: char| -> R {
-            pad_str(s, len, c.encode_utf8(&mut [0; 4]))
-        },
+        move |_: NativeCallContext,
+              s: &mut rhai::ImmutableString,
+              len: INT,
+              c: char|
+              -> ScriptResult<()> { pad_str(s, len, c.encode_utf8(&mut [0; 4])) },
     );
     e.register_fn(
         "pad",
-        move |_: NativeCallContext, s: &mut rhai::ImmutableString, len: INT, fill: &str| -> R {
-            pad_str(s, len, fill)
-        },
+        move |_: NativeCallContext,
+              s: &mut rhai::ImmutableString,
+              len: INT,
+              fill: &str|
+              -> ScriptResult<()> { pad_str(s, len, fill) },
     );
     e.register_fn(
         "pad",
-        move |_: NativeCallContext, b: &mut Blob, len: INT, v: INT| -> R {
+        move |_: NativeCallContext, b: &mut Blob, len: INT, v: INT| -> ScriptResult<()> {
             let len = len_of(len);
             if len > b.len() {
                 check(&format!("pad({len}) of a blob"), len - b.len())?;
@@ -219,46 +230,37 @@ fn register_allocation_checks(e: &mut Engine, max: usize, ceiling: Option<usize>
     use rhai::ImmutableString as Str;
     let slot = std::mem::size_of::<Dynamic>();
     let join = move |what: &str, a: usize, b: usize| check(what, a.saturating_add(b));
-    e.register_fn(
-        "+",
-        move |x: Str, y: Str| -> Result<Str, Box<EvalAltResult>> {
-            join("joining two strings", x.len(), y.len())?;
-            Ok(x + y)
-        },
-    );
+    e.register_fn("+", move |x: Str, y: Str| -> ScriptResult<Str> {
+        join("joining two strings", x.len(), y.len())?;
+        Ok(x + y)
+    });
     for op in ["+=", "append"] {
-        e.register_fn(op, move |x: &mut Str, y: Str| -> R {
+        e.register_fn(op, move |x: &mut Str, y: Str| -> ScriptResult<()> {
             join("joining two strings", x.len(), y.len())?;
             *x += y;
             Ok(())
         });
-        e.register_fn(op, move |x: &mut Array, y: Array| -> R {
+        e.register_fn(op, move |x: &mut Array, y: Array| -> ScriptResult<()> {
             join("joining two arrays", x.len() * slot, y.len() * slot)?;
             x.extend(y);
             Ok(())
         });
-        e.register_fn(op, move |x: &mut Blob, y: Blob| -> R {
+        e.register_fn(op, move |x: &mut Blob, y: Blob| -> ScriptResult<()> {
             join("joining two blobs", x.len(), y.len())?;
             x.extend(y);
             Ok(())
         });
     }
-    e.register_fn(
-        "+",
-        move |mut x: Array, y: Array| -> Result<Array, Box<EvalAltResult>> {
-            join("joining two arrays", x.len() * slot, y.len() * slot)?;
-            x.extend(y);
-            Ok(x)
-        },
-    );
-    e.register_fn(
-        "+",
-        move |mut x: Blob, y: Blob| -> Result<Blob, Box<EvalAltResult>> {
-            join("joining two blobs", x.len(), y.len())?;
-            x.extend(y);
-            Ok(x)
-        },
-    );
+    e.register_fn("+", move |mut x: Array, y: Array| -> ScriptResult<Array> {
+        join("joining two arrays", x.len() * slot, y.len() * slot)?;
+        x.extend(y);
+        Ok(x)
+    });
+    e.register_fn("+", move |mut x: Blob, y: Blob| -> ScriptResult<Blob> {
+        join("joining two blobs", x.len(), y.len())?;
+        x.extend(y);
+        Ok(x)
+    });
 }
 
 /// `import "vline/zoom" as z;` → `stdlib/zoom.rhai` (a file in `$VLINE_HOME/stdlib` first).

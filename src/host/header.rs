@@ -98,6 +98,13 @@ pub struct Header {
     pub region: Option<Region>,
 }
 
+impl Header {
+    /// Whether the script declares that it only reads (`//! impact: read`).
+    pub fn declares_read_only(&self) -> bool {
+        self.impact == Some(Impact::Read)
+    }
+}
+
 /// `movius::modify_account irreversible`: an operation of the catalog that changes state, with
 /// the catalog's impact unless the header names a higher one (`modify_account` with
 /// `enable_zoom: true` is irreversible).
@@ -111,7 +118,7 @@ fn parse_write(w: &str) -> Result<(String, Impact), String> {
         .ok_or_else(|| {
             format!("writes: '{op}' is not a function scripts can call (`vline doc` lists them)")
         })?;
-    let base = doc.impact.unwrap_or(Impact::Read);
+    let base = doc.level();
     if !base.changes_state() {
         return Err(format!("writes: {op} only reads"));
     }

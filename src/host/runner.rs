@@ -48,7 +48,7 @@ impl Runner<'_> {
     /// Whether the script declares that it only reads (`//! impact: read`): its plan is empty by
     /// construction, so it needs no plan pass; the live pass still refuses any write.
     pub fn read_only_script(&self) -> bool {
-        self.header.impact == Some(crate::guard::Impact::Read)
+        self.header.declares_read_only()
     }
 
     /// The plan pass: reads are sent, writes are held, `guard::confirm` questions are recorded;

@@ -47,6 +47,9 @@ pub struct Session {
     pub args_only: bool,
     /// The profile's region for numbers written without a country code (`e164::parse`).
     pub default_region: Option<crate::api::Region>,
+    /// Script modules of the layers above the host (bulk's `bulk::`), registered on every engine
+    /// built for this session: whoever opens the session lists them, the host knows none.
+    pub modules: Vec<super::engine::Registrar>,
 }
 
 /// Renders the account naming convention for a number.
@@ -67,7 +70,7 @@ pub struct Change<'a> {
     pub op: &'a str,
     pub impact: Impact,
     /// What it changes, named as the operator would (`+13126170100 → carol@jpmc.example`).
-    pub target: &'a str,
+    pub target: String,
     /// Its parameters (redacted before they are journaled or printed).
     pub params: Value,
     /// For irreversible changes: what cannot be undone.
@@ -127,6 +130,7 @@ impl Session {
             quiet: false,
             args_only: false,
             default_region: None,
+            modules: Vec::new(),
         }
     }
 

@@ -11,7 +11,7 @@ mod lease;
 mod schema;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -245,12 +245,6 @@ impl fmt::Debug for Journal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Journal").field("path", &self.path).finish()
     }
-}
-
-/// Where the journal lives: `journal.sqlite` in the data directory (`$VLINE_HOME`, else
-/// `$XDG_DATA_HOME/vline`, else `~/.local/share/vline`), the same one every command uses.
-pub fn default_journal_path() -> PathBuf {
-    crate::config::data_dir().join("journal.sqlite")
 }
 
 /// Who runs vline: `$USER`, `$LOGNAME`, else `whoami`.

@@ -365,6 +365,7 @@ impl Repl {
             let profile = self.profile.clone();
             let override_dir = self.session.override_dir.clone();
             let sandbox = self.session.sandbox;
+            let modules = self.session.modules.clone();
             let files: Vec<std::path::PathBuf> = header
                 .params
                 .iter()
@@ -390,6 +391,7 @@ impl Repl {
                     let naming = profile.naming.clone();
                     s.naming = Box::new(move |n| naming.render(n));
                     s.default_org = profile.movius_org.clone();
+                    s.modules = modules.clone();
                     for f in &files {
                         s.grant_file(f);
                     }

@@ -1,8 +1,40 @@
 //! Faults on demand: what the sandbox breaks, and the per-request decisions.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
+
+/// `zoom=120ms,movius=0.35s` → the added latency per service in ms (units ms or s; a bare number
+/// is ms): the one reader of `--latency`, for `vline sandbox fault set` and `vline bench`.
+pub fn parse_latency(s: &str) -> Result<BTreeMap<String, u64>, String> {
+    let mut out = BTreeMap::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (svc, d) = part.split_once('=').ok_or_else(|| {
+            format!("--latency '{part}': write SERVICE=DURATION, e.g. zoom=200ms")
+        })?;
+        let svc = svc.trim().to_ascii_lowercase();
+        if !["zoom", "movius", "carrier"].contains(&svc.as_str()) {
+            return Err(format!(
+                "--latency: unknown service '{svc}' (zoom, movius or carrier)"
+            ));
+        }
+        let ms = duration_ms(d)
+            .ok_or_else(|| format!("--latency '{part}': '{d}' is not a duration (200ms, 1s)"))?;
+        out.insert(svc, ms);
+    }
+    Ok(out)
+}
+
+fn duration_ms(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if let Some(ms) = s.strip_suffix("ms") {
+        ms.trim().parse().ok()
+    } else if let Some(sec) = s.strip_suffix('s') {
+        sec.trim().parse::<f64>().ok().map(|x| (x * 1000.0) as u64)
+    } else {
+        s.parse().ok()
+    }
+}
 
 /// Faults applied to every request until cleared. `Default` is no fault.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -153,5 +185,15 @@ mod tests {
         };
         assert!(f.peering_fails("+13126170100"));
         assert!(!f.peering_fails("+13126170101"));
+    }
+
+    #[test]
+    fn latency_takes_ms_and_seconds() {
+        let l = parse_latency("zoom=120ms, movius=0.35s,carrier=5").unwrap();
+        assert_eq!(l["zoom"], 120);
+        assert_eq!(l["movius"], 350);
+        assert_eq!(l["carrier"], 5);
+        assert!(parse_latency("teams=1ms").is_err());
+        assert!(parse_latency("zoom=fast").is_err());
     }
 }

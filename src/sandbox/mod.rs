@@ -34,7 +34,7 @@ mod table;
 mod world;
 mod zoom;
 
-pub use faults::{Burst429, Faults};
+pub use faults::{parse_latency, Burst429, Faults, TIMEOUT_SECS as HANG_SECS};
 pub use reqlog::LoggedRequest;
 
 /// Demo Zoom OAuth client id (documented, like local cloud emulators do).

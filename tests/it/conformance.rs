@@ -109,7 +109,6 @@ fn spec_op<'a>(doc: &'a Value, method: &str, path: &str) -> Option<(String, &'a 
 #[test]
 fn every_client_operation_sends_and_gets_what_the_spec_says() {
     use std::sync::{Arc, Mutex};
-    use vline::api::clients::Clients;
     use vline::api::zoom::wire::*;
     use vline::api::zoom::NumberQuery;
     use vline::api::E164;
@@ -132,7 +131,9 @@ fn every_client_operation_sends_and_gets_what_the_spec_says() {
         &sb.movius_url(),
         &sb.carrier_url(),
     );
-    let c = Clients::new(&profile, &profile.resolve_secrets().unwrap()).unwrap();
+    let c = profile
+        .clients(&profile.resolve_secrets().unwrap())
+        .unwrap();
     let z = &c.zoom;
 
     // ---- every read ----

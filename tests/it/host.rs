@@ -409,35 +409,6 @@ r
 }
 
 #[test]
-fn runaway_scripts_hit_the_engine_limits_with_a_clear_message() {
-    let h = demo();
-    for (name, src, needles) in [
-        (
-            "endless.rhai",
-            "let i = 0;\nloop {}\n",
-            &["too many operations", "endless loop", "line 2"][..],
-        ),
-        (
-            "recursion.rhai",
-            "fn down(n) { down(n + 1) }\ndown(0)\n",
-            &["nested too deeply", "recursion"][..],
-        ),
-        (
-            "huge.rhai",
-            "let s = \"x\";\nloop { s += s; }\n",
-            &["memory limit", "growing without end"][..],
-        ),
-    ] {
-        let s = script(&h, name, src);
-        let o = run(&h, &s, &[]);
-        assert_code(&o, 1);
-        assert_mentions(&stderr(&o), needles);
-        assert_mentions(&stderr(&o), &[name]);
-    }
-    assert!(writes(&h).is_empty());
-}
-
-#[test]
 fn script_errors_show_file_line_and_column_and_check_reports_them_without_running() {
     let h = demo();
     let s = script(
@@ -583,63 +554,6 @@ fn run_help_lists_parameters_and_bad_parameters_are_refused_before_the_script_ru
 
 // ---------------------------------------------------------------------------------------------
 // No file access
-
-#[test]
-fn scripts_import_only_the_stdlib_and_read_only_files_the_operator_named() {
-    let h = demo();
-    for target in ["/etc/passwd", "other", "vline/nosuch"] {
-        let s = script(&h, "imp.rhai", &format!("import \"{target}\" as p;\n1\n"));
-        let o = run(&h, &s, &[]);
-        assert_code(&o, 1);
-        assert_mentions(
-            &stderr(&o),
-            &[
-                &format!("cannot import \"{target}\""),
-                "only the stdlib can be imported",
-                "vline/<name>",
-            ],
-        );
-    }
-    let s = script(
-        &h,
-        "imp_ok.rhai",
-        "import \"vline/util\" as u;\n\"imported\"\n",
-    );
-    let o = run_json(&h, &s, &[]);
-    assert_code(&o, 0);
-    assert_eq!(json(&o)["result"], "imported");
-
-    let s = script(&h, "passwd.rhai", "csv::read(\"/etc/passwd\")\n");
-    let o = run(&h, &s, &[]);
-    assert_code(&o, 1);
-    assert_mentions(
-        &stderr(&o),
-        &["csv::read", "/etc/passwd", "was not named by the operator"],
-    );
-
-    let data = h.file(
-        "numbers.csv",
-        "number,user\n+13126170003,carol@jpmc.example\n",
-    );
-    let data = data.to_string_lossy().into_owned();
-    let header = "//! title: read the operator's file\n//! param: file path required The CSV\n";
-    let s = script(&h, "granted.rhai", &format!("{header}csv::read(file)\n"));
-    let o = run_json(&h, &s, &[&format!("file={data}")]);
-    assert_code(&o, 0);
-    assert_eq!(
-        json(&o)["result"],
-        serde_json::json!([{"number": "+13126170003", "user": "carol@jpmc.example"}])
-    );
-    // Naming one file grants that file only.
-    let s = script(
-        &h,
-        "sneaky.rhai",
-        &format!("{header}csv::read(\"/etc/passwd\")\n"),
-    );
-    let o = run(&h, &s, &[&format!("file={data}")]);
-    assert_code(&o, 1);
-    assert_mentions(&stderr(&o), &["was not named by the operator"]);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Output

@@ -10,7 +10,7 @@ use crate::support::{assert_code, demo, stderr, stdout, Home};
 fn mask(text: &str, h: &Home) -> String {
     let home = h.path().display().to_string();
     let mut s = text.replace(&home, "[HOME]");
-    let host = vline::cmd::session::hostname();
+    let host = vline::cmd::setup::hostname();
     let rules: &[(&str, char)] = &[
         // 2026-12-02, 00:10:12Z, 00:10:12.123Z
         (r"\d{4}-\d{2}-\d{2}", 'D'),

@@ -156,7 +156,7 @@ impl Serve {
             backoff_max: Duration::from_millis(100),
             ..TransportOptions::default()
         };
-        Clients::with_options(&profile, &secrets, opts).expect("clients")
+        profile.clients_with(&secrets, opts).expect("clients")
     }
 
     /// A sandbox process with `n` licensed users and their `n` row numbers in the pool, and the

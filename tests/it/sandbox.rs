@@ -1299,10 +1299,13 @@ fn faults_5xx_and_latency_and_request_log() {
     });
     let t = std::time::Instant::now();
     env.movius("GET", "/organizations", None).expect(200);
-    assert!(t.elapsed() >= std::time::Duration::from_millis(300));
+    let movius = t.elapsed();
+    assert!(movius >= std::time::Duration::from_millis(300));
+    // The latency is Movius's only: Zoom's answer, in the same run, comes sooner.
     let t = std::time::Instant::now();
     env.zoom("GET", "/phone/sites", None).expect(200);
-    assert!(t.elapsed() < std::time::Duration::from_millis(300));
+    let zoom = t.elapsed();
+    assert!(zoom * 2 < movius, "zoom took {zoom:?}, movius {movius:?}");
     env.sb.set_faults(Faults::default());
 
     env.add("org-zoom", "13126170107", &guide_email("13126170107"), true)
@@ -1662,9 +1665,12 @@ fn timeouts_hang_past_the_client_and_do_not_hold_shutdown() {
     env.zoom("GET", "/phone/sites", None).expect(200);
     let t = std::time::Instant::now();
     env.sb.shutdown();
+    // A hanging request answers after the fault's hang; shutdown does not wait for it.
+    let hang = std::time::Duration::from_secs(vline::sandbox::HANG_SECS);
     assert!(
-        t.elapsed() < std::time::Duration::from_secs(5),
-        "shutdown waited for a hanging request"
+        t.elapsed() * 2 < hang,
+        "shutdown took {:?}: it waited for a hanging request",
+        t.elapsed()
     );
 }
 

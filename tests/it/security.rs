@@ -15,7 +15,7 @@ use crate::reliability::{
     bulk, lab, lab_bulk, lab_config, provision, read_results, row, write_csv, Serve, MOVIUS_SECRET,
     MOVIUS_SECRET_VAR, ZOOM_SECRET, ZOOM_SECRET_VAR,
 };
-use crate::support::{assert_code, json, stderr, stdout, Home};
+use crate::support::{assert_code, demo, json, stderr, stdout, writes, Home};
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -286,49 +286,61 @@ fn run_script(home: &Home, name: &str, src: &str, params: &[&str]) -> Output {
 
 #[test]
 fn runaway_scripts_stop_at_the_engine_limits_with_a_clear_error() {
-    let home = Home::new();
-    let t0 = Instant::now();
+    let home = demo();
     let deep = format!("let x = {}1{};", "[".repeat(300), "]".repeat(300));
     let cases = [
         (
-            "loop.rhai",
-            "let x = 0; loop { x += 1; }",
-            "too many operations",
+            "endless.rhai",
+            "let i = 0;\nloop {}\n",
+            &["too many operations", "endless loop", "line 2"][..],
             1,
         ),
         (
-            "recurse.rhai",
-            "fn f(n) { f(n + 1) } f(0)",
-            "nested too deeply",
+            "loop.rhai",
+            "let x = 0; loop { x += 1; }",
+            &["too many operations"][..],
+            1,
+        ),
+        (
+            "recursion.rhai",
+            "fn down(n) { down(n + 1) }\ndown(0)\n",
+            &["nested too deeply", "recursion"][..],
             1,
         ),
         (
             "string.rhai",
-            "let s = \"x\"; loop { s += s; }",
-            "memory limit",
+            "let s = \"x\";\nloop { s += s; }\n",
+            // Stopped by the join check before it allocates (main 4616db5), or by the limit.
+            &["memory limit"][..],
             1,
         ),
         (
             "array.rhai",
             "let a = []; let s = \"x\"; loop { s += \"y\"; a.push(s); }",
-            "memory limit",
+            &["memory limit"][..],
             1,
         ),
         // Refused when compiled, before any call: a usage error.
-        ("deep.rhai", deep.as_str(), "exceeds maximum complexity", 2),
+        (
+            "deep.rhai",
+            deep.as_str(),
+            &["exceeds maximum complexity"][..],
+            2,
+        ),
     ];
-    for (name, src, want, code) in cases {
+    for (name, src, needles, code) in cases {
         let o = run_script(&home, name, src, &[]);
         assert_code(&o, code);
         let e = stderr(&o);
-        assert!(
-            e.to_lowercase().contains(&want.to_lowercase()),
-            "{name}: {e}"
-        );
+        for want in needles.iter().chain([&name]) {
+            assert!(
+                e.to_lowercase().contains(&want.to_lowercase()),
+                "{name}: wants '{want}': {e}"
+            );
+        }
         assert!(e.lines().count() <= 2, "{name}: short error: {e}");
     }
-    // The 50M-operation default takes ~3 s in a debug build; keep the whole case bounded.
-    assert!(t0.elapsed() < Duration::from_secs(60), "{:?}", t0.elapsed());
+    assert!(writes(&home).is_empty());
 }
 
 #[test]
@@ -375,9 +387,8 @@ fn a_map_grown_by_index_assignment_is_stopped_by_the_memory_limit() {
     debug_assertions,
     ignore = "slow in a debug build: growing an array to the 1,000,000-item limit takes ~7 min there (2.6 s in release)"
 )]
-fn huge_array_through_vline_run_stops_fast() {
+fn huge_array_through_vline_run_stops_at_a_limit() {
     let home = Home::new();
-    let t0 = Instant::now();
     let o = run_script(&home, "arr.rhai", "let a = []; loop { a.push(1); }", &[]);
     assert_code(&o, 1);
     // Small elements: the operation limit comes before the memory limit.
@@ -386,7 +397,6 @@ fn huge_array_through_vline_run_stops_fast() {
         e.contains("too many operations") || e.contains("memory limit"),
         "{e}"
     );
-    assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
 }
 
 #[test]
@@ -396,21 +406,51 @@ fn scripts_reach_only_the_files_the_operator_granted_and_no_environment() {
     let secret_file = home.file("other.csv", "secret,x\n1,2\n");
     std::env::set_var("VLINE_IT_PRIVATE", "do-not-read");
 
-    // import of a path, csv::read/write of a path not passed as a parameter: refused.
-    for (name, src, want) in [
-        (
+    // Only the stdlib can be imported, and the refusal says so.
+    for target in [
+        secret_file.display().to_string(),
+        "../../etc/passwd".to_string(),
+        "/etc/passwd".to_string(),
+        "other".to_string(),
+        "vline/nosuch".to_string(),
+    ] {
+        let o = run_script(
+            &home,
             "imp.rhai",
-            format!("import \"{}\" as x;", secret_file.display()),
-            "no file access",
-        ),
-        (
-            "imp2.rhai",
-            "import \"../../etc/passwd\" as x;".to_string(),
-            "no file access",
-        ),
+            &format!("import \"{target}\" as p;\n1\n"),
+            &[],
+        );
+        assert_code(&o, 1);
+        let e = stderr(&o);
+        for want in [
+            format!("cannot import \"{target}\""),
+            "no file access".to_string(),
+            "only the stdlib can be imported".to_string(),
+            "vline/<name>".to_string(),
+        ] {
+            assert!(e.contains(&want), "{target}: wants '{want}': {e}");
+        }
+        assert!(!e.contains("secret,x"));
+    }
+    let o = home
+        .cmd()
+        .args(["--json", "run"])
+        .arg(home.file("imp_ok.rhai", "import \"vline/util\" as u;\n\"imported\"\n"))
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert_eq!(json(&o)["result"], "imported");
+
+    // csv::read/write of a path not passed as a parameter, and the environment: refused.
+    for (name, src, want) in [
         (
             "rd.rhai",
             format!("csv::read(\"{}\")", secret_file.display()),
+            "was not named by the operator",
+        ),
+        (
+            "passwd.rhai",
+            "csv::read(\"/etc/passwd\")".to_string(),
             "was not named by the operator",
         ),
         (
@@ -441,9 +481,27 @@ fn scripts_reach_only_the_files_the_operator_granted_and_no_environment() {
         assert_code(&o, 1);
         let e = stderr(&o);
         assert!(e.contains(want), "{name}: {e}");
+        if want == "was not named by the operator" {
+            assert!(e.contains("csv::"), "{name} names the function: {e}");
+        }
         assert!(!stdout(&o).contains("do-not-read") && !e.contains("secret,x"));
     }
     assert!(!home.path().join("new.csv").exists());
+
+    // The file passed as a `path` parameter is read whole.
+    let src = "//! title: read\n//! param: file path required input\ncsv::read(file)\n";
+    let o = home
+        .cmd()
+        .args(["--json", "run"])
+        .arg(home.file("whole.rhai", src))
+        .arg(format!("file={}", granted.display()))
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert_eq!(
+        json(&o)["result"],
+        serde_json::json!([{"a": "1", "b": "2"}])
+    );
 
     // The file passed as a `path` parameter is readable; a different one still is not.
     let src = "//! title: read\n//! param: file path required input\nlet rows = csv::read(file);\nrows.len()\n";

@@ -84,7 +84,7 @@ pub fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
 
 /// The journal's latest run ids, with what ran and how it ended.
 pub fn runs(current: &OsStr) -> Vec<CompletionCandidate> {
-    let path = crate::config::data_dir().join("journal.sqlite");
+    let path = crate::config::journal_path();
     if !path.exists() {
         return Vec::new();
     }

@@ -1,5 +1,7 @@
 //! Command-line definitions (clap). Parsing only; `cmd` does the work.
 
+pub mod complete;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -21,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct Global {
     /// Profile from config.toml (default: the config's `default_profile`, else the sandbox).
-    #[arg(long, global = true, env = "VLINE_PROFILE", add = ArgValueCompleter::new(crate::cmd::complete::profiles))]
+    #[arg(long, global = true, env = "VLINE_PROFILE", add = ArgValueCompleter::new(crate::cli::complete::profiles))]
     pub profile: Option<String>,
     /// Config file (default: $XDG_CONFIG_HOME/vline/config.toml).
     #[arg(long, global = true, env = "VLINE_CONFIG")]
@@ -381,7 +383,7 @@ pub enum JournalCmd {
     /// One run and its writes in order.
     Show {
         /// Run id, as `vline journal list` shows it (`r12` or `12`).
-        #[arg(add = ArgValueCompleter::new(crate::cmd::complete::runs))]
+        #[arg(add = ArgValueCompleter::new(crate::cli::complete::runs))]
         run: crate::journal::RunId,
     },
     /// All journaled writes as CSV (or JSON with --json).
@@ -394,7 +396,7 @@ pub enum JournalCmd {
         #[arg(long, value_name = "FORMAT")]
         format: Option<String>,
         /// Only this run's writes.
-        #[arg(long, add = ArgValueCompleter::new(crate::cmd::complete::runs))]
+        #[arg(long, add = ArgValueCompleter::new(crate::cli::complete::runs))]
         run: Option<crate::journal::RunId>,
         /// Write to this file instead of stdout.
         #[arg(long)]
@@ -433,10 +435,10 @@ pub struct JournalFilter {
 #[command(disable_help_flag = true)]
 pub struct RunArgs {
     /// A bundled procedure (`vline procedures`) or a path to a .rhai file.
-    #[arg(add = ArgValueCompleter::new(crate::cmd::complete::procedures))]
+    #[arg(add = ArgValueCompleter::new(crate::cli::complete::procedures))]
     pub script: Option<String>,
     /// Parameters as KEY=VALUE (`vline run <procedure> --help` lists them).
-    #[arg(add = ArgValueCompleter::new(crate::cmd::complete::params))]
+    #[arg(add = ArgValueCompleter::new(crate::cli::complete::params))]
     pub params: Vec<String>,
     /// Send no write: print the numbered plan of what would be sent.
     #[arg(long)]
@@ -495,7 +497,7 @@ pub enum PlanCmd {
 #[derive(Debug, Args)]
 pub struct BulkArgs {
     /// A bundled procedure or a .rhai file; CSV columns map to its declared parameters.
-    #[arg(add = ArgValueCompleter::new(crate::cmd::complete::procedures))]
+    #[arg(add = ArgValueCompleter::new(crate::cli::complete::procedures))]
     pub script: String,
     /// The input CSV (header row = parameter names).
     #[arg(long)]
@@ -505,7 +507,7 @@ pub struct BulkArgs {
     pub concurrency: crate::bulk::run::Concurrency,
     /// Continue run RUN (from `vline journal list`): rows are matched by key wherever they now
     /// stand; done rows are skipped, the rest re-checked, new rows run.
-    #[arg(long, value_name = "RUN", add = ArgValueCompleter::new(crate::cmd::complete::runs))]
+    #[arg(long, value_name = "RUN", add = ArgValueCompleter::new(crate::cli::complete::runs))]
     pub resume: Option<String>,
     /// Send no write; print the plan.
     #[arg(long)]

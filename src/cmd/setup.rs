@@ -1,70 +1,32 @@
-//! What `run`, `bulk` and `repl` open before a script runs: the profile, the clients (and the
-//! embedded sandbox on the sandbox profile), the journal, and the Ctrl-C hook.
+//! The command-line side of opening a run: the profile `--config`/`--profile` names, `--ticket`,
+//! the Ctrl-C hooks, and the script modules every command offers. The library side (clients,
+//! sandbox, journal) is `crate::connect`.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use crate::api::clients::Clients;
 use crate::cli::Global;
 use crate::config::Profile;
+use crate::connect::{connect, ConnectError, Connection};
+use crate::host::engine::Registrar;
 use crate::host::session::Session;
-use crate::journal::Journal;
-use crate::sandbox::Sandbox;
 
-/// A profile with its clients; keeps the embedded sandbox alive while it lives.
-pub struct Opened {
-    pub profile: Profile,
-    pub clients: Clients,
-    pub sandbox: Option<Sandbox>,
-}
+/// The script modules above the host that every command's engines offer (bulk's `bulk::`).
+pub const MODULES: &[Registrar] = &[crate::bulk::script::register];
 
-pub fn open(global: &Global) -> anyhow::Result<Opened> {
+/// The profile `--config`/`--profile` name, opened (a profile the operator must fix is exit 2).
+pub fn open(global: &Global) -> anyhow::Result<Connection> {
     let profile = super::config::load_profile(global)?;
-    let (clients, sandbox, profile) = super::call::open_clients_for(profile)?;
-    Ok(Opened {
-        profile,
-        clients,
-        sandbox,
+    connect(profile).map_err(|e| match e {
+        ConnectError::Config(c) => super::config::usage(c),
+        other => other.into(),
     })
 }
 
-/// Bound a run: its service calls (the profile's `max_calls` or `--max-calls`, plus
-/// [`BULK_CALLS_PER_ROW`](crate::config::BULK_CALLS_PER_ROW) per row of a bulk run) and its
-/// wall-clock time (`max_run_secs` or `--max-run-secs`).
-pub fn bound_run(opened: &Opened, max_calls: Option<u64>, max_run_secs: Option<u64>, rows: u64) {
-    let calls = max_calls
-        .unwrap_or(opened.profile.max_calls)
-        .saturating_add(rows.saturating_mul(crate::config::BULK_CALLS_PER_ROW));
-    let secs = max_run_secs.unwrap_or(opened.profile.max_run_secs);
-    opened
-        .clients
-        .transport
-        .set_budget(crate::api::http::Budget::new(calls, secs));
-}
-
-/// Give a script session the profile's naming convention and default org.
-pub fn configure_session(s: &mut Session, p: &Profile) {
-    let naming = p.naming.clone();
-    s.naming = Box::new(move |n| naming.render(n));
-    s.default_org = p.movius_org.clone();
-    s.default_region = p.default_region;
-}
-
-/// The audit journal in the data directory.
-pub fn journal() -> anyhow::Result<Arc<Journal>> {
-    let path = crate::config::data_dir().join("journal.sqlite");
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    Ok(Arc::new(Journal::open(&path)?))
-}
-
-/// Who the journal names: the profile's `operator`, else `VLINE_OPERATOR`, else the OS user.
-pub fn operator(profile: &Profile) -> String {
-    profile
-        .operator
-        .clone()
-        .unwrap_or_else(crate::journal::current_operator)
+/// A script session of a command: the profile's settings and the modules every command offers.
+pub fn configure(s: &mut Session, p: &Profile) {
+    crate::connect::configure_session(s, p);
+    s.modules = MODULES.to_vec();
 }
 
 /// The run's change ticket (`--ticket`); refused (exit 2) when the profile requires one.
@@ -145,34 +107,12 @@ pub fn on_ctrl_c_bulk(drain: Arc<AtomicBool>, abandon: Arc<AtomicBool>) {
     });
 }
 
-/// A session bound to nothing (its URLs lead nowhere), so that scripts compile against the real
-/// module signatures — `vline check` and the compile step before a run make no call.
+/// A session bound to nothing, with the modules every command offers (see
+/// [`crate::connect::offline_session`]).
 pub fn offline_session() -> anyhow::Result<Arc<Session>> {
-    let profile = crate::config::Config::default()
-        .profile(None)?
-        .with_sandbox_urls(
-            "http://127.0.0.1:9/zoom/v2",
-            "http://127.0.0.1:9/zoom/oauth/token",
-            "http://127.0.0.1:9/movius",
-            "http://127.0.0.1:9/carrier",
-        );
-    let secrets = profile.resolve_secrets()?;
-    let clients = Clients::new(&profile, &secrets)?;
-    let guard = Arc::new(crate::guard::Guard::new(
-        crate::guard::Policy {
-            read_only: true,
-            dry_run: true,
-            assume_yes: false,
-            max_changes: Some(0),
-            outside_window: None,
-            windows: vec![],
-            interactive: false,
-        },
-        Box::new(crate::guard::TerminalPrompter),
-    ));
-    Ok(Arc::new(Session::new(
-        clients, guard, None, "offline", true,
-    )))
+    let mut s = crate::connect::offline_session()?;
+    s.modules = MODULES.to_vec();
+    Ok(Arc::new(s))
 }
 
 /// An engine for compiling only.
