@@ -176,21 +176,24 @@ fn a_clean_file_is_ready_with_write_counts_and_an_estimate() {
     assert!(t["at_bound_s"].as_f64().unwrap() > 0.0, "{t:#}");
     assert_eq!(t["limits"]["light_per_s"], 40);
     assert_eq!(writes(&h), Vec::<Value>::new());
-    // The terminal form: a table and the verdict on the last line.
+    // The terminal form, read top-down.
     let f = h.file(
         "in.csv",
         "phone_number,user,org\n+13126170110,alice@jpmc.example,org-zoom\n",
     );
-    let o = h.run(&[
-        "bulk",
-        "onboard-new-user",
-        "--csv",
-        f.to_str().unwrap(),
-        "--preflight",
-    ]);
-    assert_code(&o, 0);
-    let out = stdout(&o);
-    // Top-down: the verdict first; a ready row is not listed without --verbose.
+    let file = f.to_str().unwrap();
+    let shown = |more: &[&str]| {
+        let args = [
+            &["bulk", "onboard-new-user", "--csv", file, "--preflight"][..],
+            more,
+        ]
+        .concat();
+        let o = h.run(&args);
+        assert_code(&o, 0);
+        stdout(&o)
+    };
+    let out = shown(&[]);
+    // The verdict first; a ready row is not listed without --verbose.
     assert_eq!(
         out.lines().next(),
         Some("READY — pre-flight of onboard-new-user on 1 row(s)"),
@@ -198,16 +201,7 @@ fn a_clean_file_is_ready_with_write_counts_and_an_estimate() {
     );
     assert!(out.contains("at the bound"), "{out}");
     assert!(!out.contains("zoom::assign_number +13126170110"), "{out}");
-    let o = h.run(&[
-        "bulk",
-        "onboard-new-user",
-        "--csv",
-        f.to_str().unwrap(),
-        "--preflight",
-        "--verbose",
-    ]);
-    assert_code(&o, 0);
-    let out = stdout(&o);
+    let out = shown(&["--verbose"]);
     assert!(out.contains("Every row:"), "{out}");
     assert!(out.contains("zoom::assign_number +13126170110"), "{out}");
 }
