@@ -388,9 +388,7 @@ impl Repl {
                         cancel,
                     );
                     s.override_dir = override_dir.clone();
-                    let naming = profile.naming.clone();
-                    s.naming = Box::new(move |n| naming.render(n));
-                    s.default_org = profile.movius_org.clone();
+                    crate::connect::configure_session(&mut s, &profile);
                     s.modules = modules.clone();
                     for f in &files {
                         s.grant_file(f);
