@@ -11,6 +11,7 @@
 //! sandbox → api's wire types only (never api::http, api::clients or a client)
 //! api::http → no client of api (the transport is the bottom of api)
 //! logging → nothing          tracing set-up, called by cmd
+//! output → nothing           tables, formats, colour: any layer above api may print through it
 //! ```
 //!
 //! `config` may also read the sandbox's demo credentials (the built-in profile points at it).
@@ -25,13 +26,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "cmd",
         &[
             "cli", "bench", "bulk", "repl", "connect", "host", "config", "guard", "journal", "api",
-            "sandbox", "logging",
+            "sandbox", "logging", "output",
         ],
     ),
     (
         "cli",
         &[
             "bulk", "repl", "bench", "connect", "host", "config", "guard", "journal", "api",
+            "output",
         ],
     ),
     (
@@ -46,19 +48,22 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "repl",
-        &["connect", "host", "config", "guard", "journal", "api"],
+        &[
+            "connect", "host", "config", "guard", "journal", "api", "output",
+        ],
     ),
     (
         "connect",
         &["host", "config", "guard", "journal", "api", "sandbox"],
     ),
-    ("host", &["guard", "journal", "api"]),
+    ("host", &["guard", "journal", "api", "output"]),
     ("config", &["guard", "api", "sandbox"]),
-    ("guard", &["api"]),
+    ("guard", &["api", "output"]),
     ("journal", &["guard", "api"]),
     ("api", &[]),
     ("sandbox", &["api"]),
     ("logging", &[]),
+    ("output", &[]),
 ];
 
 /// The clients `api` builds on its transport. The transport (`api::http`) is the bottom of `api`

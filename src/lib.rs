@@ -15,5 +15,6 @@ pub mod host;
 pub mod journal;
 mod layers;
 pub mod logging;
+pub mod output;
 pub mod repl;
 pub mod sandbox;

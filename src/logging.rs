@@ -2,7 +2,8 @@
 
 use tracing_subscriber::EnvFilter;
 
-pub fn init(verbose: u8) {
+/// `ansi`: colour the log (stderr is a terminal that takes colour; the caller decides).
+pub fn init(verbose: u8, ansi: bool) {
     let default = match verbose {
         0 => "warn",
         1 => "vline=info",
@@ -13,9 +14,6 @@ pub fn init(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(
-            std::env::var_os("NO_COLOR").is_none()
-                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        )
+        .with_ansi(ansi)
         .try_init();
 }

@@ -7,6 +7,11 @@ use clap::Parser as _;
 static ALLOC: vline::host::memory::Counting = vline::host::memory::Counting;
 
 fn main() -> ExitCode {
+    // `COMPLETE=bash vline …`: the shell asking for completions; answered before anything runs.
+    clap_complete::CompleteEnv::with_factory(|| {
+        <vline::cli::Cli as clap::CommandFactory>::command()
+    })
+    .complete();
     match vline::cli::Cli::try_parse() {
         Ok(cli) => vline::cmd::dispatch(cli),
         Err(e) => vline::cmd::command_line_error(e),

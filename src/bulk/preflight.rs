@@ -778,7 +778,9 @@ pub fn failures_path(csv: &Path) -> PathBuf {
     csv.with_file_name(format!("{stem}.preflight.csv"))
 }
 
-/// The rows that would fail: the input columns, then line, kind, reason, next.
+/// Every row of the input with its verdict: the input columns, then line, status (`ready`,
+/// `no-op`, `blocked`), what it would do, and for a blocked row the blocker's kind, reason and
+/// next step. Returns how many rows are blocked.
 pub fn write_failures(out: &Path, csv_path: &Path, report: &Report) -> Result<u64, PreflightError> {
     let io = |e: csv::Error| PreflightError::Io(format!("{}: {e}", out.display()));
     let mut rd = super::lines::Records::open(csv_path)
@@ -790,155 +792,32 @@ pub fn write_failures(out: &Path, csv_path: &Path, report: &Report) -> Result<u6
         .map(str::to_string)
         .collect();
     let ncols = head.len();
-    head.extend(["line", "blocked", "reason", "next"].map(String::from));
-    let by_line: HashMap<u64, &Blocker> = report
-        .row_reports
-        .iter()
-        .filter_map(|r| r.blocked.as_ref().map(|b| (r.line, b)))
-        .collect();
+    head.extend(["line", "status", "would_do", "blocked", "reason", "next"].map(String::from));
+    let by_line: HashMap<u64, &RowReport> =
+        report.row_reports.iter().map(|r| (r.line, r)).collect();
     let mut w = csv::Writer::from_path(out).map_err(io)?;
     w.write_record(&head).map_err(io)?;
     let mut n = 0;
     let mut rec = csv::StringRecord::new();
     while let Some(line) = rd.read(&mut rec).map_err(|(_, e)| io(e))? {
-        if let Some(b) = by_line.get(&line) {
-            let mut row: Vec<String> = rec.iter().map(str::to_string).collect();
-            row.resize(ncols, String::new());
-            row.extend([
-                line.to_string(),
-                b.kind.clone(),
-                b.reason.clone(),
-                b.next.clone(),
-            ]);
-            w.write_record(&row).map_err(io)?;
-            n += 1;
+        let Some(r) = by_line.get(&line) else {
+            continue;
+        };
+        let mut row: Vec<String> = rec.iter().map(str::to_string).collect();
+        row.resize(ncols, String::new());
+        row.extend([line.to_string(), r.status.clone(), r.would_do.join("; ")]);
+        match &r.blocked {
+            Some(b) => {
+                row.extend([b.kind.clone(), b.reason.clone(), b.next.clone()]);
+                n += 1;
+            }
+            None => row.extend([String::new(), String::new(), String::new()]),
         }
+        w.write_record(&row).map_err(io)?;
     }
     w.flush()
         .map_err(|e| PreflightError::Io(format!("{}: {e}", out.display())))?;
     Ok(n)
-}
-
-/// The report for a terminal.
-pub fn render(r: &Report) -> String {
-    use std::fmt::Write;
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(["line", "row", "status", "would do / blocked by"]);
-    for row in &r.row_reports {
-        let vals = row.values.values().cloned().collect::<Vec<_>>().join(" ");
-        let what = match &row.blocked {
-            Some(b) => format!("[{}] {}", b.kind, b.reason),
-            None if row.would_do.is_empty() => "nothing (already done)".into(),
-            None => row.would_do.join("\n"),
-        };
-        t.add_row([row.line.to_string(), vals, row.status.clone(), what]);
-    }
-    let mut s = format!("Pre-flight of {} on {} row(s)\n{t}\n", r.procedure, r.rows);
-    let _ = writeln!(
-        s,
-        "Rows: {} ready, {} already done, {} blocked",
-        r.ready_rows, r.noop_rows, r.blocked_rows
-    );
-    if r.writes.is_empty() {
-        let _ = writeln!(s, "Writes: none");
-    } else {
-        let _ = writeln!(s, "Writes:");
-        for (op, n) in &r.writes {
-            let _ = writeln!(s, "  {op:<32} {n}");
-        }
-    }
-    let l = &r.licences;
-    let _ = writeln!(
-        s,
-        "Licences: {} Zoom Phone licence(s) to give, {} row(s) whose user has none yet; {} calling-plan licence(s) free",
-        l.phone_licences_planned, l.phone_licences_missing, l.calling_plans_available
-    );
-    for p in &l.calling_plans {
-        let _ = writeln!(
-            s,
-            "  calling plan {} {}: need {}, free {}{}",
-            p.plan_type,
-            p.name,
-            p.needed,
-            p.available,
-            if p.short > 0 {
-                format!("  SHORT BY {}", p.short)
-            } else {
-                String::new()
-            }
-        );
-    }
-    if let Some(e) = &l.error {
-        let _ = writeln!(s, "  (calling plans could not be read: {e})");
-    }
-    let tm = &r.time;
-    let calls = tm
-        .calls
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let _ = writeln!(
-        s,
-        "Calls: {calls}\nPlan {}: light {}/s, medium {}/s, heavy {}/s, heavy {}/day",
-        tm.plan,
-        tm.limits.get("light_per_s").unwrap_or(&0),
-        tm.limits.get("medium_per_s").unwrap_or(&0),
-        tm.limits.get("heavy_per_s").unwrap_or(&0),
-        tm.limits.get("heavy_per_day").unwrap_or(&0)
-    );
-    let _ = writeln!(
-        s,
-        "Time: {} at the bound{}, {} at the client's pace; {}",
-        human_secs(tm.at_bound_s),
-        tm.bottleneck
-            .as_deref()
-            .map(|b| format!(" ({b} calls set it)"))
-            .unwrap_or_default(),
-        human_secs(tm.at_client_pace_s),
-        match (tm.last_rate_rows_per_s, tm.at_last_rate_s) {
-            (Some(rate), Some(d)) =>
-                format!("{} at the last run's {rate:.2} rows/s", human_secs(d)),
-            _ => "no earlier run of this procedure on this profile".into(),
-        }
-    );
-    match (&tm.window, &tm.window_note) {
-        (Some(w), _) => {
-            let _ = writeln!(
-                s,
-                "Window: {} — {} {} to {} ({}): {} {}",
-                w.window,
-                if w.open_now {
-                    "open now,"
-                } else {
-                    "next opens"
-                },
-                w.opens,
-                w.closes,
-                human_secs(w.length_s),
-                if w.fits {
-                    "fits, with"
-                } else {
-                    "does NOT fit, short by"
-                },
-                if w.fits {
-                    format!("{} to spare", human_secs(w.margin_s))
-                } else {
-                    human_secs(-w.margin_s)
-                }
-            );
-        }
-        (None, Some(n)) => {
-            let _ = writeln!(s, "Window: {n}");
-        }
-        _ => {}
-    }
-    if let Some(p) = &r.failures_csv {
-        let _ = writeln!(s, "Rows that would fail: {p}");
-    }
-    let _ = write!(s, "{}", r.verdict);
-    s
 }
 
 /// The report as a script sees it.

@@ -145,24 +145,19 @@ pub fn apply(global: &Global, a: ApplyArgs) -> anyhow::Result<()> {
             saved: &saved,
             digest,
         },
-        |v| {
-            let shown = crate::host::value::render(v);
-            if !shown.is_empty() {
-                println!("{shown}");
-            }
-            Ok(())
-        },
+        &|v| super::run::show_result(global, v),
     )
 }
 
 pub fn plan(global: &Global, c: PlanCmd) -> anyhow::Result<()> {
     let PlanCmd::Show { file } = c;
     let (saved, digest) = read_plan(&file)?;
-    if global.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({"file": file, "sha256": digest, "plan": saved}))?
-        );
+    if global.structured() {
+        super::print_doc(
+            global,
+            &json!({"file": file, "sha256": digest, "plan": saved}),
+            None,
+        )?;
         return Ok(());
     }
     let params = match &saved.params {

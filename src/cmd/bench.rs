@@ -10,10 +10,10 @@ pub fn run(global: &Global, c: BenchCmd) -> anyhow::Result<()> {
             if a.calls == 0 {
                 return Err(Usage("--calls must be at least 1".into()).into());
             }
-            crate::bench::host::run(global.json, a.calls)
+            crate::bench::host::run(global.structured(), a.calls)
         }
         BenchCmd::Bulk(a) => crate::bench::bulk::run(
-            global.json,
+            global.structured(),
             &crate::bench::bulk::BenchOptions {
                 users: a.users,
                 plan: a.plan,

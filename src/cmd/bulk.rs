@@ -76,11 +76,20 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
         Err(e) => e,
     })?;
     let (run_id, report, plan) = (finished.run, finished.report, finished.plan);
-    if global.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({"report": report, "plan": plan}))?
-        );
+    if global.structured() {
+        // Each row's result as the results file has it: a pipeline needs no second read.
+        let (columns, rows) = if a.dry_run {
+            (Vec::new(), Vec::new())
+        } else {
+            result_rows(std::path::Path::new(&report.results))?
+        };
+        // A CSV of the rows keeps the results file's columns in its order.
+        super::print_laid_out(
+            global,
+            &json!({"report": report, "plan": plan, "rows": rows}),
+            Some("rows"),
+            &crate::output::Layout::columns(&columns),
+        )?;
         super::json_document_printed();
     } else if a.dry_run {
         println!("Dry run: {} write(s) held, nothing was sent.", plan.len());
@@ -128,13 +137,44 @@ pub fn run(global: &Global, a: BulkArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Columns of the results file that hold whole numbers.
+const NUMERIC_RESULT_COLUMNS: [&str; 3] = ["line", "attempts", "duration_ms"];
+
+/// The columns of a results file and its rows as JSON objects (its header names the fields;
+/// counts as numbers, everything else as the text the file holds). A file that is not there
+/// gives no rows.
+fn result_rows(path: &std::path::Path) -> anyhow::Result<(Vec<String>, Vec<serde_json::Value>)> {
+    if !path.exists() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let mut rd = csv::Reader::from_path(path)
+        .map_err(|e| anyhow::anyhow!("results file {}: {e}", path.display()))?;
+    let head = rd.headers()?.clone();
+    let mut rows = Vec::new();
+    for rec in rd.records() {
+        let rec = rec?;
+        let obj: serde_json::Map<String, serde_json::Value> = head
+            .iter()
+            .zip(rec.iter())
+            .map(|(k, v)| {
+                let value = match v.parse::<u64>() {
+                    Ok(n) if NUMERIC_RESULT_COLUMNS.contains(&k) => json!(n),
+                    _ => json!(v),
+                };
+                (k.to_string(), value)
+            })
+            .collect();
+        rows.push(serde_json::Value::Object(obj));
+    }
+    Ok((head.iter().map(String::from).collect(), rows))
+}
+
 /// `vline bulk <procedure> --csv FILE --preflight`: check every row, print the report, write the
 /// CSV of the rows that would fail beside the input. Ready → Ok; not ready → a guard refusal
 /// (exit 3); malformed file → usage error (exit 2).
 fn preflight(global: &Global, a: &BulkArgs) -> anyhow::Result<()> {
     use crate::bulk::preflight::{
-        failures_path, preflight, read_rows, render, write_failures, PreflightError, Setup,
-        DEFAULT_WORKERS,
+        failures_path, preflight, read_rows, write_failures, PreflightError, Setup, DEFAULT_WORKERS,
     };
     let override_dir = Some(crate::config::data_dir());
     let (src, mut header) =
@@ -179,11 +219,18 @@ fn preflight(global: &Global, a: &BulkArgs) -> anyhow::Result<()> {
     let out = failures_path(&a.csv);
     write_failures(&out, &a.csv, &report)?;
     report.failures_csv = Some(out.display().to_string());
-    if global.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    if global.structured() {
+        super::print_doc(global, &report, None)?;
         super::json_document_printed();
     } else {
-        println!("{}", render(&report));
+        println!(
+            "{}",
+            super::preflight::render(
+                &report,
+                global.verbose > 0,
+                crate::output::color::enabled(crate::output::color::Stream::Stdout)
+            )
+        );
     }
     if report.ready {
         return Ok(());
@@ -191,7 +238,7 @@ fn preflight(global: &Global, a: &BulkArgs) -> anyhow::Result<()> {
     Err(crate::guard::Refused {
         reason: report.verdict.clone(),
         how_to_proceed: format!(
-            "nothing was changed; the rows that would fail are in {} with the reason and the next step",
+            "nothing was changed; {} has every row, the blocked ones with the reason and the next step",
             out.display()
         ),
     }

@@ -311,7 +311,7 @@ fn check_args(src: &Source, header: &Header, doc: &FnDoc, profile: &Profile) -> 
 
 pub fn run(global: &Global, args: CallArgs) -> anyhow::Result<()> {
     if args.op == "help" && SERVICES.contains(&args.service.as_str()) {
-        return print_ops(&args.service, global.json);
+        return print_ops(&args.service, global);
     }
     let doc = find_op(&args.service, &args.op)?;
     let profile = load_profile(global)?;
@@ -327,7 +327,7 @@ pub fn run(global: &Global, args: CallArgs) -> anyhow::Result<()> {
     let header = Header::parse(&src.text).map_err(Usage)?;
     check_args(&src, &header, doc, &profile)?;
     if doc.impact.is_none_or(|i| !i.changes_state()) {
-        return read(global, src, header, print_value);
+        return read(global, src, header, &|v| print_value(global, doc, v));
     }
     let job = Job::new(&src.name.clone(), src, header, BTreeMap::new())?;
     let flags = Flags {
@@ -338,7 +338,9 @@ pub fn run(global: &Global, args: CallArgs) -> anyhow::Result<()> {
         bare_json: true,
         ..Flags::default()
     };
-    execute(global, &job, &flags, Mode::Run, print_value)
+    execute(global, &job, &flags, Mode::Run, &|v| {
+        print_value(global, doc, v)
+    })
 }
 
 /// A read: sent as it is, under a guard that refuses any write; not journaled (the journal is
@@ -347,7 +349,7 @@ fn read(
     global: &Global,
     src: Source,
     header: Header,
-    show: super::run::Show,
+    show: super::run::Show<'_>,
 ) -> anyhow::Result<()> {
     let opened = super::setup::open(global)?;
     let guard = std::sync::Arc::new(crate::guard::Guard::new(
@@ -384,18 +386,13 @@ fn read(
             })
         }
     };
-    if global.json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        Ok(())
-    } else {
-        show(&v)
-    }
+    show(&v)
 }
 
 /// `vline call <service> help`: the operations, their impact and signature, from the catalog.
-fn print_ops(service: &str, as_json: bool) -> anyhow::Result<()> {
+fn print_ops(service: &str, global: &Global) -> anyhow::Result<()> {
     let ops = ops_of(service);
-    if as_json {
+    if global.structured() {
         let v: Vec<Value> = ops
             .iter()
             .map(|o| {
@@ -407,44 +404,84 @@ fn print_ops(service: &str, as_json: bool) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        super::print_doc(global, &v, None)?;
         return Ok(());
     }
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "op",
-        "impact",
-        "signature (keys are its parameter names)",
-    ]);
-    for o in ops {
-        t.add_row(vec![
-            o.name.to_string(),
-            o.impact.map(|i| i.as_str()).unwrap_or("").to_string(),
-            o.signature.to_string(),
-        ]);
-    }
-    println!("{t}");
+    let rows = ops
+        .iter()
+        .map(|o| {
+            vec![
+                o.name.to_string(),
+                o.impact.map(|i| i.as_str()).unwrap_or("").to_string(),
+                o.signature.to_string(),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        crate::output::grid(
+            &["op", "impact", "signature (keys are its parameter names)"],
+            rows
+        )
+    );
     Ok(())
 }
 
-/// A table (arrays of objects) or key/value lines (one object).
-fn print_value(v: &Value) -> anyhow::Result<()> {
-    match v {
-        Value::Null => println!("done"),
-        other => {
-            let shown = crate::host::value::render(other);
-            println!(
-                "{}",
-                if shown.is_empty() {
-                    "done".into()
-                } else {
-                    shown
-                }
-            );
+/// Zoom phone numbers as a person scans them: the number and its state, who holds it, where;
+/// the ids and the carrier last (the first to be left out on a narrow terminal).
+const NUMBER_COLUMNS: &[&str] = &[
+    "number",
+    "status",
+    "assignee.name",
+    "assignee.extension_number",
+    "site.name",
+    "number_type",
+    "source",
+    "display_name",
+    "location",
+    "capability",
+    "assignee.type",
+    "assignee.id",
+    "site.id",
+    "carrier.name",
+    "carrier.code",
+    "id",
+];
+
+/// Movius accounts: the number and the account, whose it is, then Zoom's flags.
+const ACCOUNT_COLUMNS: &[&str] = &[
+    "phone_number",
+    "account_sid",
+    "email",
+    "first_name",
+    "last_name",
+    "organization_id",
+    "enable_zoom",
+    "teams_calling",
+    "channel",
+];
+
+/// The columns an operation's records lead with (the wire types' order as a person reads it).
+fn layout_of(doc: &FnDoc) -> crate::output::Layout {
+    match (doc.module, doc.name) {
+        ("zoom", "numbers" | "number" | "find_number") => {
+            crate::output::Layout::columns(NUMBER_COLUMNS)
         }
+        ("movius", "account" | "find_account" | "users" | "available_numbers") => {
+            crate::output::Layout::columns(ACCOUNT_COLUMNS)
+        }
+        _ => crate::output::Layout::default(),
     }
-    Ok(())
+}
+
+/// A table (arrays of objects) or key/value lines (one object); `done` for a call with no
+/// result.
+fn print_value(global: &Global, doc: &FnDoc, v: &Value) -> anyhow::Result<()> {
+    if v.is_null() && !global.structured() {
+        println!("done");
+        return Ok(());
+    }
+    super::print_laid_out(global, v, None, &layout_of(doc))
 }
 
 #[cfg(test)]

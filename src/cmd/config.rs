@@ -41,7 +41,7 @@ fn show(global: &Global) -> anyhow::Result<()> {
         )
     })
     .collect();
-    if global.json {
+    if global.structured() {
         let mut v = serde_json::to_value(&profile)?;
         let s: serde_json::Map<String, serde_json::Value> = secrets
             .iter()
@@ -55,7 +55,7 @@ fn show(global: &Global) -> anyhow::Result<()> {
             .collect();
         v["secrets"] = serde_json::Value::Object(s);
         v["movius_paths"] = serde_json::to_value(profile.movius_paths().map_err(usage)?.table())?;
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        super::print_doc(global, &v, None)?;
         return Ok(());
     }
     let sandbox_url = |u: &str| {
@@ -193,7 +193,7 @@ fn init(global: &Global, force: bool) -> anyhow::Result<()> {
     }
     std::fs::write(&path, config::EXAMPLE_CONFIG)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    if global.json {
+    if global.structured() {
         println!("{}", serde_json::json!({"written": path}));
     } else {
         println!(

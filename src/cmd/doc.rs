@@ -3,10 +3,9 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
 use serde_json::json;
 
-use crate::cli::{Cli, Global};
+use crate::cli::Global;
 use crate::host::bundle;
 use crate::host::catalog::{self, CATALOG};
 use crate::host::header::Header;
@@ -28,12 +27,12 @@ pub fn doc(global: &Global, name: Option<&str>) -> anyhow::Result<()> {
         ))
         .into());
     }
-    if global.json {
+    if global.structured() {
         let v: Vec<_> = entries
             .iter()
             .map(|d| json!({"name": d.qualified(), "signature": d.signature, "impact": d.impact, "doc": d.doc}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        super::print_doc(global, &v, None)?;
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
@@ -76,32 +75,38 @@ pub fn procedures(global: &Global) -> anyhow::Result<()> {
         let overridden = !matches!(src.origin, bundle::Origin::Bundled);
         rows.push((name, header, overridden));
     }
-    if global.json {
+    if global.structured() {
         let v: Vec<_> = rows
             .iter()
             .map(|(n, h, o)| json!({"name": n, "title": h.title, "section": h.section, "impact": h.impact, "window_required": h.window_required, "params": h.params, "overridden": o}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        super::print_doc(global, &v, None)?;
         return Ok(());
     }
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-        .set_header(vec!["procedure", "what it does", "guide section", "impact"]);
-    for (n, h, o) in &rows {
-        let name = if *o {
-            format!("{n} (local override)")
-        } else {
-            n.to_string()
-        };
-        t.add_row(vec![
-            name,
-            h.title.clone(),
-            h.section.clone(),
-            h.impact.map(|i| i.to_string()).unwrap_or_default(),
-        ]);
-    }
-    println!("{t}");
+    // The name and its impact never wrap; the guide's section is the first to give way.
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(n, h, o)| {
+            let name = if *o {
+                format!("{n} (local override)")
+            } else {
+                n.to_string()
+            };
+            vec![
+                name,
+                h.impact.map(|i| i.to_string()).unwrap_or_default(),
+                h.title.clone(),
+                h.section.clone(),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        crate::output::grid(
+            &["procedure", "impact", "what it does", "guide section"],
+            table
+        )
+    );
     println!("`vline run <procedure> --help` shows its parameters.");
     Ok(())
 }
@@ -128,8 +133,8 @@ pub fn check(global: &Global, files: &[String]) -> anyhow::Result<()> {
             }
         }
     }
-    if global.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    if global.structured() {
+        super::print_doc(global, &report, None)?;
         super::json_document_printed();
     } else {
         for r in &report {
@@ -148,7 +153,6 @@ pub fn check(global: &Global, files: &[String]) -> anyhow::Result<()> {
 
 /// `vline completions <shell>`.
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
-    let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "vline", &mut std::io::stdout());
+    print!("{}", crate::cli::complete::registration(shell)?);
     Ok(())
 }

@@ -55,7 +55,7 @@ pub fn run(global: &Global) -> anyhow::Result<()> {
 }
 
 fn print(global: &Global, checks: &[Check]) -> anyhow::Result<()> {
-    if global.json {
+    if global.structured() {
         println!("{}", serde_json::to_string_pretty(checks)?);
         return Ok(());
     }

@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use comfy_table::{presets, ContentArrangement, Table};
 use serde_json::json;
 
 use super::Usage;
@@ -26,17 +25,29 @@ pub fn run(global: &Global, cmd: JournalCmd) -> anyhow::Result<()> {
             out,
             filter,
         } => {
-            let format = match (format.as_deref(), csv, global.json) {
-                (Some(_), true, _) | (Some(_), _, true) | (None, true, true) => {
+            // `--format`, `--csv` and the global `-o`/`--json` say the same thing: one may.
+            use crate::output::Format;
+            let global_format =
+                (global.output().format != Format::Table).then_some(global.output().format);
+            let format = match (format.as_deref(), csv, global_format) {
+                (Some(_), true, _) | (Some(_), _, Some(_)) | (None, true, Some(_)) => {
                     return Err(Usage(
-                        "choose one output format: --format csv|json|jsonl (or --csv, --json)"
+                        "choose one output format: --format csv|json|jsonl (or --csv, -o FORMAT)"
                             .into(),
                     )
                     .into())
                 }
-                (Some("csv"), ..) | (None, _, false) => Export::Csv,
-                (Some("json"), ..) | (None, false, true) => Export::Json,
-                (Some("jsonl"), ..) => Export::Jsonl,
+                (Some("csv"), ..) | (None, _, None) | (None, false, Some(Format::Csv)) => {
+                    Export::Csv
+                }
+                (Some("json"), ..) | (None, false, Some(Format::Json)) => Export::Json,
+                (Some("jsonl"), ..) | (None, false, Some(Format::Jsonl)) => Export::Jsonl,
+                (None, false, Some(Format::Yaml | Format::Table)) => {
+                    return Err(Usage(
+                        "journal export writes csv, json or jsonl (-o yaml is not one)".into(),
+                    )
+                    .into())
+                }
                 (Some(other), ..) => {
                     return Err(Usage(format!("--format {other}: use csv, json or jsonl")).into())
                 }
@@ -84,13 +95,13 @@ fn verify(global: &Global, path: &Path) -> anyhow::Result<()> {
         return Ok(());
     };
     let v = j.verify()?;
-    if global.json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
+    if global.structured() {
+        super::print_doc(global, &v, None)?;
         super::json_document_printed();
     }
     match &v.problem {
         None => {
-            if !global.json {
+            if !global.structured() {
                 println!(
                     "journal intact: {} events chained, head {} ({})",
                     v.events,
@@ -112,31 +123,33 @@ fn list(global: &Global, path: &Path, limit: usize, filter: &RunFilter) -> anyho
         Some(j) => j.runs_where(filter, limit)?,
         None => Vec::new(),
     };
-    if global.json {
-        println!("{}", serde_json::to_string_pretty(&runs)?);
+    if global.structured() {
+        super::print_doc(global, &runs, None)?;
         return Ok(());
     }
     if runs.is_empty() {
         println!("No runs in the journal ({}).", path.display());
         return Ok(());
     }
-    let mut t = table([
-        "run", "started", "operator", "ticket", "profile", "script", "mode", "outcome", "writes",
-    ]);
+    // What a reader scans for first leads; on a narrow terminal the last columns give way.
+    let header = [
+        "run", "outcome", "started", "operator", "ticket", "script", "writes", "profile", "mode",
+    ];
+    let mut rows = Vec::new();
     for r in &runs {
-        t.add_row([
+        rows.push(vec![
             r.id.to_string(),
+            r.outcome.to_string(),
             short_time(&r.started_at),
             r.operator.clone(),
             r.ticket.clone().unwrap_or_default(),
-            r.profile.clone(),
             r.script.clone(),
-            r.mode.clone(),
-            r.outcome.to_string(),
             r.writes.to_string(),
+            r.profile.clone(),
+            r.mode.clone(),
         ]);
     }
-    println!("{t}");
+    println!("{}", crate::output::grid(&header, rows));
     Ok(())
 }
 
@@ -151,11 +164,8 @@ fn show(global: &Global, path: &Path, id: crate::journal::RunId) -> anyhow::Resu
             path.display()
         );
     };
-    if global.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({ "run": run, "writes": writes }))?
-        );
+    if global.structured() {
+        super::print_doc(global, &json!({ "run": run, "writes": writes }), None)?;
         return Ok(());
     }
     print_run(&run);
@@ -165,24 +175,34 @@ fn show(global: &Global, path: &Path, id: crate::journal::RunId) -> anyhow::Resu
     }
     // Numbered in the order they were journaled: a resumed run's attempts each count their
     // writes from 1, so their own sequence numbers repeat.
-    let mut t = table([
-        "#", "at", "op", "impact", "target", "outcome", "http", "ms", "params", "error",
-    ]);
+    let header = [
+        "#",
+        "op",
+        "target",
+        "outcome",
+        "impact",
+        "http",
+        "error",
+        "at",
+        "duration_ms",
+        "params",
+    ];
+    let mut rows = Vec::new();
     for (n, w) in writes.iter().enumerate() {
-        t.add_row([
+        rows.push(vec![
             (n + 1).to_string(),
-            short_time(&w.at),
             w.op.clone(),
-            w.impact.to_string(),
             w.target.clone(),
             w.outcome.to_string(),
+            w.impact.to_string(),
             w.http_status.map(|s| s.to_string()).unwrap_or_default(),
+            w.error.clone().unwrap_or_default(),
+            short_time(&w.at),
             w.duration_ms.to_string(),
             w.params.to_string(),
-            w.error.clone().unwrap_or_default(),
         ]);
     }
-    println!("\n{t}");
+    println!("\n{}", crate::output::grid(&header, rows));
     Ok(())
 }
 
@@ -365,14 +385,6 @@ fn export_json(r: Option<&RunSummary>, w: &WriteRow) -> serde_json::Value {
         }
     }
     v
-}
-
-fn table<const N: usize>(header: [&str; N]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header);
-    t
 }
 
 /// "2026-11-23T12:00:00.123Z" → "2026-11-23 12:00:00Z" for tables.

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
+use crate::output::color::{self, Meaning};
 
 pub mod apply;
 pub mod bench;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod doc;
 pub mod doctor;
 pub mod journal;
+pub mod preflight;
 pub mod repl;
 pub mod run;
 pub mod sandbox;
@@ -118,9 +120,20 @@ pub fn command_line_error(e: clap::Error) -> ExitCode {
 
 /// Run a parsed command line; print the error and return the exit code.
 pub fn dispatch(cli: Cli) -> ExitCode {
-    crate::logging::init(cli.global.verbose);
+    // Colour first: the log's formatter asks whether to colour.
+    crate::output::color::set(cli.global.color);
+    crate::logging::init(
+        cli.global.verbose,
+        color::enabled(crate::output::color::Stream::Stderr),
+    );
     quiet_on_closed_output();
-    let json = cli.global.json;
+    // The error object goes where a JSON (or YAML, or JSON lines) reader expects the result; a
+    // CSV reader gets the error on stderr only.
+    let yaml = cli.global.output().format == crate::output::Format::Yaml;
+    let json = matches!(
+        cli.global.output().format,
+        crate::output::Format::Json | crate::output::Format::Jsonl | crate::output::Format::Yaml
+    );
     let result = match cli.command {
         Command::Run(a) => run::run(&cli.global, a),
         Command::Apply(a) => apply::apply(&cli.global, a),
@@ -143,10 +156,48 @@ pub fn dispatch(cli: Cli) -> ExitCode {
         Err(err) if is_closed_pipe(&err) => ExitCode::from(CLOSED_PIPE_EXIT as u8),
         Err(err) => {
             if json && !JSON_DOCUMENT_PRINTED.load(std::sync::atomic::Ordering::Relaxed) {
-                println!("{}", error_json(&err));
+                let doc = error_json(&err);
+                if yaml {
+                    print!("{}", serde_yaml_ng::to_string(&doc).unwrap_or_default());
+                } else {
+                    println!("{doc}");
+                }
             }
-            eprintln!("error: {err:#}");
-            ExitCode::from(exit_code(&err))
+            // Refused (exit 3) reads yellow, a failure red: a person sees which at a glance.
+            let code = exit_code(&err);
+            let meaning = if code == 3 {
+                Meaning::Refused
+            } else {
+                Meaning::Failed
+            };
+            eprintln!("{}: {err:#}", color::paint_stderr(meaning, "error"));
+            ExitCode::from(code)
         }
     }
+}
+
+/// Print a command's result document in the format asked for (`--output`, `--json`,
+/// `--fields`); `rows` names the list a CSV or JSON lines are made of.
+pub fn print_doc<T: serde::Serialize>(
+    global: &crate::cli::Global,
+    doc: &T,
+    rows: Option<&str>,
+) -> anyhow::Result<()> {
+    print_laid_out(global, doc, rows, &crate::output::Layout::default())
+}
+
+/// [`print_doc`] with the columns the producer puts first.
+pub fn print_laid_out<T: serde::Serialize>(
+    global: &crate::cli::Global,
+    doc: &T,
+    rows: Option<&str>,
+    layout: &crate::output::Layout,
+) -> anyhow::Result<()> {
+    let v = serde_json::to_value(doc)?;
+    global.output().print(&v, rows, layout).map_err(|e| {
+        match e.downcast::<crate::output::UnknownField>() {
+            Ok(u) => Usage(u.to_string()).into(),
+            Err(e) => e,
+        }
+    })
 }

@@ -61,7 +61,7 @@ pub fn run(global: &Global, a: ReplArgs) -> anyhow::Result<()> {
         journal: journal.clone(),
         run_id,
         profile: opened.profile.clone(),
-        json: global.json,
+        json: global.structured(),
         history: data.join("repl_history"),
         link,
     };

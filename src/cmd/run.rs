@@ -2,6 +2,7 @@
 //! journal. `vline call` and `vline apply` run through [`execute`] too, so every command that
 //! changes something shows the same plan and asks the same way.
 
+use crate::output::color::{self, Meaning};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -76,7 +77,7 @@ pub fn run(global: &Global, a: RunArgs) -> anyhow::Result<()> {
         max_run_secs: a.max_run_secs,
         bare_json: false,
     };
-    execute(global, &job, &flags, Mode::Run, show_result)
+    execute(global, &job, &flags, Mode::Run, &|v| show_result(global, v))
 }
 
 /// A script ready to run: loaded, its parameters bound, compiled once to catch errors before
@@ -140,14 +141,12 @@ pub enum Mode<'a> {
 const NOTHING_SENT: &str = "nothing was sent";
 
 /// How a command prints a script's result on stdout (human form; `--json` is shared).
-pub type Show = fn(&Value) -> anyhow::Result<()>;
+pub type Show<'a> = &'a dyn Fn(&Value) -> anyhow::Result<()>;
 
-fn show_result(v: &Value) -> anyhow::Result<()> {
-    let shown = value::render(v);
-    if !shown.is_empty() {
-        println!("{shown}");
-    }
-    Ok(())
+/// A script's result in the format asked for (a procedure's `steps` lead with step, status,
+/// detail).
+pub fn show_result(global: &Global, v: &Value) -> anyhow::Result<()> {
+    super::print_doc(global, v, None)
 }
 
 /// Plan, approve, run: the one path every script run takes.
@@ -156,7 +155,7 @@ pub fn execute(
     job: &Job,
     flags: &Flags,
     mode: Mode<'_>,
-    show: Show,
+    show: Show<'_>,
 ) -> anyhow::Result<()> {
     let opened = sess::open(global)?;
     opened.bound_run(flags.max_calls, flags.max_run_secs, 0);
@@ -274,7 +273,7 @@ pub fn execute(
                 }
             }
             let (outcome, err) = end.failed(&e, stale);
-            if global.json && !flags.bare_json {
+            if global.structured() && !flags.bare_json {
                 end.print_json(outcome, &pass.plan, &err);
             }
             return Err(err);
@@ -299,7 +298,7 @@ pub fn execute(
         };
         let digest = write_plan(out, &saved)?;
         end.finish(RunOutcome::Done, "")?;
-        if global.json {
+        if global.structured() {
             println!(
                 "{}",
                 serde_json::to_string_pretty(
@@ -338,8 +337,15 @@ pub fn execute(
     // ---- One decision on the whole plan ----
     let guard = Arc::new(Guard::new(policy.clone(), Box::new(TerminalPrompter)));
     let asks = interactive && !flags.yes && !approved.is_empty();
-    if !approved.is_empty() && !asks && !global.json {
-        eprintln!("{}", render_plan(&approved, &ctx, Style::Plain));
+    if !approved.is_empty() && !asks && !global.structured() {
+        eprintln!(
+            "{}",
+            render_plan(
+                &approved,
+                &ctx,
+                Style::for_terminal(std::io::stderr().is_terminal())
+            )
+        );
     }
     if approved.is_empty() && !runner.read_only_script() {
         eprintln!("plan: no write is needed (already done); nothing will be sent");
@@ -354,7 +360,7 @@ pub fn execute(
         };
         end.finish(RunOutcome::Refused, &r.to_string())?;
         let err = r.into();
-        if global.json && !flags.bare_json {
+        if global.structured() && !flags.bare_json {
             end.print_json(RunOutcome::Refused, &approved, &err);
         }
         return Err(err);
@@ -407,12 +413,12 @@ pub fn execute(
     end.finish(outcome, &detail)?;
 
     let result_json = result.as_ref().map(value::to_json).unwrap_or(Value::Null);
-    if global.json && flags.bare_json {
+    if global.structured() && flags.bare_json {
         if err.is_none() {
-            println!("{}", serde_json::to_string_pretty(&result_json)?);
+            super::print_doc(global, &result_json, None)?;
             super::json_document_printed();
         }
-    } else if global.json {
+    } else if global.structured() {
         let out = json!({
             "run": run_id.to_string(),
             "outcome": outcome.as_str(),
@@ -420,7 +426,7 @@ pub fn execute(
             "plan": approved.writes,
             "error": err.as_ref().map(|e| format!("{e:#}")),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        super::print_doc(global, &out, None)?;
         super::json_document_printed();
     } else if err.is_none() {
         show(&result_json)?;
@@ -432,7 +438,8 @@ pub fn execute(
         Some(e) => Err(e),
         None => {
             eprintln!(
-                "done: run {run_id} ({} change(s) sent; `vline journal show {run_id}`)",
+                "{}: run {run_id} ({} change(s) sent; `vline journal show {run_id}`)",
+                color::paint_stderr(Meaning::Done, "done"),
                 guard.changes_made()
             );
             Ok(())
@@ -585,20 +592,20 @@ impl Ending<'_> {
         result: Result<rhai::Dynamic, Box<rhai::EvalAltResult>>,
         plan: &Plan,
         flags: &Flags,
-        show: Show,
+        show: Show<'_>,
     ) -> anyhow::Result<()> {
         if let Err(e) = &result {
             let (outcome, err) = self.failed(e, false);
-            if global.json && !flags.bare_json {
+            if global.structured() && !flags.bare_json {
                 self.print_json(outcome, plan, &err);
             }
             return Err(err);
         }
         self.finish(RunOutcome::Done, "")?;
         let result_json = result.as_ref().map(value::to_json).unwrap_or(Value::Null);
-        if global.json && flags.bare_json {
-            println!("{}", serde_json::to_string_pretty(&plan.writes)?);
-        } else if global.json {
+        if global.structured() && flags.bare_json {
+            super::print_doc(global, &plan.writes, None)?;
+        } else if global.structured() {
             let out = json!({
                 "run": self.run.to_string(),
                 "outcome": "done",
@@ -606,7 +613,7 @@ impl Ending<'_> {
                 "plan": plan.writes,
                 "error": Value::Null,
             });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            super::print_doc(global, &out, None)?;
         } else {
             show(&result_json)?;
             println!("\nDry run: {} write(s) held, nothing was sent.", plan.len());

@@ -35,8 +35,8 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
                     .with_context(|| format!("adding held numbers to {loc}"))?;
             }
             let counts = sandbox::status(&loc)?;
-            if global.json {
-                println!("{}", serde_json::to_string_pretty(&counts)?);
+            if global.structured() {
+                super::print_doc(global, &counts, None)?;
             } else {
                 println!(
                     "sandbox state {loc} reset with the {} seed",
@@ -50,8 +50,8 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
             let loc = location(state.as_deref());
             let counts = sandbox::status(&loc)
                 .with_context(|| format!("reading the sandbox state {loc}"))?;
-            if global.json {
-                println!("{}", serde_json::to_string_pretty(&counts)?);
+            if global.structured() {
+                super::print_doc(global, &counts, None)?;
             } else {
                 println!("sandbox state {loc}");
                 print_counts(&counts);
@@ -79,8 +79,8 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
                 let skip = log.len().saturating_sub(n);
                 log.drain(..skip);
             }
-            if global.json {
-                println!("{}", serde_json::to_string_pretty(&log)?);
+            if global.structured() {
+                super::print_doc(global, &log, None)?;
             } else if log.is_empty() {
                 println!("no requests logged in {loc}");
             } else {
@@ -255,8 +255,8 @@ fn fault(global: &Global, cmd: SandboxFaultCmd) -> anyhow::Result<()> {
             (loc, f)
         }
     };
-    if global.json {
-        println!("{}", serde_json::to_string_pretty(&faults)?);
+    if global.structured() {
+        super::print_doc(global, &faults, None)?;
     } else if faults.is_empty() {
         println!("no faults in {loc}");
     } else {

@@ -135,9 +135,10 @@ pub enum Style {
 }
 
 impl Style {
-    /// Colour only where a person reads a terminal and has not asked for none.
+    /// Colour only where a person reads a terminal and has not asked for none (`NO_COLOR`,
+    /// `--color never`), or wherever `--color always` asks for it.
     pub fn for_terminal(is_terminal: bool) -> Style {
-        if is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
+        if crate::output::color::enabled_on(is_terminal) {
             Style::Color
         } else {
             Style::Plain

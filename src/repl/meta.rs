@@ -16,6 +16,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("json", ":json on|off         print results as JSON"),
     ("profile", ":profile            the profile in use and its policy"),
     ("journal", ":journal            this session's journal run and its writes"),
+    ("vars", ":vars               the variables in scope (type and value) and the functions defined"),
     ("clear", ":clear              forget every variable and function"),
     ("quit", ":quit                leave (Ctrl-D too)"),
 ];
@@ -31,6 +32,7 @@ pub enum Meta {
     Json(bool),
     Profile,
     Journal,
+    Vars,
     Clear,
     Quit,
     /// Not understood; the text says why.
@@ -61,6 +63,7 @@ pub fn parse(line: &str) -> Meta {
         "json" => on_off("json").map(Meta::Json).unwrap_or_else(|e| e),
         "profile" => Meta::Profile,
         "journal" => Meta::Journal,
+        "vars" | "v" => Meta::Vars,
         "clear" => Meta::Clear,
         "quit" | "q" | "exit" => Meta::Quit,
         other => Meta::Bad(format!("unknown command :{other} (`:help` lists them)")),
@@ -70,7 +73,7 @@ pub fn parse(line: &str) -> Meta {
 /// `:help` with no argument.
 pub fn help_list() -> String {
     let mut s = String::from("Type Rhai: `zoom::numbers(#{type: \"unassigned\"})`, `let a = movius::account(\"+13126170001\"); a.enable_zoom`.\n");
-    s += "Tab completes modules, functions, variables and fields; the hint shows the call's signature.\n";
+    s += "Tab completes modules, functions, variables and fields (Tab twice lists them); the hint shows the call's signature.\n";
     s += "Ctrl-R searches the history, Ctrl-C clears the line or stops the running call, Ctrl-D leaves.\n\nCommands:\n";
     for (_, h) in COMMANDS {
         s += &format!("  {h}\n");

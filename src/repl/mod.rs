@@ -9,7 +9,6 @@ pub mod meta;
 pub mod print;
 pub mod worker;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -74,13 +73,16 @@ impl Repl {
             engine::Limits::default(),
         ));
         let names: SharedNames = Arc::default();
+        // Tab completes what all candidates share, and a second Tab lists them (as bash does),
+        // rather than cycling through them blind.
         let config = Config::builder()
+            .completion_type(rustyline::CompletionType::List)
             .max_history_size(1000)?
             .history_ignore_space(true)
             .auto_add_history(false)
             .build();
         let mut rl: Ed = Editor::with_config(config)?;
-        let color = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+        let color = crate::output::color::enabled(crate::output::color::Stream::Stdout);
         rl.set_helper(Some(ReplHelper::new(names.clone(), color)));
         // No file yet on a first start.
         let _ = rl.load_history(&self.history);
@@ -312,6 +314,12 @@ impl Repl {
             Meta::Json(on) => self.json = on,
             Meta::Profile => self.show_profile(),
             Meta::Journal => self.show_journal(),
+            Meta::Vars => {
+                if let Some(state) = self.take_state(held, names, None) {
+                    println!("{}", print::vars(&state.scope, &state.ast));
+                    *held = Held::Here(state);
+                }
+            }
             Meta::Clear => {
                 if self.take_state(held, names, None).is_some() {
                     *held = Held::Here(self.settle(Some(State::new()), names));
@@ -380,9 +388,7 @@ impl Repl {
                         cancel,
                     );
                     s.override_dir = override_dir.clone();
-                    let naming = profile.naming.clone();
-                    s.naming = Box::new(move |n| naming.render(n));
-                    s.default_org = profile.movius_org.clone();
+                    crate::connect::configure_session(&mut s, &profile);
                     s.modules = modules.clone();
                     for f in &files {
                         s.grant_file(f);

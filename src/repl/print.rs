@@ -27,6 +27,42 @@ pub fn result(v: &Value, json: bool) -> String {
     }
 }
 
+/// Longest value shown by `:vars` before it is cut.
+const VAR_PREVIEW: usize = 60;
+
+/// `:vars`: each variable in scope with its type and (the start of) its value, then the
+/// functions defined in this session.
+pub fn vars(scope: &rhai::Scope, ast: &rhai::AST) -> String {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (name, _, value) in scope.iter_raw() {
+        // A later `let` of the same name shadows the earlier one.
+        rows.retain(|r| r[0] != name);
+        let text = match value::to_json(value) {
+            Value::String(s) => format!("{s:?}"),
+            other => other.to_string(),
+        };
+        let shown = if text.chars().count() > VAR_PREVIEW {
+            format!("{}…", text.chars().take(VAR_PREVIEW).collect::<String>())
+        } else {
+            text
+        };
+        rows.push(vec![name.to_string(), value.type_name().to_string(), shown]);
+    }
+    let fns: Vec<String> = ast
+        .iter_functions()
+        .map(|f| format!("{}({})", f.name, f.params.join(", ")))
+        .collect();
+    let mut out = if rows.is_empty() {
+        "no variables (`let x = …;` keeps a value)".to_string()
+    } else {
+        crate::output::grid(&["variable", "type", "value"], rows)
+    };
+    if !fns.is_empty() {
+        out += &format!("\nfunctions: {}", fns.join(", "));
+    }
+    out
+}
+
 /// An evaluation error as one message: API errors with service, operation, code and next step;
 /// guard refusals with the way on.
 pub fn failure(err: &rhai::EvalAltResult) -> String {

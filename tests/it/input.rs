@@ -384,3 +384,29 @@ fn results_name_each_row_by_its_physical_line() {
         ]
     );
 }
+
+/// A script run from the REPL (`:run`) reads national forms by the profile's region, as the REPL
+/// itself and `vline run` do.
+#[test]
+fn the_repls_run_reads_numbers_by_the_profiles_region() {
+    let h = demo();
+    with_region(&h, "US");
+    let script = h.file("p.rhai", "print(e164::parse(\"(312) 617-0104\"));\n");
+    let mut child = h
+        .cmd()
+        .arg("repl")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        format!(":run {}\n", script.display()).as_bytes(),
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(all.contains("+13126170104"), "{all}");
+    assert!(!all.contains("has no country code"), "{all}");
+}

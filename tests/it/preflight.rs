@@ -94,16 +94,23 @@ fn every_blocking_kind_is_reported_with_its_reason_and_nothing_is_written() {
     // The ready row's plan: the procedure's own writes, held.
     assert_eq!(r["writes"]["movius::add_account"], 1, "{r:#}");
     assert_eq!(r["writes"]["zoom::assign_number"], 1, "{r:#}");
-    // The CSV of the failing rows, beside the input, with reason and next step.
+    // The CSV beside the input keeps every row: its verdict, what it would do, and for a
+    // blocked row the reason and next step.
     let failed = std::fs::read_to_string(h.path().join("in.preflight.csv")).unwrap();
     let lines: Vec<&str> = failed.lines().collect();
-    assert_eq!(lines.len(), 8, "{failed}");
+    assert_eq!(lines.len(), 9, "{failed}");
     assert!(
-        lines[0].starts_with("phone_number,user,org,line,blocked,reason,next"),
+        lines[0].starts_with("phone_number,user,org,line,status,would_do,blocked,reason,next"),
         "{failed}"
     );
-    assert!(failed.contains("org-retail,5,org_not_allowed"), "{failed}");
-    assert!(!failed.contains("carol@"), "{failed}");
+    assert!(
+        failed.contains("org-retail,5,blocked,,org_not_allowed"),
+        "{failed}"
+    );
+    assert!(
+        lines[1].contains("carol@jpmc.example,org-zoom,2,ready,movius::add_account"),
+        "{failed}"
+    );
     assert!(
         stderr(&o).contains("not ready: 7 row(s) blocked"),
         "{}",
@@ -170,23 +177,34 @@ fn a_clean_file_is_ready_with_write_counts_and_an_estimate() {
     assert!(t["at_bound_s"].as_f64().unwrap() > 0.0, "{t:#}");
     assert_eq!(t["limits"]["light_per_s"], 40);
     assert_eq!(writes(&h), Vec::<Value>::new());
-    // The terminal form: a table and the verdict on the last line.
+    // The terminal form, read top-down.
     let f = h.file(
         "in.csv",
         "phone_number,user,org\n+13126170110,alice@jpmc.example,org-zoom\n",
     );
-    let o = h.run(&[
-        "bulk",
-        "onboard-new-user",
-        "--csv",
-        f.to_str().unwrap(),
-        "--preflight",
-    ]);
-    assert_code(&o, 0);
-    let out = stdout(&o);
-    assert!(out.contains("zoom::assign_number +13126170110"), "{out}");
+    let file = f.to_str().unwrap();
+    let shown = |more: &[&str]| {
+        let args = [
+            &["bulk", "onboard-new-user", "--csv", file, "--preflight"][..],
+            more,
+        ]
+        .concat();
+        let o = h.run(&args);
+        assert_code(&o, 0);
+        stdout(&o)
+    };
+    let out = shown(&[]);
+    // The verdict first; a ready row is not listed without --verbose.
+    assert_eq!(
+        out.lines().next(),
+        Some("READY — pre-flight of onboard-new-user on 1 row(s)"),
+        "{out}"
+    );
     assert!(out.contains("at the bound"), "{out}");
-    assert_eq!(out.trim_end().lines().last(), Some("ready"), "{out}");
+    assert!(!out.contains("zoom::assign_number +13126170110"), "{out}");
+    let out = shown(&["--verbose"]);
+    assert!(out.contains("Every row:"), "{out}");
+    assert!(out.contains("zoom::assign_number +13126170110"), "{out}");
 }
 
 #[test]

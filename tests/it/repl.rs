@@ -81,8 +81,17 @@ fn completes_hints_takes_multi_line_functions_and_prints_tables() {
         startup.as_millis()
     );
 
-    // Tab completes a function name; the hint shows the signature once the call is open.
+    // Tab completes what the candidates share, a second Tab lists them all; the hint shows
+    // the signature once the call is open.
     send(&mut p, "zoom::as\t");
+    expect(&mut p, "zoom::assign_");
+    send(&mut p, "\t");
+    let listed = expect(&mut p, "assign_device");
+    assert!(
+        listed.ends_with("\r\nassign_number        assign_calling_plan  "),
+        "{listed:?}"
+    );
+    send(&mut p, "n\t");
     expect(&mut p, "zoom::assign_number");
     send(&mut p, "(");
     expect(&mut p, "(user: string, number: string|map|array) -> array");
@@ -96,6 +105,10 @@ fn completes_hints_takes_multi_line_functions_and_prints_tables() {
     p.send_line("let answer = twice(21);").unwrap();
     p.send_line("answer + 0").unwrap();
     expect(&mut p, "\r\n42\r\n");
+    // :vars shows what is in scope: name, type, value; and the functions defined.
+    p.send_line(":vars").unwrap();
+    let vars = expect(&mut p, "functions: twice(x)");
+    assert!(vars.contains("│ answer   ┆ i64  ┆ 42    │"), "{vars:?}");
 
     // Fields of a map held in scope complete.
     p.send_line("let acct = movius::account(\"+13126170001\");")
@@ -111,10 +124,10 @@ fn completes_hints_takes_multi_line_functions_and_prints_tables() {
         .unwrap();
     let table = expect(&mut p, "row(s)");
     assert!(
-        table.contains("┆ number       ┆"),
+        table.contains("│ number       ┆"),
         "a column header: {table}"
     );
-    assert!(table.contains("┆ +13126170003 ┆"), "{table}");
+    assert!(table.contains("│ +13126170003 ┆"), "{table}");
     assert!(table.contains("╞═"), "a table border: {table}");
 
     // :json on prints JSON; :help shows signature, impact and doc.

@@ -30,6 +30,8 @@ impl Home {
             .env_remove("VLINE_PROFILE")
             .env_remove("VLINE_CONFIG")
             .env_remove("RUST_LOG")
+            .env_remove("COLUMNS")
+            .env_remove("VLINE_TICKET")
             .env("NO_COLOR", "1")
             .stdin(std::process::Stdio::null());
         c

@@ -1,8 +1,11 @@
 //! Command-line definitions (clap). Parsing only; `cmd` does the work.
 
+pub mod complete;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCompleter;
 
 /// vline — automate Zoom Phone on Movius VirtualLine.
 ///
@@ -17,17 +20,28 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct Global {
     /// Profile from config.toml (default: the config's `default_profile`, else the sandbox).
-    #[arg(long, global = true, env = "VLINE_PROFILE")]
+    #[arg(long, global = true, env = "VLINE_PROFILE", add = ArgValueCompleter::new(crate::cli::complete::profiles))]
     pub profile: Option<String>,
     /// Config file (default: $XDG_CONFIG_HOME/vline/config.toml).
     #[arg(long, global = true, env = "VLINE_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Print results as JSON (for pipelines).
+    /// Print results as JSON (for pipelines): short for `--output json`.
     #[arg(long, global = true)]
     pub json: bool,
+    /// How results print: `table` for a person (the default), or `json`, `jsonl` (one row a
+    /// line), `csv`, `yaml` for a pipeline.
+    #[arg(long, short = 'o', global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<crate::output::Format>,
+    /// Only these fields (columns), in this order: `--fields number,status,assignee.name`.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "A,B,C")]
+    pub fields: Vec<String>,
+    /// Colour on a terminal: `auto` (unless NO_COLOR is set or output is a pipe), `always`,
+    /// `never`.
+    #[arg(long, global = true, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: crate::output::color::ColorChoice,
     /// More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -35,6 +49,28 @@ pub struct Global {
     /// `require_ticket = true` refuses runs without one).
     #[arg(long, global = true, value_name = "ID", env = "VLINE_TICKET")]
     pub ticket: Option<String>,
+}
+
+impl Global {
+    /// The output asked for: `--output`, else `--json`, else tables.
+    pub fn output(&self) -> crate::output::Output {
+        let format = match (self.output, self.json) {
+            (Some(f), _) => f,
+            (None, true) => crate::output::Format::Json,
+            (None, false) => crate::output::Format::Table,
+        };
+        crate::output::Output {
+            format,
+            fields: self.fields.clone(),
+        }
+    }
+
+    /// Whether results print from their data as a document (any `--output` but `table`,
+    /// `--json`, or `--fields`, which picks columns of the data) rather than a command's own
+    /// human layout.
+    pub fn structured(&self) -> bool {
+        self.output().structured() || !self.fields.is_empty()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,7 +146,10 @@ Exit codes: 0 every row done, 1 some rows failed (see the results CSV), 2 bad in
     /// Measure throughput and overhead against the limits they chase (ratios, not timings).
     #[command(subcommand)]
     Bench(BenchCmd),
-    /// Print shell completions: `vline completions bash > /etc/bash_completion.d/vline`.
+    /// Print the shell hook for completions of commands, flags, procedure names, their
+    /// parameter keys, profiles and run ids (asked of vline as you type):
+    /// `vline completions bash > ~/.local/share/bash-completion/completions/vline`, or
+    /// `source <(COMPLETE=bash vline)` in ~/.bashrc.
     Completions { shell: clap_complete::Shell },
     /// Run the local sandbox (Movius, carrier and Zoom emulator), reset or inspect it.
     #[command(subcommand)]
@@ -125,8 +164,9 @@ Exit codes: 0 every row done, 1 some rows failed (see the results CSV), 2 bad in
     Config(ConfigCmd),
     /// Interactive console: explore accounts and try operations; read-only until `:write on`.
     ///
-    /// Tab completes modules, functions, variables and fields; a hint shows the signature of the
-    /// call being typed; `:help` lists the meta-commands. Ctrl-C stops the running call (or
+    /// Tab completes modules, functions, variables and fields (a second Tab lists the
+    /// candidates); a hint shows the signature of the call being typed; `:vars` shows what is in
+    /// scope; `:help` lists the meta-commands; `exit` or `quit` leaves. Ctrl-C stops the running call (or
     /// clears the line), Ctrl-D leaves. History is kept in the data directory.
     Repl(ReplArgs),
     /// Will this profile work? Read-only checks, one line each: config and secrets present (never
@@ -347,6 +387,7 @@ pub enum JournalCmd {
     /// One run and its writes in order.
     Show {
         /// Run id, as `vline journal list` shows it (`r12` or `12`).
+        #[arg(add = ArgValueCompleter::new(crate::cli::complete::runs))]
         run: crate::journal::RunId,
     },
     /// All journaled writes as CSV (or JSON with --json).
@@ -359,7 +400,7 @@ pub enum JournalCmd {
         #[arg(long, value_name = "FORMAT")]
         format: Option<String>,
         /// Only this run's writes.
-        #[arg(long)]
+        #[arg(long, add = ArgValueCompleter::new(crate::cli::complete::runs))]
         run: Option<crate::journal::RunId>,
         /// Write to this file instead of stdout.
         #[arg(long)]
@@ -398,8 +439,10 @@ pub struct JournalFilter {
 #[command(disable_help_flag = true)]
 pub struct RunArgs {
     /// A bundled procedure (`vline procedures`) or a path to a .rhai file.
+    #[arg(add = ArgValueCompleter::new(crate::cli::complete::procedures))]
     pub script: Option<String>,
     /// Parameters as KEY=VALUE (`vline run <procedure> --help` lists them).
+    #[arg(add = ArgValueCompleter::new(crate::cli::complete::params))]
     pub params: Vec<String>,
     /// Send no write: print the numbered plan of what would be sent.
     #[arg(long)]
@@ -458,6 +501,7 @@ pub enum PlanCmd {
 #[derive(Debug, Args)]
 pub struct BulkArgs {
     /// A bundled procedure or a .rhai file; CSV columns map to its declared parameters.
+    #[arg(add = ArgValueCompleter::new(crate::cli::complete::procedures))]
     pub script: String,
     /// The input CSV (header row = parameter names).
     #[arg(long)]
@@ -467,7 +511,7 @@ pub struct BulkArgs {
     pub concurrency: crate::bulk::run::Concurrency,
     /// Continue run RUN (from `vline journal list`): rows are matched by key wherever they now
     /// stand; done rows are skipped, the rest re-checked, new rows run.
-    #[arg(long, value_name = "RUN")]
+    #[arg(long, value_name = "RUN", add = ArgValueCompleter::new(crate::cli::complete::runs))]
     pub resume: Option<String>,
     /// Send no write; print the plan.
     #[arg(long)]
@@ -491,8 +535,11 @@ pub struct BulkArgs {
     /// Run a maintenance-window procedure outside the window; the reason is journaled.
     #[arg(long, value_name = "REASON")]
     pub outside_window: Option<String>,
-    /// Check the file without changing anything: per row what would be done or what blocks it,
-    /// writes, licences, time against the next maintenance window; exit 0 ready, 3 not ready.
+    /// Check the file without changing anything; exit 0 ready, 3 not ready. Reads top-down: the
+    /// verdict, blocked rows by kind, licences and plans against what is free, time against the
+    /// next maintenance window, writes, then the first 20 blocked rows (`--verbose` lists every
+    /// row). `<name>.preflight.csv` beside the input has every row: its verdict, what it would
+    /// do, what blocks it and the next step.
     #[arg(long, conflicts_with_all = ["resume", "dry_run"])]
     pub preflight: bool,
 }
