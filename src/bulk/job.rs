@@ -24,7 +24,7 @@ use crate::host::session::Session;
 use crate::journal::{Journal, Lease, NewRun, Owner, RowStatus, RunId, RunOutcome, HEARTBEAT};
 
 use super::identity::{compare, file_digest, for_each_row};
-use super::run::{execute, BulkJob, Concurrency, Report};
+use super::rows::{drive, Concurrency, Report, Rows};
 use super::validate::Summary;
 
 /// The operator's input was wrong (a bad `--resume`, a script that does not compile): the CLI
@@ -234,7 +234,7 @@ pub fn run(env: &Env<'_>, o: &Options, p: Prepared) -> anyhow::Result<Finished> 
         .out
         .clone()
         .unwrap_or_else(|| results_path(&o.csv, run_id));
-    let report = execute(BulkJob {
+    let report = drive(Rows {
         session: session.clone(),
         script,
         csv: &o.csv,

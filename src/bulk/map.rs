@@ -33,10 +33,10 @@ pub fn concurrency(opts: &Map) -> Result<usize, String> {
         }
     }
     match c.as_int() {
-        Ok(n) if (1..=super::run::MAX_WORKERS as i64).contains(&n) => Ok(n as usize),
+        Ok(n) if (1..=super::rows::MAX_WORKERS as i64).contains(&n) => Ok(n as usize),
         _ => Err(format!(
             "concurrency must be an integer from 1 to {}, not {c}",
-            super::run::MAX_WORKERS
+            super::rows::MAX_WORKERS
         )),
     }
 }

@@ -8,6 +8,6 @@ pub mod map;
 pub mod preflight;
 pub mod progress;
 pub mod results;
-pub mod run;
+pub mod rows;
 pub mod script;
 pub mod validate;

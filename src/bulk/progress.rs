@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::run::Report;
+use super::rows::Report;
 
 /// How far back the rate looks.
 const WINDOW: Duration = Duration::from_secs(20);

@@ -91,7 +91,7 @@ pub fn on_ctrl_c_bulk(drain: Arc<AtomicBool>, abandon: Arc<AtomicBool>) {
             0 => {
                 eprintln!(
                     "\ninterrupt: no new rows; the rows in flight finish (at most {} s), then the summary and the resume command (Ctrl-C again to abandon them)",
-                    crate::bulk::run::DRAIN_LIMIT.as_secs()
+                    crate::bulk::rows::DRAIN_LIMIT.as_secs()
                 );
                 drain.store(true, Ordering::SeqCst);
             }

@@ -1,6 +1,7 @@
-//! Run a procedure once per CSV row on a pool of threads: each worker has its own engine and the
-//! shared compiled script, every call goes through the process-wide rate limiter, every row's
-//! outcome is journaled the moment it finishes, and results stream to a CSV.
+//! The rows of a bulk run, driven through a pool of threads (`bulk::job::run` prepares and
+//! confirms the run, then hands its rows here): the workers share one engine and the compiled
+//! script, every call goes through the process-wide rate limiter, every row's outcome is
+//! journaled the moment it finishes, and results stream to a CSV.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -169,7 +170,8 @@ struct RowResult {
     stop: Option<String>,
 }
 
-pub struct BulkJob<'a> {
+/// What driving a run's rows needs: the session, the script, the file, the journal run and how to stop.
+pub struct Rows<'a> {
     pub session: Arc<Session>,
     pub script: Script,
     pub csv: &'a Path,
@@ -193,7 +195,7 @@ pub struct BulkJob<'a> {
 }
 
 /// Stream the CSV through the workers; return when every started row has finished.
-pub fn execute(job: BulkJob<'_>) -> anyhow::Result<Report> {
+pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
     let started = Instant::now();
     let stats_before = job.session.clients.transport.stats();
     // Auto may use every worker: with a few hundred ms per call and several sequential calls per
@@ -562,7 +564,7 @@ impl Wake {
 /// The end of a run: every number the run assigned is checked once more against Zoom (one pass
 /// over the phone users' pages); a row whose assignment Zoom does not show is failed, with what
 /// Zoom shows instead.
-fn sweep(job: &BulkJob<'_>, report: &mut Report, progress: &Progress) {
+fn sweep(job: &Rows<'_>, report: &mut Report, progress: &Progress) {
     let Some(cache) = &job.session.numbers else {
         return;
     };
