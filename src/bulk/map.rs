@@ -10,7 +10,6 @@
 //! functions no access to them anyway, except `global::` constants): pass what they need through
 //! the row or a closure.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr, Map, NativeCallContext, AST};
@@ -113,47 +112,36 @@ pub fn map(
         .map(|(name, m)| (name.to_string(), m.clone()))
         .collect();
 
-    let n = rows.len();
-    let results: Mutex<Vec<Option<Map>>> = Mutex::new(vec![None; n]);
     let stopped: Mutex<Option<Box<EvalAltResult>>> = Mutex::new(None);
-    let halt = AtomicBool::new(false);
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..workers.min(n) {
-            scope.spawn(|| {
-                let mut engine = engine::build(Some(session), engine::Limits::default());
-                for (name, m) in &imports {
-                    engine.register_static_module(name.as_str(), m.clone().into());
+    let results = super::pool::indexed(
+        rows.len(),
+        workers,
+        || {
+            let mut engine = engine::build(Some(session), engine::Limits::default());
+            for (name, m) in &imports {
+                engine.register_static_module(name.as_str(), m.clone().into());
+            }
+            engine
+        },
+        |engine, i| {
+            let row = &rows[i];
+            match outcome(row.clone(), f.call::<Dynamic>(engine, &ast, (row.clone(),))) {
+                Ok(m) => Some(m),
+                Err(stop) => {
+                    stopped
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get_or_insert(stop);
+                    None
                 }
-                loop {
-                    if halt.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(row) = rows.get(i) else { break };
-                    let r = f.call::<Dynamic>(&engine, &ast, (row.clone(),));
-                    match outcome(row.clone(), r) {
-                        Ok(m) => results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(m),
-                        Err(stop) => {
-                            halt.store(true, Ordering::Relaxed);
-                            stopped
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .get_or_insert(stop);
-                            break;
-                        }
-                    }
-                }
-            });
-        }
-    });
+            }
+        },
+    );
     if let Some(stop) = stopped.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(stop);
     }
     session.check_cancel()?;
     Ok(results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
         .into_iter()
         .zip(rows)
         .map(|(m, row)| {

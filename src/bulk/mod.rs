@@ -5,6 +5,7 @@ pub mod identity;
 pub mod job;
 pub mod lines;
 pub mod map;
+pub mod pool;
 pub mod preflight;
 pub mod progress;
 pub mod results;

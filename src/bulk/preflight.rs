@@ -14,8 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use jiff::{Timestamp, Zoned};
 use rhai::{Dynamic, EvalAltResult, Map};
@@ -420,41 +419,33 @@ fn check_rows(
     rows: &[(u64, Vec<String>, BoundRow)],
     dups: &HashMap<u64, String>,
 ) -> Vec<Checked> {
-    let results: Mutex<Vec<Option<Checked>>> = Mutex::new((0..rows.len()).map(|_| None).collect());
-    let next = AtomicUsize::new(0);
-    let workers = setup.workers.clamp(1, rows.len().max(1));
     let cache = Arc::new(RunCache::new(Scope::Bulk));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                let session = worker_session(setup, &cache);
-                let engine = engine::build(Some(&session), engine::Limits::default());
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((line, _, bound)) = rows.get(i) else {
-                        break;
-                    };
-                    let c = match dups.get(line) {
-                        Some(m) => Checked {
-                            plan: vec![],
-                            blocked: Some(Blocker {
-                                kind: "duplicate".into(),
-                                reason: m.clone(),
-                                next: "remove the duplicate row (two rows for one number or user would race each other)".into(),
-                            }),
-                        },
-                        None => check_one(&engine, &session, script, bound),
-                    };
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(c);
-                }
-            });
-        }
-    });
+    let results = super::pool::indexed(
+        rows.len(),
+        setup.workers,
+        || {
+            let session = worker_session(setup, &cache);
+            let engine = engine::build(Some(&session), engine::Limits::default());
+            (session, engine)
+        },
+        |(session, engine), i| {
+            let (line, _, bound) = &rows[i];
+            Some(match dups.get(line) {
+                Some(m) => Checked {
+                    plan: vec![],
+                    blocked: Some(Blocker {
+                        kind: "duplicate".into(),
+                        reason: m.clone(),
+                        next: "remove the duplicate row (two rows for one number or user would race each other)".into(),
+                    }),
+                },
+                None => check_one(engine, session, script, bound),
+            })
+        },
+    );
     // The phone users' read, if still under way, belongs to this pre-flight.
     cache.finish();
     results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
         .into_iter()
         .map(|c| {
             c.unwrap_or(Checked {
