@@ -466,9 +466,8 @@ fn check_one(
     script: &Script,
     bound: &BoundRow,
 ) -> Checked {
-    let before = session.guard.plan().len();
     let res = script.run(engine, bound);
-    let plan: Vec<PlannedWrite> = session.guard.plan().into_iter().skip(before).collect();
+    let plan: Vec<PlannedWrite> = session.guard.take_plan();
     let blocked = match res {
         Ok(v) => blocked_result(&v),
         Err(e) => Some(blocker(&e)),

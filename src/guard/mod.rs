@@ -472,6 +472,13 @@ impl Guard {
         self.state().plan.clone()
     }
 
+    /// The writes held so far, taken out: the next ones start a new list. Pre-flight takes each
+    /// row's this way; cloning the whole list per row was quadratic, and kept every row's writes
+    /// alive until a 10,000-row pre-flight ran into the script memory limit.
+    pub fn take_plan(&self) -> Vec<PlannedWrite> {
+        std::mem::take(&mut self.state().plan)
+    }
+
     /// The questions the script asked while its writes were held.
     pub fn questions(&self) -> Vec<String> {
         self.state().questions.clone()

@@ -372,3 +372,38 @@ fn a_window_procedure_without_a_window_is_not_ready() {
         "{r:#}"
     );
 }
+
+/// 10,000 ready rows: ready, in a screenful. Each row's held writes were cloned whole per row
+/// and kept to the end, and the worker engines ran into the script memory limit after ≈ 4,700
+/// rows, blocking every row after as `check_failed`.
+#[test]
+fn ten_thousand_ready_rows_are_ready_in_a_screenful() {
+    let h = Home::new();
+    assert_code(
+        &h.run(&["sandbox", "reset", "--seed", "demo", "--users", "10000"]),
+        0,
+    );
+    let mut text = String::from("phone_number,user\n");
+    for i in 0..10_000 {
+        text.push_str(&format!(
+            "+1312{:07},bench{:05}@jpmc.example\n",
+            5_550_000 + i,
+            i + 1
+        ));
+    }
+    let csv = h.file("ten.csv", &text);
+    let o = h
+        .cmd()
+        .env("COLUMNS", "80")
+        .args(["bulk", "onboard-new-user", "--preflight", "--csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("READY — pre-flight of onboard-new-user on 10000 row(s)\nRows: 10000 ready, 0 already done, 0 blocked\n"),
+        "{out}"
+    );
+    assert!(out.lines().count() < 40, "{out}");
+}
