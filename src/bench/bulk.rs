@@ -22,8 +22,8 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::api::{RateCategory, ZoomPlan};
+use crate::bulk::concurrency::Concurrency;
 use crate::bulk::job::{self, Env, Prepared};
-use crate::bulk::rows::Concurrency;
 use crate::bulk::validate;
 use crate::config::{Config, Profile};
 use crate::host::script::Script;
@@ -119,7 +119,7 @@ pub struct BenchOptions {
     /// The sandbox ignores the `phone_number` filter, as Zoom's published spec documents none.
     pub published_spec: bool,
     /// Concurrency of the main run.
-    pub concurrency: crate::bulk::rows::Concurrency,
+    pub concurrency: crate::bulk::concurrency::Concurrency,
     /// Users in the sequential baseline run (concurrency 1).
     pub sequential_users: u64,
     /// Only measure memory on a generated CSV of this many rows (0: the throughput bench).

@@ -23,8 +23,9 @@ use crate::host::script::Script;
 use crate::host::session::Session;
 use crate::journal::{Journal, Lease, NewRun, Owner, RowStatus, RunId, RunOutcome, HEARTBEAT};
 
+use super::concurrency::Concurrency;
 use super::identity::{compare, file_digest, for_each_row};
-use super::rows::{drive, Concurrency, Report, Rows};
+use super::rows::{drive, Report, Rows};
 use super::validate::Summary;
 
 /// The operator's input was wrong (a bad `--resume`, a script that does not compile): the CLI

@@ -21,7 +21,7 @@ use crate::host::session::{as_stop, Session};
 /// Rows run at once when the options name no concurrency.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
-/// `#{concurrency: n}` → n (1 to `run::MAX_WORKERS`); a clear error otherwise.
+/// `#{concurrency: n}` → n (1 to `concurrency::MAX_WORKERS`); a clear error otherwise.
 pub fn concurrency(opts: &Map) -> Result<usize, String> {
     let Some(c) = opts.get("concurrency") else {
         return Ok(DEFAULT_CONCURRENCY);
@@ -32,10 +32,10 @@ pub fn concurrency(opts: &Map) -> Result<usize, String> {
         }
     }
     match c.as_int() {
-        Ok(n) if (1..=super::rows::MAX_WORKERS as i64).contains(&n) => Ok(n as usize),
+        Ok(n) if (1..=super::concurrency::MAX_WORKERS as i64).contains(&n) => Ok(n as usize),
         _ => Err(format!(
             "concurrency must be an integer from 1 to {}, not {c}",
-            super::rows::MAX_WORKERS
+            super::concurrency::MAX_WORKERS
         )),
     }
 }

@@ -1,6 +1,7 @@
 //! Bulk runs: a CSV in, the procedure once per row on a pool of threads, progress, resume, and a
 //! results CSV out.
 
+pub mod concurrency;
 pub mod identity;
 pub mod job;
 pub mod lines;

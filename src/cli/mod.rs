@@ -508,7 +508,7 @@ pub struct BulkArgs {
     pub csv: PathBuf,
     /// Rows at once: a number, or `auto` (grow while Zoom's budget is not full, back off on 429).
     #[arg(long, default_value = "auto")]
-    pub concurrency: crate::bulk::rows::Concurrency,
+    pub concurrency: crate::bulk::concurrency::Concurrency,
     /// Continue run RUN (from `vline journal list`): rows are matched by key wherever they now
     /// stand; done rows are skipped, the rest re-checked, new rows run.
     #[arg(long, value_name = "RUN", add = ArgValueCompleter::new(crate::cli::complete::runs))]
@@ -584,7 +584,7 @@ pub struct BenchBulkArgs {
     pub published_spec: bool,
     /// Concurrency of the main run (`auto` or a number).
     #[arg(long, default_value = "auto")]
-    pub concurrency: crate::bulk::rows::Concurrency,
+    pub concurrency: crate::bulk::concurrency::Concurrency,
     /// Users in the sequential baseline run (concurrency 1).
     #[arg(long, default_value_t = 100)]
     pub sequential_users: u64,

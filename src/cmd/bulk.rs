@@ -196,8 +196,8 @@ fn preflight(global: &Global, a: &BulkArgs) -> anyhow::Result<()> {
         sess::configure(s, &profile);
     };
     let workers = match a.concurrency {
-        crate::bulk::rows::Concurrency::Fixed(n) => n,
-        crate::bulk::rows::Concurrency::Auto => DEFAULT_WORKERS,
+        crate::bulk::concurrency::Concurrency::Fixed(n) => n,
+        crate::bulk::concurrency::Concurrency::Auto => DEFAULT_WORKERS,
     };
     let setup = Setup {
         clients: &opened.clients,
