@@ -138,6 +138,9 @@ pub struct TransportStats {
     /// Repeated requests (after 429, 5xx, timeouts, connection errors or a 401 refresh).
     pub retries: u64,
     pub token_fetches: u64,
+    /// Time spent on answers per key, microseconds: from sending a request to reading its
+    /// answer (the limiter's wait not included). ÷ `calls` is a key's mean latency.
+    pub answer_us: BTreeMap<String, u64>,
 }
 
 #[derive(Default)]
@@ -147,6 +150,7 @@ struct Counters {
     rate_limited: AtomicU64,
     retries: AtomicU64,
     token_fetches: AtomicU64,
+    answer_us: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Counters {
@@ -154,6 +158,11 @@ impl Counters {
         self.total.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut m) = self.per_key.lock() {
             *m.entry(key.to_string()).or_default() += 1;
+        }
+    }
+    fn count_answer(&self, key: &str, took: Duration) {
+        if let Ok(mut m) = self.answer_us.lock() {
+            *m.entry(key.to_string()).or_default() += took.as_micros() as u64;
         }
     }
 }
@@ -276,6 +285,12 @@ impl Transport {
             rate_limited: self.counters.rate_limited.load(Ordering::Relaxed),
             retries: self.counters.retries.load(Ordering::Relaxed),
             token_fetches: self.counters.token_fetches.load(Ordering::Relaxed),
+            answer_us: self
+                .counters
+                .answer_us
+                .lock()
+                .map(|m| m.clone())
+                .unwrap_or_default(),
         }
     }
     /// The rate (requests per second) the limiter currently allows in a category.

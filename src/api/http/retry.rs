@@ -256,11 +256,14 @@ impl Transport {
         }
         self.counters.count_call(key);
         tracing::trace!(method = %req.method, path = %url.path(), "sending");
+        let t0 = Instant::now();
         let sent = rb.send().await;
         if let (Service::Zoom, Ok(r)) = (req.service, &sent) {
             self.note_rate_limit(r.headers());
         }
-        Ok((read_answer(sent).await, used))
+        let answer = read_answer(sent).await;
+        self.counters.count_answer(key, t0.elapsed());
+        Ok((answer, used))
     }
 }
 
