@@ -51,6 +51,20 @@ pub const REFRESH_EVERY: Duration = Duration::from_millis(400);
 /// A refresh younger than this answers a number the run did not touch.
 pub const REFRESH_FRESH: Duration = Duration::from_secs(2);
 
+/// For a write that may peer a number into Zoom or unpeer it, the parameter naming the number.
+/// Only a refresh of Zoom's list that starts after such a write answers for its number, so a
+/// bulk row that makes one and then looks at Zoom waits for the next shared refresh
+/// (pre-flight's estimate counts that wait).
+pub fn peering_number_param(op: &str) -> Option<&'static str> {
+    match op {
+        "movius::add_account" | "movius::modify_account" | "movius::delete_account" => {
+            Some("phone_number")
+        }
+        "carrier::delete_ptn" => Some("number"),
+        _ => None,
+    }
+}
+
 /// A bulk run (shared refreshes, phone users read in pages) or a single run (reads memoized for
 /// the run; the plan pass and the live pass share them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -403,13 +417,8 @@ impl RunCache {
             // Peering and unpeering happen within the call: only a refresh that starts after
             // its answer can show the number (the touch before the call covered the call's
             // failure; this one covers its success).
-            "movius::add_account" | "movius::modify_account" | "movius::delete_account" => {
-                if let Some(n) = s("phone_number") {
-                    self.touched(&n);
-                }
-            }
-            "carrier::delete_ptn" => {
-                if let Some(n) = s("number") {
+            op if peering_number_param(op).is_some() => {
+                if let Some(n) = peering_number_param(op).and_then(s) {
                     self.touched(&n);
                 }
             }
