@@ -1,6 +1,7 @@
 //! How many rows of a bulk run work at once: a fixed count, or `auto`, which grows while Zoom's
 //! budget is not full and backs off on a 429.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use crate::api::http::TransportStats;
@@ -44,9 +45,9 @@ const FULL: f64 = 0.9;
 /// (more workers would only queue on the limiter); a 429 → a quarter fewer, and no growth for a
 /// few seconds (the transport has lowered its own rate too).
 pub struct AutoTuner {
-    last_calls: std::collections::BTreeMap<String, u64>,
+    last_calls: BTreeMap<String, u64>,
     /// Smoothed share of the budget in use, per category.
-    used: std::collections::BTreeMap<RateCategory, f64>,
+    used: BTreeMap<RateCategory, f64>,
     hold: u32,
 }
 
@@ -69,22 +70,34 @@ impl AutoTuner {
         paced_rate: impl Fn(RateCategory) -> f64,
     ) -> usize {
         let secs = over.as_secs_f64().max(1e-3);
-        let mut fullest = 0.0f64;
-        for c in [
-            RateCategory::Light,
-            RateCategory::Medium,
-            RateCategory::Heavy,
-        ] {
+        let mut share = BTreeMap::new();
+        for c in TUNED {
             let key = c.as_str();
             let now = st.calls.get(key).copied().unwrap_or(0);
             let sent = now.saturating_sub(self.last_calls.get(key).copied().unwrap_or(0));
-            let budget = paced_rate(c).max(1.0);
-            let share = sent as f64 / secs / budget;
-            let u = self.used.entry(c).or_insert(share);
-            *u = 0.5 * *u + 0.5 * share;
-            fullest = fullest.max(*u);
+            share.insert(c, sent as f64 / secs / paced_rate(c).max(1.0));
         }
         self.last_calls = st.calls.clone();
+        self.step(cur, max, |c| share[&c], saw_429)
+    }
+
+    /// The rule itself, given this tick's share of each category's budget in use (requests per
+    /// second sent ÷ the rate the limiter allows). Pre-flight's estimate runs the same rule on
+    /// the shares it expects (`simulate`).
+    fn step(
+        &mut self,
+        cur: usize,
+        max: usize,
+        share: impl Fn(RateCategory) -> f64,
+        saw_429: bool,
+    ) -> usize {
+        let mut fullest = 0.0f64;
+        for c in TUNED {
+            let now = share(c);
+            let u = self.used.entry(c).or_insert(now);
+            *u = 0.5 * *u + 0.5 * now;
+            fullest = fullest.max(*u);
+        }
         if saw_429 {
             self.hold = 3;
             return cur.saturating_sub((cur / 4).max(1)).max(1);
@@ -104,10 +117,146 @@ impl AutoTuner {
     }
 }
 
+/// The Zoom categories the tuner watches (heavy and resource-intensive share one budget).
+const TUNED: [RateCategory; 3] = [
+    RateCategory::Light,
+    RateCategory::Medium,
+    RateCategory::Heavy,
+];
+
+/// A bulk run as the workers would drive it, for [`simulate`].
+#[derive(Clone, Debug, Default)]
+pub struct Pipeline {
+    pub rows: f64,
+    /// When the first rows start, seconds after the run's start (they wait for the reads made
+    /// once per run).
+    pub start_s: f64,
+    /// One row's duration, start to end, when it does not queue on the limiter (seconds).
+    pub row_s: f64,
+    /// Zoom calls each row sends, per category.
+    pub per_row: BTreeMap<RateCategory, f64>,
+    /// Zoom calls per second the run sends besides its rows' own (the shared refresh).
+    pub background: BTreeMap<RateCategory, f64>,
+    /// Zoom calls sent once, in the run's first second (the phone users' pages).
+    pub once: BTreeMap<RateCategory, f64>,
+    /// The client limiter's pace per category, requests per second.
+    pub paced: BTreeMap<RateCategory, f64>,
+}
+
+impl Pipeline {
+    /// Rows per second the client limiter lets through: the category the rows use most
+    /// against its pace sets it (infinite when the rows send no Zoom call).
+    pub fn pace_rows_per_s(&self) -> f64 {
+        self.per_row
+            .iter()
+            .filter(|(_, n)| **n > 0.0)
+            .map(|(c, n)| self.paced.get(c).copied().unwrap_or(0.0).max(1e-9) / n)
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// What [`simulate`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Simulated {
+    /// Seconds from the run's start until its last row ends.
+    pub done_s: f64,
+    /// Workers at the end.
+    pub workers: usize,
+}
+
+/// Drive `p` the way `bulk::rows` does: every worker works on a row, the first ones started at
+/// once; a row spends `row_s` on its own, then its calls wait their turn on the client's
+/// limiter (at most its pace ends rows each second); a worker starts its next row when its
+/// last one ends. With `auto` the run starts with [`AUTO_START`] workers and [`AutoTuner`]'s
+/// rule runs once a second on the share of each budget used in that second, by the calls of
+/// the rows that ended in it (as the transport counts them); a worker added starts at once.
+pub fn simulate(concurrency: Concurrency, p: &Pipeline) -> Simulated {
+    // Steps of 10 ms, a hundred to the tuner's tick.
+    const STEPS: u64 = 100;
+    const DT: f64 = 1.0 / STEPS as f64;
+    const DAY_STEPS: u64 = 86_400 * STEPS;
+    let rows = p.rows.max(0.0);
+    let max = (rows.ceil().max(1.0) as usize).min(MAX_WORKERS);
+    let mut workers = match concurrency {
+        Concurrency::Fixed(n) => n,
+        Concurrency::Auto => AUTO_START,
+    }
+    .clamp(1, max);
+    let pace = p.pace_rows_per_s();
+    let get = |m: &BTreeMap<RateCategory, f64>, c: RateCategory| m.get(&c).copied().unwrap_or(0.0);
+    let mut tuner = AutoTuner::new(&TransportStats::default());
+    // Rows started in each step of the last row's duration: those started `row_s` ago are
+    // through their own part now, and queue on the limiter.
+    let lag = (p.row_s / DT).round().max(1.0) as usize;
+    let mut own: VecDeque<f64> = std::iter::repeat_n(0.0, lag).collect();
+    let mut queued = 0.0;
+    let mut started = 0.0;
+    let mut done = 0.0;
+    let mut ended_this_tick = 0.0;
+    let first_step = (p.start_s.max(0.0) / DT).round() as u64;
+    let mut k = 0u64;
+    let mut done_s = 0.0;
+    // Fluid sums drift by rounding: a millionth of a row is no row.
+    const EPS: f64 = 1e-6;
+    while done < rows - EPS {
+        let now = k as f64 * DT;
+        if k >= DAY_STEPS {
+            // Past a day the rest goes at the pace (the tuner has long settled).
+            done_s = now + (rows - done) / pace.min(workers as f64 / p.row_s.max(DT));
+            break;
+        }
+        let mut starting = 0.0;
+        if k > 0 && k % STEPS == 0 {
+            if concurrency == Concurrency::Auto {
+                let first_tick = k == STEPS;
+                let ended = ended_this_tick;
+                let share = |c: RateCategory| {
+                    let once = if first_tick { get(&p.once, c) } else { 0.0 };
+                    let sent = ended * get(&p.per_row, c) + get(&p.background, c) + once;
+                    sent / get(&p.paced, c).max(1.0)
+                };
+                let next = tuner.step(workers, max, share, false);
+                // A worker added starts a row at once (once the first rows have started).
+                if next > workers && k > first_step {
+                    starting = ((next - workers) as f64).min(rows - started);
+                }
+                workers = next;
+            }
+            ended_this_tick = 0.0;
+        }
+        if k == first_step {
+            starting = (workers as f64).min(rows);
+        }
+        own.push_back(starting);
+        started += starting;
+        queued += own.pop_front().unwrap_or(0.0);
+        let ending = queued.min(pace * DT);
+        queued -= ending;
+        done += ending;
+        ended_this_tick += ending;
+        if done >= rows - EPS {
+            // The last row ends when the limiter lets its calls through.
+            let over = (done - rows).max(0.0);
+            done_s = now + (ending - over) / pace;
+            break;
+        }
+        // Each row that ended frees its worker for the next row, which starts now.
+        let next_rows = ending.min(rows - started);
+        if let Some(s) = own.back_mut() {
+            *s += next_rows;
+        }
+        started += next_rows;
+        k += 1;
+    }
+    if rows <= 0.0 {
+        done_s = 0.0;
+    }
+    Simulated { done_s, workers }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
     /// Stats after `light` light calls in total.
     fn sent(light: u64) -> TransportStats {
         TransportStats {
@@ -147,6 +296,66 @@ mod tests {
         // Never above the cap.
         let mut t = AutoTuner::new(&sent(0));
         assert_eq!(t.next(60, 64, &sent(1), false, sec, pace), 64);
+    }
+
+    /// Rows that send no Zoom call: nothing paces them but the workers.
+    fn unpaced(rows: f64, row_s: f64) -> Pipeline {
+        Pipeline {
+            rows,
+            row_s,
+            ..Pipeline::default()
+        }
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-6
+    }
+
+    #[test]
+    fn fixed_workers_run_rows_in_waves_of_one_row_each() {
+        // 10 rows of 0.5 s on 4 workers: 4, 4, then 2.
+        let s = simulate(Concurrency::Fixed(4), &unpaced(10.0, 0.5));
+        assert!(close(s.done_s, 1.5), "{s:?}");
+        // The first rows wait for the reads made once per run.
+        let mut p = unpaced(10.0, 0.5);
+        p.start_s = 0.3;
+        assert!(close(simulate(Concurrency::Fixed(4), &p).done_s, 1.8));
+    }
+
+    #[test]
+    fn with_workers_enough_the_client_pace_sets_the_time() {
+        // 1,000 rows of 0.4 s, one light call each at 38/s: 64 workers keep the limiter busy
+        // from the first row's end on.
+        let p = Pipeline {
+            per_row: [(RateCategory::Light, 1.0)].into(),
+            paced: [(RateCategory::Light, 38.0)].into(),
+            ..unpaced(1000.0, 0.4)
+        };
+        let s = simulate(Concurrency::Fixed(64), &p);
+        assert!(close(s.done_s, 0.4 + 1000.0 / 38.0), "{s:?}");
+    }
+
+    #[test]
+    fn auto_starts_with_four_workers_and_grows_by_the_tuners_rule() {
+        // Budgets far from full: half as many workers again each second, 4, 6, 9, 14, 21, 32,
+        // 48, then the cap (64). Rows of 1 s end 4 by t=1, 10 by 2, 19, 33, 54, 86 by 6; the
+        // last 14 start at t=6 and end at 7 (64 workers from the start: 2 s).
+        let s = simulate(Concurrency::Auto, &unpaced(100.0, 1.0));
+        assert_eq!(s.workers, 64);
+        assert!(close(s.done_s, 7.0), "{s:?}");
+        assert!(close(
+            simulate(Concurrency::Fixed(64), &unpaced(100.0, 1.0)).done_s,
+            2.0
+        ));
+        // One light call a row against a pace of 6/s: the rows that end fill the budget (the
+        // share smoothed: 0, ⅓, ⅔, ⅚, 0.92): 4, 6, 9, then a quarter more, 11, 13, then
+        // full: it holds.
+        let p = Pipeline {
+            per_row: [(RateCategory::Light, 1.0)].into(),
+            paced: [(RateCategory::Light, 6.0)].into(),
+            ..unpaced(100.0, 1.0)
+        };
+        assert_eq!(simulate(Concurrency::Auto, &p).workers, 13);
     }
 
     #[test]
