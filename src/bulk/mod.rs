@@ -2,6 +2,7 @@
 //! results CSV out.
 
 pub mod concurrency;
+pub mod estimate;
 pub mod identity;
 pub mod job;
 pub mod lines;

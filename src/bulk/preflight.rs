@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use jiff::{Timestamp, Zoned};
 use rhai::{Dynamic, EvalAltResult, Map};
@@ -27,10 +28,12 @@ use crate::guard::window::{self, MaintenanceWindow};
 use crate::guard::{Guard, PlannedWrite, Policy, TerminalPrompter};
 use crate::host::engine;
 use crate::host::header::Header;
-use crate::host::run_cache::{RunCache, Scope};
+use crate::host::run_cache::{peering_number_param, CacheStats, RunCache, Scope};
 use crate::host::script::{explain, Failure, Script};
 use crate::host::session::Session;
 
+use super::concurrency::Concurrency;
+use super::estimate::{self, Model};
 use super::validate::{self, bind_row, BoundRow, Refusal};
 
 /// Why a pre-flight could not be made at all (as opposed to "not ready").
@@ -55,6 +58,8 @@ pub struct Setup<'a> {
     pub last_rate: Option<f64>,
     /// Rows checked at once (each worker has its own dry-run guard, so plans stay per row).
     pub workers: usize,
+    /// The concurrency of the run the estimate is for.
+    pub run: Concurrency,
     pub now: Timestamp,
 }
 
@@ -142,7 +147,11 @@ pub struct Timing {
     pub at_client_pace_s: f64,
     pub last_rate_rows_per_s: Option<f64>,
     pub at_last_rate_s: Option<f64>,
-    /// The estimate the window is compared with: the last run's rate when known, else the pace.
+    /// The run as `bulk::rows` would drive it: the reads made once per run, the ramp-up of
+    /// `auto` concurrency, each row's own duration, the end-of-run sweep (`bulk::estimate`).
+    pub model: Model,
+    /// The estimate the window is compared with: the last run's rate when known, else the
+    /// model's.
     pub estimate_s: f64,
     pub heavy_daily_cap_exceeded: bool,
     pub window: Option<WindowFit>,
@@ -239,6 +248,8 @@ pub fn read_rows(
 struct Checked {
     plan: Vec<PlannedWrite>,
     blocked: Option<Blocker>,
+    /// The row's wall time in dry-run, seconds.
+    took_s: f64,
 }
 
 fn worker_session(s: &Setup<'_>, cache: &Arc<RunCache>) -> Arc<Session> {
@@ -269,8 +280,13 @@ pub fn preflight(
 ) -> Result<Report, PreflightError> {
     let (_, rows, dups) = read_rows(csv_path, &script.header)?;
     let stats_before = setup.clients.transport.stats();
-    let checked = check_rows(setup, script, &rows, &dups);
+    let (checked, cache) = check_rows(setup, script, &rows, &dups);
     let stats_after = setup.clients.transport.stats();
+    let mut took: Vec<f64> = checked.iter().map(|c| c.took_s).collect();
+    took.sort_by(f64::total_cmp);
+    let dry_row_s = took.get(took.len() / 2).copied().unwrap_or(0.0);
+    let mut unsent: BTreeMap<String, u64> = BTreeMap::new();
+    let mut peering_rows = 0u64;
 
     let mut row_reports = Vec::with_capacity(rows.len());
     let mut writes: BTreeMap<String, u64> = BTreeMap::new();
@@ -287,7 +303,11 @@ pub fn preflight(
         if !c.plan.is_empty() {
             changing_rows += 1;
         }
+        if c.plan.iter().any(|p| peering_number_param(&p.op).is_some()) {
+            peering_rows += 1;
+        }
         for p in &c.plan {
+            *unsent.entry(write_category(&p.op).to_string()).or_default() += 1;
             *writes.entry(p.op.clone()).or_default() += 1;
             *zoom_writes
                 .entry(write_category(&p.op).to_string())
@@ -344,14 +364,22 @@ pub fn preflight(
         *calls.entry(k.clone()).or_default() += v;
     }
     calls.remove("oauth");
-    let time = timing(
-        setup,
-        plan,
-        calls,
-        reads_made,
-        reads_declared,
-        rows.len() as u64,
-    );
+    for (k, v) in &reads_declared {
+        *unsent.entry(k.clone()).or_default() += v;
+    }
+    let n = rows.len() as u64;
+    let measured = Measured {
+        latency_s: latencies(&stats_before, &stats_after),
+        dry_row_s,
+        unsent_per_row: unsent
+            .iter()
+            .map(|(k, v)| (k.clone(), *v as f64 / n.max(1) as f64))
+            .collect(),
+        peering_share: peering_rows as f64 / n.max(1) as f64,
+        cache,
+        sweep: writes.contains_key("zoom::assign_number"),
+    };
+    let time = timing(setup, plan, calls, reads_made, reads_declared, n, &measured);
 
     let mut reasons = Vec::new();
     if blocked_rows > 0 {
@@ -412,13 +440,14 @@ fn param_text(v: &crate::host::header::ParamValue) -> String {
     }
 }
 
-/// Run every row (except duplicates) through the procedure in dry-run on `setup.workers` threads.
+/// Run every row (except duplicates) through the procedure in dry-run on `setup.workers` threads;
+/// what the shared caches read.
 fn check_rows(
     setup: &Setup<'_>,
     script: &Script,
     rows: &[(u64, Vec<String>, BoundRow)],
     dups: &HashMap<u64, String>,
-) -> Vec<Checked> {
+) -> (Vec<Checked>, CacheStats) {
     let cache = Arc::new(RunCache::new(Scope::Bulk));
     let results = super::pool::indexed(
         rows.len(),
@@ -430,7 +459,8 @@ fn check_rows(
         },
         |(session, engine), i| {
             let (line, _, bound) = &rows[i];
-            Some(match dups.get(line) {
+            let t0 = Instant::now();
+            let mut c = match dups.get(line) {
                 Some(m) => Checked {
                     plan: vec![],
                     blocked: Some(Blocker {
@@ -438,14 +468,17 @@ fn check_rows(
                         reason: m.clone(),
                         next: "remove the duplicate row (two rows for one number or user would race each other)".into(),
                     }),
+                    took_s: 0.0,
                 },
                 None => check_one(engine, session, script, bound),
-            })
+            };
+            c.took_s = t0.elapsed().as_secs_f64();
+            Some(c)
         },
     );
     // The phone users' read, if still under way, belongs to this pre-flight.
     cache.finish();
-    results
+    let checked = results
         .into_iter()
         .map(|c| {
             c.unwrap_or(Checked {
@@ -455,9 +488,11 @@ fn check_rows(
                     reason: "the row was not checked".into(),
                     next: String::new(),
                 }),
+                took_s: 0.0,
             })
         })
-        .collect()
+        .collect();
+    (checked, cache.stats())
 }
 
 fn check_one(
@@ -474,7 +509,11 @@ fn check_one(
     };
     // A blocked row makes none of its writes: the procedure stops before the first change.
     let plan = if blocked.is_some() { vec![] } else { plan };
-    Checked { plan, blocked }
+    Checked {
+        plan,
+        blocked,
+        took_s: 0.0,
+    }
 }
 
 /// A procedure may return `#{blocked: reason}` (or `#{blocked: kind, reason, next}`) instead of
@@ -652,6 +691,33 @@ pub fn bound_seconds(plan: ZoomPlan, calls: &BTreeMap<String, u64>) -> (f64, Opt
     best
 }
 
+/// What this pre-flight measured for the estimate, besides the calls.
+struct Measured {
+    latency_s: BTreeMap<String, f64>,
+    dry_row_s: f64,
+    unsent_per_row: BTreeMap<String, f64>,
+    peering_share: f64,
+    cache: CacheStats,
+    sweep: bool,
+}
+
+/// Mean answer time per transport key over the calls made between `a` and `b`.
+fn latencies(
+    a: &crate::api::http::TransportStats,
+    b: &crate::api::http::TransportStats,
+) -> BTreeMap<String, f64> {
+    let calls = diff(&a.calls, &b.calls);
+    let us = diff(&a.answer_us, &b.answer_us);
+    calls
+        .iter()
+        .filter(|(k, n)| **n > 0 && k.as_str() != "oauth")
+        .map(|(k, n)| {
+            let total = us.get(k).copied().unwrap_or(0) as f64 / 1e6;
+            (k.clone(), total / *n as f64)
+        })
+        .collect()
+}
+
 fn timing(
     setup: &Setup<'_>,
     plan: ZoomPlan,
@@ -659,6 +725,7 @@ fn timing(
     reads_made: BTreeMap<String, u64>,
     reads_declared: BTreeMap<String, u64>,
     rows: u64,
+    m: &Measured,
 ) -> Timing {
     let l = plan.limits();
     let limits = BTreeMap::from([
@@ -668,12 +735,14 @@ fn timing(
         ("heavy_per_day".to_string(), l.heavy_per_day),
     ]);
     let (at_bound_s, bottleneck) = bound_seconds(plan, &calls);
-    let at_client_pace_s = at_bound_s / setup.clients.transport.options().rate_share.fraction();
+    let share = setup.clients.transport.options().rate_share;
+    let at_client_pace_s = at_bound_s / share.fraction();
+    let model = estimate::model(&model_inputs(setup, plan, &calls, rows, m));
     let at_last_rate_s = setup
         .last_rate
         .filter(|r| *r > 0.0)
         .map(|r| rows as f64 / r);
-    let estimate_s = at_last_rate_s.unwrap_or(at_client_pace_s);
+    let estimate_s = at_last_rate_s.unwrap_or(model.estimate_s);
     let heavy =
         calls.get("heavy").copied().unwrap_or(0) + calls.get("intensive").copied().unwrap_or(0);
     let (window, window_note) = window_fit(setup.windows, setup.now, estimate_s);
@@ -688,10 +757,69 @@ fn timing(
         at_client_pace_s,
         last_rate_rows_per_s: setup.last_rate,
         at_last_rate_s,
+        model,
         estimate_s,
         heavy_daily_cap_exceeded: heavy > u64::from(l.heavy_per_day),
         window,
         window_note,
+    }
+}
+
+/// The estimate's inputs: the run's Zoom calls split into those made once per run (the phone
+/// users' pages, a whole-list read) and per row, the client's pace, and what was measured.
+fn model_inputs(
+    setup: &Setup<'_>,
+    plan: ZoomPlan,
+    calls: &BTreeMap<String, u64>,
+    rows: u64,
+    m: &Measured,
+) -> estimate::Inputs {
+    let share = setup.clients.transport.options().rate_share;
+    let c = &m.cache;
+    let medium = RateCategory::Medium;
+    let once = BTreeMap::from([(medium, (c.user_pages + c.index_load_pages) as f64)]);
+    // Heavy and resource-intensive share one budget (the tuner watches it as heavy).
+    let tuned = |cat: RateCategory| match cat {
+        RateCategory::Intensive => RateCategory::Heavy,
+        c => c,
+    };
+    let mut per_row: BTreeMap<RateCategory, f64> = BTreeMap::new();
+    for cat in RateCategory::ALL {
+        let n = calls.get(cat.as_str()).copied().unwrap_or(0) as f64;
+        let n = n - once.get(&cat).copied().unwrap_or(0.0);
+        *per_row.entry(tuned(cat)).or_default() += n.max(0.0) / rows.max(1) as f64;
+    }
+    let paced = [RateCategory::Light, medium, RateCategory::Heavy]
+        .into_iter()
+        .map(|cat| (cat, share.paced(plan.per_second(cat))))
+        .collect();
+    let first = |n: u64| n.min(1) as f64;
+    estimate::Inputs {
+        rows,
+        concurrency: setup.run,
+        per_row,
+        once,
+        paced,
+        latency_s: m.latency_s.clone(),
+        dry_row_s: m.dry_row_s,
+        unsent_per_row: m.unsent_per_row.clone(),
+        peering_share: m.peering_share,
+        // A refresh this pre-flight made tells its pages; else one page (≤ 100 unassigned).
+        refresh_pages: if c.refreshes > 0 {
+            c.refresh_pages as f64 / c.refreshes as f64
+        } else {
+            1.0
+        },
+        // The first row reads the organization, waits for the first page of phone users, and
+        // reads the pool; every other row finds them read.
+        first_reads: BTreeMap::from([
+            (
+                "movius".to_string(),
+                first(c.org_reads) + first(c.pool_reads),
+            ),
+            (medium.as_str().to_string(), first(c.user_pages)),
+        ]),
+        sweep: m.sweep,
     }
 }
 

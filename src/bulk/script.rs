@@ -103,6 +103,8 @@ fn bulk_preflight(x: &Arc<Session>, rows: Array, procedure: &str) -> ScriptResul
         windows: &x.guard.policy().windows,
         last_rate,
         workers: pf::DEFAULT_WORKERS,
+        // A bulk run's default.
+        run: crate::bulk::concurrency::Concurrency::Auto,
         now: jiff::Timestamp::now(),
     };
     let res = pf::preflight(&setup, &script, &tmp);

@@ -207,6 +207,7 @@ fn preflight(global: &Global, a: &BulkArgs) -> anyhow::Result<()> {
         windows: &opened.profile.windows,
         last_rate,
         workers,
+        run: a.concurrency,
         now: jiff::Timestamp::now(),
     };
     let mut report = match preflight(&setup, &script, &a.csv) {

@@ -108,21 +108,39 @@ fn licences(s: &mut String, r: &Report) {
 
 fn time(s: &mut String, r: &Report) {
     let tm = &r.time;
-    let _ = writeln!(
-        s,
-        "Time: {} at the bound{}, {} at the client's pace; {}",
+    let bound = format!(
+        "{} at the bound{}",
         human_secs(tm.at_bound_s),
         tm.bottleneck
             .as_deref()
             .map(|b| format!(" ({b} calls set it)"))
-            .unwrap_or_default(),
+            .unwrap_or_default()
+    );
+    // The estimate first: the last run's rate when there was one, else the model (the
+    // client's pace plus what a run spends around it; `--json` has the parts).
+    let more = tm.model.estimate_s - tm.at_client_pace_s;
+    let model = format!(
+        "{} at the client's pace{}",
         human_secs(tm.at_client_pace_s),
-        match (tm.last_rate_rows_per_s, tm.at_last_rate_s) {
-            (Some(rate), Some(d)) =>
-                format!("{} at the last run's {rate:.2} rows/s", human_secs(d)),
-            _ => "no earlier run of this procedure on this profile".into(),
+        if more > 0.0 {
+            format!(" + {} ramp-up, first and last rows", human_secs(more))
+        } else {
+            String::new()
         }
     );
+    let _ = match (tm.last_rate_rows_per_s, tm.at_last_rate_s) {
+        (Some(rate), Some(d)) => writeln!(
+            s,
+            "Time: {} estimated at the last run's {rate:.2} rows/s (model {}: {model}); {bound}",
+            human_secs(d),
+            human_secs(tm.model.estimate_s),
+        ),
+        _ => writeln!(
+            s,
+            "Time: {} estimated ({model}); {bound}; no earlier run of this procedure on this profile",
+            human_secs(tm.estimate_s),
+        ),
+    };
     match (&tm.window, &tm.window_note) {
         (Some(w), _) => {
             let fit = if w.fits {
@@ -219,7 +237,25 @@ fn rows(s: &mut String, r: &Report, verbose: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bulk::estimate::Model;
     use crate::bulk::preflight::{Blocker, Licences, Timing};
+
+    /// A model whose estimate is `s` seconds.
+    fn model(s: f64) -> Model {
+        Model {
+            latency_ms: BTreeMap::new(),
+            unmeasured: vec![],
+            row_calls_s: 0.0,
+            refresh_s: 0.0,
+            row_s: 0.4,
+            once_per_run_s: 0.0,
+            rows_s: s,
+            ramp_s: 1.1,
+            workers: 22,
+            sweep_s: 0.0,
+            estimate_s: s,
+        }
+    }
 
     fn report(ready: u64, blocked: u64) -> Report {
         let row = |line: u64, blocked: bool| RowReport {
@@ -270,7 +306,8 @@ mod tests {
                 at_client_pace_s: 11.0,
                 last_rate_rows_per_s: None,
                 at_last_rate_s: None,
-                estimate_s: 11.0,
+                model: model(12.4),
+                estimate_s: 12.4,
                 heavy_daily_cap_exceeded: false,
                 window: None,
                 window_note: Some("the profile has no maintenance window configured".into()),
@@ -320,5 +357,23 @@ mod tests {
         assert!(out.contains("Every row:"), "{out}");
         assert!(out.contains("│ 2 "), "{out}");
         assert!(!out.contains("more in"), "{out}");
+    }
+
+    #[test]
+    fn the_estimate_leads_the_time_line() {
+        let out = render(&report(10, 0), false, false);
+        assert!(
+            out.contains("\nTime: 12 s estimated (11 s at the client's pace + 1.4 s ramp-up, first and last rows); 10 s at the bound; no earlier run of this procedure on this profile\n"),
+            "{out}"
+        );
+        let mut r = report(10, 0);
+        r.time.last_rate_rows_per_s = Some(0.8);
+        r.time.at_last_rate_s = Some(12.5);
+        r.time.estimate_s = 12.5;
+        let out = render(&r, false, false);
+        assert!(
+            out.contains("\nTime: 13 s estimated at the last run's 0.80 rows/s (model 12 s: 11 s at the client's pace + 1.4 s ramp-up, first and last rows); 10 s at the bound\n"),
+            "{out}"
+        );
     }
 }

@@ -28,6 +28,15 @@ fn mask(text: &str, h: &Home) -> String {
     // A run's rate varies in width (9.5, 10.9): it is prose, masked whole.
     let rate = regex::Regex::new(r"\d+(\.\d+)? rows/s").unwrap();
     s = rate.replace_all(&s, "R rows/s").into_owned();
+    // Pre-flight's estimate adds what it measured (latencies, a dry-run row's time): its
+    // figures are masked, the client's pace and the bound (counted calls) are not.
+    for re in [
+        r"()\d+(\.\d+)?(\s+s\s+estimated)",
+        r"(\+\s+)\d+(\.\d+)?(\s+s\s+ramp-up)",
+    ] {
+        let re = regex::Regex::new(re).unwrap();
+        s = re.replace_all(&s, "${1}E${3}").into_owned();
+    }
     // The journal's `duration_ms` cells: the number after a time cell (its header is wider
     // than any duration, so the column keeps its width).
     let ms = regex::Regex::new(r"(T ┆ )(\d+ +)(┆)").unwrap();

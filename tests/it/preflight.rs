@@ -177,6 +177,23 @@ fn a_clean_file_is_ready_with_write_counts_and_an_estimate() {
     assert!(t["at_bound_s"].as_f64().unwrap() > 0.0, "{t:#}");
     assert_eq!(t["limits"]["light_per_s"], 40);
     assert_eq!(writes(&h), Vec::<Value>::new());
+    // Before any run the estimate is the model's: more than the client's pace, since each row
+    // peers its number and waits for the shared refresh of Zoom's unassigned list (one every
+    // 400 ms at most), and the run ends with the sweep.
+    let m = &t["model"];
+    assert_eq!(t["estimate_s"], m["estimate_s"], "{t:#}");
+    assert_eq!(t["last_rate_rows_per_s"], Value::Null, "{t:#}");
+    let f = |v: &Value| v.as_f64().unwrap();
+    assert!(f(&m["row_s"]) >= 0.4, "{t:#}");
+    assert!(f(&m["sweep_s"]) >= 0.2, "{t:#}");
+    assert!(
+        f(&t["estimate_s"]) >= f(&t["at_client_pace_s"]) + f(&m["row_s"]) + f(&m["sweep_s"]),
+        "{t:#}"
+    );
+    // The latencies it used were measured on this pre-flight's reads: the rows write to
+    // Movius and Zoom, both read from.
+    assert!(f(&m["latency_ms"]["movius"]) > 0.0, "{t:#}");
+    assert_eq!(m["unmeasured"], serde_json::json!([]), "{t:#}");
     // The terminal form, read top-down.
     let f = h.file(
         "in.csv",
@@ -205,6 +222,37 @@ fn a_clean_file_is_ready_with_write_counts_and_an_estimate() {
     let out = shown(&["--verbose"]);
     assert!(out.contains("Every row:"), "{out}");
     assert!(out.contains("zoom::assign_number +13126170110"), "{out}");
+}
+
+#[test]
+fn after_a_run_the_estimate_is_that_runs_rate() {
+    let h = demo();
+    let csv = "phone_number,user,org\n\
+               +13126170110,alice@jpmc.example,org-zoom\n\
+               +13126170111,bob@jpmc.example,org-zoom\n";
+    let t = json(&preflight(&h, "onboard-new-user", csv))["time"].clone();
+    assert_eq!(t["last_rate_rows_per_s"], Value::Null, "{t:#}");
+    assert_eq!(t["estimate_s"], t["model"]["estimate_s"], "{t:#}");
+    let f = h.path().join("in.csv");
+    let csv_path = f.to_str().unwrap();
+    assert_code(
+        &h.run(&["bulk", "onboard-new-user", "--csv", csv_path, "--yes"]),
+        0,
+    );
+    let o = h.run(&[
+        "--json",
+        "bulk",
+        "onboard-new-user",
+        "--csv",
+        csv_path,
+        "--preflight",
+    ]);
+    assert_code(&o, 0);
+    let t = json(&o)["time"].clone();
+    assert!(t["last_rate_rows_per_s"].as_f64().unwrap() > 0.0, "{t:#}");
+    assert_eq!(t["estimate_s"], t["at_last_rate_s"], "{t:#}");
+    // The model stays beside it.
+    assert!(t["model"]["estimate_s"].as_f64().unwrap() > 0.0, "{t:#}");
 }
 
 #[test]
