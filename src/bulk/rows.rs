@@ -60,6 +60,42 @@ pub struct Report {
     pub stopped: Option<String>,
 }
 
+impl Report {
+    /// What the run did, for a person: a line of counts, and why it stopped if it did.
+    pub fn summary(&self) -> String {
+        let mut parts = vec![
+            format!("{} done", self.done),
+            format!("{} failed", self.failed),
+        ];
+        if self.interrupted > 0 {
+            parts.push(format!("{} interrupted", self.interrupted));
+        }
+        if self.planned > 0 {
+            parts.push(format!("{} planned (dry run)", self.planned));
+        }
+        parts.push(format!("{} skipped (done before)", self.skipped));
+        parts.push(format!("{} not started", self.not_started));
+        if !self.removed.is_empty() {
+            parts.push(format!(
+                "{} of the run not in this file",
+                self.removed.len()
+            ));
+        }
+        let mut s = format!(
+            "bulk run {}: {}, {:.1} rows/s, {} HTTP 429s absorbed. Results: {}",
+            self.run,
+            parts.join(", "),
+            self.rows_per_s,
+            self.http_429,
+            self.results
+        );
+        if let Some(why) = &self.stopped {
+            s.push_str(&format!("\nstopped: {why}"));
+        }
+        s
+    }
+}
+
 /// One row's outcome.
 struct RowResult {
     line: u64,
@@ -312,7 +348,7 @@ pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
     {
         report.stopped = Some("interrupted by Ctrl-C".into());
     }
-    progress.finish(&report);
+    progress.finish(&report.summary());
     Ok(report)
 }
 
