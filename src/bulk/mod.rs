@@ -2,7 +2,6 @@
 //! results CSV out.
 
 pub mod concurrency;
-pub mod estimate;
 pub mod identity;
 pub mod job;
 pub mod lines;

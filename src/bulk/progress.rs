@@ -7,8 +7,6 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::rows::Report;
-
 /// How far back the rate looks.
 const WINDOW: Duration = Duration::from_secs(20);
 
@@ -131,33 +129,12 @@ impl Progress {
         }
     }
 
-    pub fn finish(&self, r: &Report) {
+    /// The bar gives way to the run's summary (its lines, as `rows::Report::summary` wrote them).
+    pub fn finish(&self, summary: &str) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
-        let mut parts = vec![format!("{} done", r.done), format!("{} failed", r.failed)];
-        if r.interrupted > 0 {
-            parts.push(format!("{} interrupted", r.interrupted));
-        }
-        if r.planned > 0 {
-            parts.push(format!("{} planned (dry run)", r.planned));
-        }
-        parts.push(format!("{} skipped (done before)", r.skipped));
-        parts.push(format!("{} not started", r.not_started));
-        if !r.removed.is_empty() {
-            parts.push(format!("{} of the run not in this file", r.removed.len()));
-        }
-        eprintln!(
-            "bulk run {}: {}, {:.1} rows/s, {} HTTP 429s absorbed. Results: {}",
-            r.run,
-            parts.join(", "),
-            r.rows_per_s,
-            r.http_429,
-            r.results
-        );
-        if let Some(s) = &r.stopped {
-            eprintln!("stopped: {s}");
-        }
+        eprintln!("{summary}");
     }
 }
 

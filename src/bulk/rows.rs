@@ -1,10 +1,11 @@
-//! The rows of a bulk run, driven through a pool of threads (`bulk::job::run` prepares and
+//! The rows of a bulk run, driven through `bulk::pool` (`bulk::job::run` prepares and
 //! confirms the run, then hands its rows here): the workers share one engine and the compiled
 //! script, every call goes through the process-wide rate limiter, every row's outcome is
 //! journaled the moment it finishes, and results stream to a CSV.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -22,6 +23,7 @@ use crate::journal::{Journal, RowEnd, RowStatus, RunId, WriteOutcome};
 
 use super::concurrency::{AutoTuner, Concurrency, AUTO_START, MAX_WORKERS};
 use super::identity::record_key;
+use super::pool::Pool;
 use super::progress::Progress;
 use super::results;
 use super::validate::{bind_row, BoundRow};
@@ -56,6 +58,42 @@ pub struct Report {
     pub http_429: u64,
     pub results: String,
     pub stopped: Option<String>,
+}
+
+impl Report {
+    /// What the run did, for a person: a line of counts, and why it stopped if it did.
+    pub fn summary(&self) -> String {
+        let mut parts = vec![
+            format!("{} done", self.done),
+            format!("{} failed", self.failed),
+        ];
+        if self.interrupted > 0 {
+            parts.push(format!("{} interrupted", self.interrupted));
+        }
+        if self.planned > 0 {
+            parts.push(format!("{} planned (dry run)", self.planned));
+        }
+        parts.push(format!("{} skipped (done before)", self.skipped));
+        parts.push(format!("{} not started", self.not_started));
+        if !self.removed.is_empty() {
+            parts.push(format!(
+                "{} of the run not in this file",
+                self.removed.len()
+            ));
+        }
+        let mut s = format!(
+            "bulk run {}: {}, {:.1} rows/s, {} HTTP 429s absorbed. Results: {}",
+            self.run,
+            parts.join(", "),
+            self.rows_per_s,
+            self.http_429,
+            self.results
+        );
+        if let Some(why) = &self.stopped {
+            s.push_str(&format!("\nstopped: {why}"));
+        }
+        s
+    }
 }
 
 /// One row's outcome.
@@ -101,29 +139,21 @@ pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
     let stats_before = job.session.clients.transport.stats();
     // Auto may use every worker: with a few hundred ms per call and several sequential calls per
     // row, keeping Zoom's budget full takes tens of rows in flight. Never more workers than rows.
-    let max_workers = match job.concurrency {
+    let threads = match job.concurrency {
         Concurrency::Fixed(n) => n,
         Concurrency::Auto => MAX_WORKERS,
     }
     .clamp(1, (job.rows.max(1)).min(MAX_WORKERS as u64) as usize);
-    let allowed = Arc::new(AtomicUsize::new(
+    let pool = Pool::new(
         match job.concurrency {
             Concurrency::Fixed(n) => n,
             Concurrency::Auto => AUTO_START,
-        }
-        .min(max_workers),
-    ));
-    let stop = Arc::new(AtomicBool::new(false));
-    // Set when the reader has handed out every row: idle workers leave then.
-    let fed = Arc::new(AtomicBool::new(false));
-    // Idle workers (above the allowed count) sleep on this until the count, `fed` or `stop`
-    // changes, instead of polling.
-    let wake = Arc::new(Wake::default());
+        },
+        threads,
+    );
     let stop_reason: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
-    let (row_tx, row_rx) = mpsc::sync_channel::<(u64, String, csv::StringRecord)>(max_workers * 2);
     // Rows started and not finished (the drain waits for them).
-    let in_flight = Arc::new(AtomicUsize::new(0));
-    let row_rx = Arc::new(Mutex::new(row_rx));
+    let in_flight = AtomicUsize::new(0);
     let (res_tx, res_rx) = mpsc::channel::<RowResult>();
 
     // One results file per run, rewritten whole from the journal: now (an unwritable path
@@ -166,161 +196,47 @@ pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
     // its own scope): 64 engines, each with every module registered, cost tens of megabytes.
     let engine = engine::build(Some(&job.session), engine::Limits::default());
     let engine = &engine;
+    let mut records = super::lines::Records::open(job.csv)?;
+    records.headers()?;
     std::thread::scope(|scope| -> anyhow::Result<()> {
-        // Reader: streams rows (memory stays flat), skips rows done before (by key). It never
-        // blocks on a full queue: once the run stops or drains, no worker reads it any more.
-        let reader_stop = stop.clone();
-        let reader_fed = fed.clone();
-        let reader_drain = job.drain.clone();
-        let reader_cancel = job.session.cancel.clone();
-        let csv_path = job.csv.to_path_buf();
-        let done_before = &job.done_before;
-        let header = &job.script.header;
-        let columns = &job.columns;
-        let res_tx_reader = res_tx.clone();
-        let reader_wake = wake.clone();
-        scope.spawn(move || {
-            let Ok(mut rd) = super::lines::Records::open(&csv_path) else {
-                reader_fed.store(true, Ordering::Relaxed);
-                reader_wake.notify();
-                return;
-            };
-            let _ = rd.headers();
-            let stopping = || {
-                reader_stop.load(Ordering::Relaxed)
-                    || reader_drain.load(Ordering::Relaxed)
-                    || reader_cancel.load(Ordering::Relaxed)
-            };
-            let mut rec = csv::StringRecord::new();
-            'rows: while let Ok(Some(line)) = rd.read(&mut rec) {
-                let key = record_key(header, columns, &rec, line);
-                if let Some(detail) = done_before.get(&key) {
-                    let _ = res_tx_reader.send(RowResult {
+        // The rows to run, streamed from the file (memory stays flat) as workers ask: those done
+        // before (by key) are reported skipped, not run; no row is handed out once the run
+        // drains or the maintenance window has closed.
+        let skipped_tx = res_tx.clone();
+        let job = &job;
+        let mut rec = csv::StringRecord::new();
+        let rows = std::iter::from_fn(move || loop {
+            if job.drain.load(Ordering::Relaxed) || job.session.cancel.load(Ordering::Relaxed) {
+                return None;
+            }
+            if job.closes_at.is_some_and(|c| jiff::Timestamp::now() >= c) {
+                let _ = skipped_tx.send(stop_row(
+                    "the maintenance window closed; no new rows were started",
+                ));
+                return None;
+            }
+            let line = records.read(&mut rec).ok()??;
+            let key = record_key(&job.script.header, &job.columns, &rec, line);
+            match job.done_before.get(&key) {
+                Some(detail) => {
+                    let _ = skipped_tx.send(RowResult::new(
                         line,
                         key,
-                        status: RowStatus::Skipped,
-                        detail: format!("done in an earlier attempt: {detail}"),
-                        zoom_number_id: String::new(),
-                        movius_account_id: String::new(),
-                        ms: 0,
-                        stop: None,
-                    });
-                    continue;
+                        RowStatus::Skipped,
+                        format!("done in an earlier attempt: {detail}"),
+                    ));
                 }
-                let mut item = (line, key, rec.clone());
-                loop {
-                    if stopping() {
-                        break 'rows;
-                    }
-                    match row_tx.try_send(item) {
-                        Ok(()) => break,
-                        Err(mpsc::TrySendError::Full(back)) => {
-                            item = back;
-                            std::thread::sleep(Duration::from_millis(10));
-                        }
-                        Err(mpsc::TrySendError::Disconnected(_)) => break 'rows,
-                    }
-                }
+                None => return Some((line, key, rec.clone())),
             }
-            reader_fed.store(true, Ordering::Relaxed);
-            reader_wake.notify();
         });
-
-        for idx in 0..max_workers {
-            let rx = row_rx.clone();
-            let tx = res_tx.clone();
-            let allowed = allowed.clone();
-            let stop = stop.clone();
-            let fed = fed.clone();
-            let session = job.session.clone();
-            let script = &job.script;
-            let columns = &job.columns;
-            let journal = job.journal.clone();
-            let run = job.run;
-            let closes_at = job.closes_at;
-            let drain = job.drain.clone();
-            let in_flight = in_flight.clone();
-            let dry_run = job.dry_run;
-            let wake = wake.clone();
-            scope.spawn(move || {
-                loop {
-                    if stop.load(Ordering::Relaxed)
-                        || drain.load(Ordering::Relaxed)
-                        || session.cancel.load(Ordering::Relaxed)
-                    {
-                        break;
-                    }
-                    if idx >= allowed.load(Ordering::Relaxed) {
-                        if fed.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        // Ctrl-C sets its flags from a signal handler, which cannot notify:
-                        // the timeout is the backstop (the collector notifies within 200 ms).
-                        wake.wait(Duration::from_secs(1), || {
-                            idx < allowed.load(Ordering::Relaxed)
-                                || fed.load(Ordering::Relaxed)
-                                || stop.load(Ordering::Relaxed)
-                        });
-                        continue;
-                    }
-                    if closes_at.is_some_and(|c| jiff::Timestamp::now() >= c) {
-                        let _ = tx.send(stop_row(
-                            "the maintenance window closed; no new rows were started",
-                        ));
-                        break;
-                    }
-                    // Wait for a row a little at a time, so a drain is seen while the queue is
-                    // empty.
-                    let next = rx
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .recv_timeout(Duration::from_millis(100));
-                    let (line, key, rec) = match next {
-                        Ok(item) => item,
-                        Err(mpsc::RecvTimeoutError::Timeout) => continue,
-                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                    };
-                    in_flight.fetch_add(1, Ordering::SeqCst);
-                    let t0 = Instant::now();
-                    let mark = journal.write_mark().unwrap_or(i64::MAX);
-                    if let Err(e) = journal.bulk_row_started(run, &key) {
-                        tracing::error!("journal: {e}");
-                    }
-                    crate::host::run_cache::set_row(Some(&key));
-                    let mut r = run_row(engine, script, &script.header, columns, &rec, line);
-                    crate::host::run_cache::set_row(None);
-                    r.key = key;
-                    r.ms = t0.elapsed().as_millis() as u64;
-                    if r.status == RowStatus::Done && dry_run {
-                        r.status = RowStatus::Planned;
-                    }
-                    if r.status == RowStatus::Failed && session.cancel.load(Ordering::Relaxed) {
-                        // Its calls were abandoned: say what the journal shows was sent for it,
-                        // not what the abandoned call's error guesses.
-                        r.status = RowStatus::Interrupted;
-                        r.detail = sent_for(&journal, run, mark, &rec);
-                        r.stop = Some("interrupted by Ctrl-C".into());
-                    }
-                    let end = RowEnd {
-                        status: r.status,
-                        detail: &r.detail,
-                        zoom_number_id: Some(r.zoom_number_id.as_str()).filter(|s| !s.is_empty()),
-                        movius_account_id: Some(r.movius_account_id.as_str())
-                            .filter(|s| !s.is_empty()),
-                        duration_ms: r.ms,
-                    };
-                    if let Err(e) = journal.bulk_row_finished(run, &r.key, &end) {
-                        tracing::error!("journal: {e}");
-                    }
-                    in_flight.fetch_sub(1, Ordering::SeqCst);
-                    let halt = r.stop.is_some();
-                    if tx.send(r).is_err() || halt {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(res_tx);
+        let (pool, in_flight, tx) = (&pool, &in_flight, res_tx);
+        scope.spawn(move || {
+            pool.run(
+                rows,
+                || (),
+                |(), (line, key, rec)| work_row(job, in_flight, line, key, &rec, engine, &tx),
+            )
+        });
 
         // Collector: results CSV, progress, auto concurrency, stop on refusal.
         let mut last_tick = Instant::now();
@@ -335,8 +251,7 @@ pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
             };
             if let Some(r) = r {
                 if let Some(why) = &r.stop {
-                    stop.store(true, Ordering::Relaxed);
-                    wake.notify();
+                    pool.halt();
                     let mut s = stop_reason.lock().unwrap_or_else(|e| e.into_inner());
                     s.get_or_insert_with(|| why.clone());
                 }
@@ -359,8 +274,7 @@ pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
                 && (job.drain.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed))
             {
                 drain_since = Some(Instant::now());
-                stop.store(true, Ordering::Relaxed);
-                wake.notify();
+                pool.halt();
                 stop_reason
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -392,12 +306,12 @@ pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
             if last_tick.elapsed() >= Duration::from_secs(1) {
                 let st = job.session.clients.transport.stats();
                 let waits = st.rate_limited.saturating_sub(stats_before.rate_limited);
-                progress.tick(allowed.load(Ordering::Relaxed), waits);
+                progress.tick(pool.workers(), waits);
                 if job.concurrency == Concurrency::Auto {
-                    let cur = allowed.load(Ordering::Relaxed);
+                    let cur = pool.workers();
                     let next = auto.next(
                         cur,
-                        max_workers,
+                        threads,
                         &st,
                         st.rate_limited > last_429,
                         last_tick.elapsed(),
@@ -405,8 +319,7 @@ pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
                     );
                     if next != cur {
                         tracing::debug!(workers = next, "auto concurrency");
-                        allowed.store(next, Ordering::Relaxed);
-                        wake.notify();
+                        pool.set_workers(next);
                     }
                 }
                 last_429 = st.rate_limited;
@@ -435,31 +348,8 @@ pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
     {
         report.stopped = Some("interrupted by Ctrl-C".into());
     }
-    progress.finish(&report);
+    progress.finish(&report.summary());
     Ok(report)
-}
-
-/// Wakes idle workers when what they wait for may have changed.
-#[derive(Default)]
-struct Wake {
-    m: Mutex<()>,
-    cv: std::sync::Condvar,
-}
-
-impl Wake {
-    fn notify(&self) {
-        let _g = self.m.lock().unwrap_or_else(|e| e.into_inner());
-        self.cv.notify_all();
-    }
-
-    /// Sleep until `ready` or `at_most` passes.
-    fn wait(&self, at_most: Duration, ready: impl Fn() -> bool) {
-        let g = self.m.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = self
-            .cv
-            .wait_timeout_while(g, at_most, |_| !ready())
-            .unwrap_or_else(|e| e.into_inner());
-    }
 }
 
 /// The end of a run: every number the run assigned is checked once more against Zoom (one pass
@@ -493,16 +383,86 @@ fn sweep(job: &Rows<'_>, report: &mut Report, progress: &Progress) {
     }
 }
 
+/// Run one row and record it: journaled as started, run, its outcome journaled the moment it
+/// finishes and sent to the collector. `Break` when the run must take no more rows (a guard
+/// refusal, Ctrl-C, or the collector is gone).
+fn work_row(
+    job: &Rows<'_>,
+    in_flight: &AtomicUsize,
+    line: u64,
+    key: String,
+    rec: &csv::StringRecord,
+    engine: &rhai::Engine,
+    tx: &mpsc::Sender<RowResult>,
+) -> ControlFlow<()> {
+    let (journal, run) = (&job.journal, job.run);
+    in_flight.fetch_add(1, Ordering::SeqCst);
+    let t0 = Instant::now();
+    let mark = journal.write_mark().unwrap_or(i64::MAX);
+    if let Err(e) = journal.bulk_row_started(run, &key) {
+        tracing::error!("journal: {e}");
+    }
+    crate::host::run_cache::set_row(Some(&key));
+    let mut r = run_row(
+        engine,
+        &job.script,
+        &job.script.header,
+        &job.columns,
+        rec,
+        line,
+    );
+    crate::host::run_cache::set_row(None);
+    r.key = key;
+    r.ms = t0.elapsed().as_millis() as u64;
+    if r.status == RowStatus::Done && job.dry_run {
+        r.status = RowStatus::Planned;
+    }
+    if r.status == RowStatus::Failed && job.session.cancel.load(Ordering::Relaxed) {
+        // Its calls were abandoned: say what the journal shows was sent for it, not what the
+        // abandoned call's error guesses.
+        r.status = RowStatus::Interrupted;
+        r.detail = sent_for(journal, run, mark, rec);
+        r.stop = Some("interrupted by Ctrl-C".into());
+    }
+    let end = RowEnd {
+        status: r.status,
+        detail: &r.detail,
+        zoom_number_id: Some(r.zoom_number_id.as_str()).filter(|s| !s.is_empty()),
+        movius_account_id: Some(r.movius_account_id.as_str()).filter(|s| !s.is_empty()),
+        duration_ms: r.ms,
+    };
+    if let Err(e) = journal.bulk_row_finished(run, &r.key, &end) {
+        tracing::error!("journal: {e}");
+    }
+    in_flight.fetch_sub(1, Ordering::SeqCst);
+    let halt = r.stop.is_some();
+    if tx.send(r).is_err() || halt {
+        ControlFlow::Break(())
+    } else {
+        ControlFlow::Continue(())
+    }
+}
+
+impl RowResult {
+    fn new(line: u64, key: String, status: RowStatus, detail: String) -> RowResult {
+        RowResult {
+            line,
+            key,
+            status,
+            detail,
+            zoom_number_id: String::new(),
+            movius_account_id: String::new(),
+            ms: 0,
+            stop: None,
+        }
+    }
+}
+
+/// Not a row: tells the collector to stop the run, and why.
 fn stop_row(why: &str) -> RowResult {
     RowResult {
-        line: 0,
-        key: String::new(),
-        status: RowStatus::Failed,
-        detail: String::new(),
-        zoom_number_id: String::new(),
-        movius_account_id: String::new(),
-        ms: 0,
         stop: Some(why.to_string()),
+        ..RowResult::new(0, String::new(), RowStatus::Failed, String::new())
     }
 }
 
@@ -514,16 +474,7 @@ fn run_row(
     rec: &csv::StringRecord,
     line: u64,
 ) -> RowResult {
-    let mut r = RowResult {
-        line,
-        key: String::new(),
-        status: RowStatus::Failed,
-        detail: String::new(),
-        zoom_number_id: String::new(),
-        movius_account_id: String::new(),
-        ms: 0,
-        stop: None,
-    };
+    let mut r = RowResult::new(line, String::new(), RowStatus::Failed, String::new());
     let bound: BoundRow = match bind_row(header, columns, rec) {
         Ok(b) => b,
         Err(errs) => {

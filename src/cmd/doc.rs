@@ -23,7 +23,7 @@ pub fn doc(global: &Global, name: Option<&str>) -> anyhow::Result<()> {
         return Err(Usage(format!(
             "no function or module '{}' (modules: {})",
             name.unwrap_or_default(),
-            modules().join(", ")
+            catalog::modules().join(", ")
         ))
         .into());
     }
@@ -37,7 +37,7 @@ pub fn doc(global: &Global, name: Option<&str>) -> anyhow::Result<()> {
     }
     let mut out = std::io::stdout().lock();
     if name.is_none() {
-        for m in modules() {
+        for m in catalog::modules() {
             writeln!(out, "{m}::")?;
             for d in CATALOG.iter().filter(|d| d.module == m) {
                 let imp = d.impact.map(|i| i.as_str()).unwrap_or("-");
@@ -54,16 +54,6 @@ pub fn doc(global: &Global, name: Option<&str>) -> anyhow::Result<()> {
         writeln!(out, "{}", catalog::render(d))?;
     }
     Ok(())
-}
-
-fn modules() -> Vec<&'static str> {
-    let mut m: Vec<&str> = Vec::new();
-    for d in CATALOG {
-        if !m.contains(&d.module) {
-            m.push(d.module);
-        }
-    }
-    m
 }
 
 /// `vline procedures`: the bundled procedures with their guide section.

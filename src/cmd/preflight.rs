@@ -237,8 +237,7 @@ fn rows(s: &mut String, r: &Report, verbose: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bulk::estimate::Model;
-    use crate::bulk::preflight::{Blocker, Licences, Timing};
+    use crate::bulk::preflight::{Blocker, Licences, Model, Timing};
 
     /// A model whose estimate is `s` seconds.
     fn model(s: f64) -> Model {

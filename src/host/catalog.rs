@@ -175,6 +175,17 @@ pub const CATALOG: &[FnDoc] = &[
        "Check rows (maps of the procedure's parameters) without changing anything: the procedure runs per row in dry-run, so its own checks decide. Returns the report `vline bulk --preflight --json` prints: `row_reports` (status ready / no-op / blocked, `would_do`, `blocked: #{kind, reason, next}`; line 2 = the first row), `writes` per operation, `licences`, `time` (calls per category, `at_bound_s`, `estimate_s` and the `model` it comes from: the ramp-up of `auto` concurrency, one row's duration, the reads made once per run, the end-of-run sweep; window fit), `ready`, `verdict`.\nExample: `let r = bulk::preflight(csv::read(file), \"onboard-new-user\"); if !r.ready { print(r.verdict) }`"),
 ];
 
+/// The script modules, in the catalog's order (`zoom`, `movius`, …).
+pub fn modules() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for d in CATALOG {
+        if !out.contains(&d.module) {
+            out.push(d.module);
+        }
+    }
+    out
+}
+
 /// Look a function up by `module::name` or bare name.
 pub fn find(name: &str) -> Vec<&'static FnDoc> {
     let (m, n) = match name.split_once("::") {

@@ -145,7 +145,7 @@ impl ReplHelper {
                 out.push(pair(f, &format!("{f}(")));
             }
         }
-        for m in modules() {
+        for m in catalog::modules() {
             if m.starts_with(tok) {
                 out.push(pair(&format!("{m}::"), &format!("{m}::")));
             }
@@ -209,16 +209,6 @@ impl ReplHelper {
 }
 
 /// Modules a script can call, in catalog order.
-pub fn modules() -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::new();
-    for d in CATALOG {
-        if !out.contains(&d.module) {
-            out.push(d.module);
-        }
-    }
-    out
-}
-
 const KEYWORDS: &[&str] = &[
     "let", "const", "fn", "if", "else", "for", "in", "while", "loop", "break", "continue",
     "return", "throw", "try", "catch", "true", "false", "print", "type_of",
@@ -246,7 +236,7 @@ fn meta_candidates(rest: &str) -> (usize, Vec<Pair>) {
             let word = &args[args.rfind(' ').map(|i| i + 1).unwrap_or(0)..];
             let first_arg = !args.contains(' ');
             let words: Vec<String> = match cmd {
-                "help" if first_arg => modules()
+                "help" if first_arg => catalog::modules()
                     .into_iter()
                     .map(str::to_string)
                     .chain(CATALOG.iter().map(|d| d.qualified()))

@@ -79,7 +79,7 @@ pub fn help_list() -> String {
         s += &format!("  {h}\n");
     }
     s += "\nModules (`:help <module>` lists its functions):\n";
-    for m in super::helper::modules() {
+    for m in catalog::modules() {
         let n = CATALOG.iter().filter(|d| d.module == m).count();
         s += &format!("  {m}:: ({n} functions)\n");
     }

@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::api::RateCategory;
 use crate::host::run_cache::REFRESH_EVERY;
 
-use super::concurrency::{simulate, Concurrency, Pipeline};
+use crate::bulk::concurrency::{simulate, Concurrency, Pipeline};
 
 /// What the estimate is built from.
 #[derive(Clone, Debug)]
