@@ -24,8 +24,7 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
                 .parse()
                 .map_err(|e: sandbox::SandboxError| Usage(e.to_string()))?;
             let loc = location(state.as_deref());
-            sandbox::reset(&loc, seed)
-                .with_context(|| format!("resetting the sandbox state {loc}"))?;
+            sandbox::reset(&loc, seed).context("resetting the sandbox state")?;
             if users > 0 || extra_numbers > 0 {
                 sandbox::seed_scale(&loc, users, extra_numbers)
                     .with_context(|| format!("adding the scale seed to {loc}"))?;
@@ -48,8 +47,7 @@ pub fn run(global: &Global, cmd: SandboxCmd) -> anyhow::Result<()> {
         }
         SandboxCmd::Status { state } => {
             let loc = location(state.as_deref());
-            let counts = sandbox::status(&loc)
-                .with_context(|| format!("reading the sandbox state {loc}"))?;
+            let counts = sandbox::status(&loc).context("reading the sandbox state")?;
             if global.structured() {
                 super::print_doc(global, &counts, None)?;
             } else {

@@ -174,24 +174,21 @@ pub struct Counts {
 /// What can go wrong starting or reading a sandbox.
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
-    #[error("sandbox state {path}: {source}")]
+    // The cause is in the message, not a `source`: the sandbox's 500 answers print this error
+    // alone, and a chained source would print it twice on the command line.
+    #[error("sandbox state {path}: {cause}")]
     Db {
         path: String,
-        #[source]
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     #[error("sandbox state {0}: {1}")]
     Corrupt(String, String),
     #[error("cannot create the sandbox data directory {0}: {1}")]
     Dir(String, std::io::Error),
     #[error(
-        "cannot listen on 127.0.0.1:{port}: {source} (is another sandbox running? try --port 0)"
+        "cannot listen on 127.0.0.1:{port}: {cause} (is another sandbox running? try --port 0)"
     )]
-    Bind {
-        port: u16,
-        #[source]
-        source: std::io::Error,
-    },
+    Bind { port: u16, cause: std::io::Error },
     #[error("cannot start the sandbox runtime: {0}")]
     Runtime(std::io::Error),
     #[error("unknown seed '{0}': use 'demo' or 'empty'")]
@@ -235,13 +232,13 @@ impl Sandbox {
     pub fn start_on(opts: SandboxOptions, port: u16) -> Result<Sandbox, SandboxError> {
         let store = Arc::new(store::Store::open(&opts.state, opts.seed)?);
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))
-            .map_err(|source| SandboxError::Bind { port, source })?;
+            .map_err(|cause| SandboxError::Bind { port, cause })?;
         listener
             .set_nonblocking(true)
-            .map_err(|source| SandboxError::Bind { port, source })?;
+            .map_err(|cause| SandboxError::Bind { port, cause })?;
         let port = listener
             .local_addr()
-            .map_err(|source| SandboxError::Bind { port, source })?
+            .map_err(|cause| SandboxError::Bind { port, cause })?
             .port();
         let (stop, thread) = server::spawn(listener, store.clone(), opts)?;
         Ok(Sandbox {

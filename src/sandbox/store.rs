@@ -47,9 +47,9 @@ impl Store {
     /// Open (and create, seeding with `seed`, when new) the state.
     pub fn open(loc: &StateLocation, seed: Seed) -> Result<Store, SandboxError> {
         let name = loc.to_string();
-        let db = |source| SandboxError::Db {
+        let db = |cause| SandboxError::Db {
             path: name.clone(),
-            source,
+            cause,
         };
         let conn = match loc {
             StateLocation::Memory => Connection::open_in_memory().map_err(db)?,
@@ -75,10 +75,10 @@ impl Store {
         Ok(store)
     }
 
-    fn err(&self, source: rusqlite::Error) -> SandboxError {
+    fn err(&self, cause: rusqlite::Error) -> SandboxError {
         SandboxError::Db {
             path: self.name.clone(),
-            source,
+            cause,
         }
     }
 

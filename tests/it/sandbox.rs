@@ -1585,6 +1585,31 @@ fn served_json_matches_zoom_published_schemas() {
     );
 }
 
+/// A state file that is not a sandbox: one line that names the file and SQLite's reason once,
+/// and a port taken by something else: what to try.
+#[test]
+fn a_state_that_is_not_a_database_and_a_taken_port_say_so_once() {
+    let home = Home::new();
+    let bad = home.file("notes.sqlite", "not a database\n");
+    let o = home.run(&["sandbox", "status", "--state", bad.to_str().unwrap()]);
+    assert_code(&o, 1);
+    assert_eq!(
+        crate::support::stderr(&o),
+        format!(
+            "error: reading the sandbox state: sandbox state {}: file is not a database\n",
+            bad.display()
+        )
+    );
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let o = home.run(&["sandbox", "serve", "--port", &port]);
+    assert_code(&o, 1);
+    assert_eq!(
+        crate::support::stderr(&o),
+        format!("error: cannot listen on 127.0.0.1:{port}: Address already in use (os error 98) (is another sandbox running? try --port 0)\n")
+    );
+}
+
 #[test]
 fn cli_reset_status_fault_and_log() {
     let home = Home::new();
