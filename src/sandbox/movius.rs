@@ -227,6 +227,15 @@ fn peer_or_fail(w: &mut World, e: &E164, faults: &Faults, what: &str) -> Result<
             &format!("Number {} could not be peered to Zoom; {what}.", e.digits()),
         ));
     }
+    if let Some(why) = w.peering_refused(e.as_str()) {
+        return Err(fail(
+            codes::PEERING_FAILED,
+            &format!(
+                "Number {} could not be peered to Zoom ({why}); {what}.",
+                e.digits()
+            ),
+        ));
+    }
     w.peer(e.as_str());
     Ok(())
 }

@@ -175,6 +175,21 @@ impl World {
         self.accounts.iter().position(|a| a.phone_number == digits)
     }
 
+    /// Why Zoom would not take `e164` from Movius: it is already in the account from another
+    /// carrier (a Zoom-native number, say). A number peered before may be peered again.
+    pub fn peering_refused(&self, e164: &str) -> Option<String> {
+        let n = self.numbers.iter().find(|n| n.number == e164)?;
+        let carrier = n.carrier.as_ref();
+        if carrier.is_some_and(|c| c.code == MOVIUS_CARRIER_CODE) {
+            return None;
+        }
+        Some(format!(
+            "{e164} is already in the Zoom account from carrier {} (source {})",
+            carrier.map_or("none", |c| c.name.as_str()),
+            n.source
+        ))
+    }
+
     /// Peer a number into Zoom (idempotent): an unassigned external number with carrier Movius,
     /// and its peering entry.
     pub fn peer(&mut self, e164: &str) {

@@ -553,6 +553,29 @@ fn onboard_new_user_peering_failure_is_reported_and_leaves_nothing_behind() {
     assert_eq!(assignee(&h, "+13126170100").as_deref(), Some("user-carol"));
 }
 
+/// A number Zoom already has from another carrier (Zoom-native, here dave's) cannot be peered:
+/// Movius creates no account, Zoom keeps the number on its holder, and no one else gets it.
+#[test]
+fn onboard_new_user_of_a_number_zoom_already_has_leaves_it_with_its_holder() {
+    let h = demo();
+    let out = refused(
+        &h,
+        "onboard-new-user",
+        &["phone_number=+13125550100", "user=carol@jpmc.example"],
+        1,
+    );
+    assert_mentions(
+        &out,
+        &[
+            "peering +13125550100 into Zoom failed",
+            "no account was created",
+            "already in the Zoom account from carrier Zoom",
+        ],
+    );
+    assert!(account(&h, "+13125550100").is_none());
+    assert_eq!(assignee(&h, "+13125550100").as_deref(), Some("user-dave"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // onboard-account
 

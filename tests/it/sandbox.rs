@@ -338,6 +338,28 @@ fn peer_many(env: &Env, n: usize) -> Vec<String> {
     numbers
 }
 
+/// Zoom takes no number from Movius that it already has from another carrier (the demo's
+/// Zoom-native +13125550101): the peering API lists it unprocessed, with the reason, and adds
+/// the rest; a number Movius peered before may be peered again.
+#[test]
+fn peering_a_number_zoom_already_has_from_another_carrier_is_unprocessed() {
+    let env = Env::new();
+    let body = json!({"carrier_code": 8801, "phone_numbers": [
+        {"phone_number": "+13125550101", "sip_trunk_name": "movius-pex-trunk", "status": 1},
+        {"phone_number": "+13126189999", "sip_trunk_name": "movius-pex-trunk", "status": 1},
+        {"phone_number": "+13126170001", "sip_trunk_name": "movius-pex-trunk", "status": 1},
+    ]});
+    let r = env.zoom("POST", "/phone/peering/numbers", Some(body));
+    assert_eq!(
+        r.expect(201)["unprocessed_numbers"],
+        json!([{"phone_number": "+13125550101", "failure_reason": "Number already exists: +13125550101 is already in the Zoom account from carrier Zoom (source internal)."}])
+    );
+    let n = env.get("/phone/numbers?type=all&phone_number=13125550101");
+    assert_eq!(n["phone_numbers"][0]["source"], "internal");
+    let n = env.get("/phone/numbers?type=all&phone_number=13126189999");
+    assert_eq!(n["phone_numbers"][0]["source"], "external");
+}
+
 #[test]
 fn list_numbers_paginates_with_opaque_tokens() {
     let env = Env::new();

@@ -182,6 +182,13 @@ pub(super) fn add_peering(w: &mut World, v: &Value, faults: &Faults) -> Reply {
             });
             continue;
         }
+        if let Some(why) = w.peering_refused(e.as_str()) {
+            unprocessed.push(Unprocessed {
+                phone_number: e.to_string(),
+                failure_reason: format!("Number already exists: {why}."),
+            });
+            continue;
+        }
         w.peer(e.as_str());
         if let Some(p) = w.peering.find_mut(|p| p.phone_number == e.as_str()) {
             if let Some(t) = item
