@@ -134,7 +134,10 @@ impl Progress {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
-        eprintln!("{summary}");
+        eprintln!(
+            "{}",
+            crate::output::table::wrap_prose(summary, crate::output::table::stderr_width(), "  ")
+        );
     }
 }
 

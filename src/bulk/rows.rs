@@ -82,7 +82,7 @@ impl Report {
             ));
         }
         let mut s = format!(
-            "bulk run {}: {}, {:.1} rows/s, {} HTTP 429s absorbed. Results: {}",
+            "bulk run {}: {}\n  {:.1} rows/s, {} HTTP 429s absorbed. Results: {}",
             self.run,
             parts.join(", "),
             self.rows_per_s,

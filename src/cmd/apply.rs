@@ -11,6 +11,7 @@ use crate::guard::{render_plan, PlanContext, Refused, Style};
 use crate::host::header::ParamValue;
 use crate::host::runner::{self, SavedPlan};
 use crate::host::script::Script;
+use crate::output::table;
 
 use super::run::{execute, Flags, Job, Mode};
 use super::Usage;
@@ -182,7 +183,10 @@ pub fn plan(global: &Global, c: PlanCmd) -> anyhow::Result<()> {
         zoom_account: saved.zoom_account_id.clone(),
         movius_org: saved.movius_org.clone(),
     };
-    println!("{}", render_plan(&saved.plan, &ctx, Style::Plain));
+    println!(
+        "{}",
+        render_plan(&saved.plan, &ctx, Style::Plain, table::target_width())
+    );
     println!("Apply: vline apply {}", file.display());
     Ok(())
 }

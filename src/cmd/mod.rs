@@ -170,7 +170,14 @@ pub fn dispatch(cli: Cli) -> ExitCode {
             } else {
                 Meaning::Failed
             };
-            eprintln!("{}: {err:#}", color::paint_stderr(meaning, "error"));
+            // Wrapped at spaces on a narrow terminal (never mid-word, and never in a pipe).
+            let text = crate::output::table::wrap_prose(
+                &format!("error: {err:#}"),
+                crate::output::table::stderr_width(),
+                "  ",
+            );
+            let text = text.strip_prefix("error").unwrap_or(&text);
+            eprintln!("{}{text}", color::paint_stderr(meaning, "error"));
             ExitCode::from(code)
         }
     }

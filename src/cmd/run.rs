@@ -3,6 +3,7 @@
 //! changes something shows the same plan and asks the same way.
 
 use crate::output::color::{self, Meaning};
+use crate::output::table;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -306,7 +307,10 @@ pub fn execute(
                 )?
             );
         } else {
-            println!("{}", render_plan(&plan, &ctx, Style::Plain));
+            println!(
+                "{}",
+                render_plan(&plan, &ctx, Style::Plain, table::target_width())
+            );
         }
         eprintln!(
             "plan saved to {} (sha256 {digest}); nothing was sent. Review: `vline plan show {0}`; apply: `vline apply {0}`",
@@ -343,7 +347,8 @@ pub fn execute(
             render_plan(
                 &approved,
                 &ctx,
-                Style::for_terminal(std::io::stderr().is_terminal())
+                Style::for_terminal(std::io::stderr().is_terminal()),
+                table::stderr_width()
             )
         );
     }

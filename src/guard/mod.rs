@@ -280,7 +280,10 @@ impl Guard {
             }
             if !self.policy.assume_yes {
                 if self.policy.interactive {
-                    let question = format!("{}\nApply this plan?", plan::render(plan, ctx, style));
+                    let question = format!(
+                        "{}\nApply this plan?",
+                        plan::render(plan, ctx, style, crate::output::table::stderr_width())
+                    );
                     self.ask_yes(
                         &question,
                         &format!("the plan for {}", ctx.what),

@@ -161,14 +161,20 @@ pub(crate) fn paint(style: Style, text: &str) -> String {
 /// The plan as the operator reads it before approving: where it runs, then every write
 /// numbered with its operation, target and impact; irreversible ones marked with `!` (and red
 /// on a terminal) and what cannot be undone.
-pub fn render(plan: &Plan, ctx: &PlanContext, style: Style) -> String {
+pub fn render(plan: &Plan, ctx: &PlanContext, style: Style, width: Option<usize>) -> String {
     let mut s = String::new();
     let org = ctx.movius_org.as_deref().unwrap_or("(none set)");
     let _ = writeln!(s, "Plan for {}", ctx.what);
     let _ = writeln!(
         s,
-        "  profile {} ({}) · Zoom account {} · Movius org {}",
-        ctx.profile, ctx.kind, ctx.zoom_account, org
+        "{}",
+        wrapped(
+            &format!(
+                "  profile {} ({}) · Zoom account {} · Movius org {}",
+                ctx.profile, ctx.kind, ctx.zoom_account, org
+            ),
+            width
+        )
     );
     if plan.writes.is_empty() {
         let _ = writeln!(s, "  no writes: nothing to change");
@@ -176,23 +182,35 @@ pub fn render(plan: &Plan, ctx: &PlanContext, style: Style) -> String {
     let op_w = plan.writes.iter().map(|w| w.op.len()).max().unwrap_or(0);
     for w in &plan.writes {
         let line = format!("{:>3}. {:op_w$}  {}", w.seq, w.op, w.target);
+        // The impact goes under the write when the line would not fit: never cut in a word.
+        let label = if w.impact == Impact::Irreversible {
+            "IRREVERSIBLE".to_string()
+        } else {
+            w.impact.to_string()
+        };
+        let fits = width.is_none_or(|wd| 2 + line.chars().count() + 2 + label.len() <= wd);
+        let gap = if fits { "  " } else { "\n        " };
         if w.impact == Impact::Irreversible {
             let _ = writeln!(
                 s,
-                "{} {}  {}",
+                "{} {}{gap}{}",
                 style.paint("1;31", "!"),
                 line,
-                style.paint("1;31", "IRREVERSIBLE")
+                style.paint("1;31", &label)
             );
             if let Some(u) = &w.undo {
-                let _ = writeln!(s, "        cannot be undone: {u}");
+                let _ = writeln!(
+                    s,
+                    "{}",
+                    wrapped(&format!("        cannot be undone: {u}"), width)
+                );
             }
         } else {
-            let _ = writeln!(s, "  {line}  {}", w.impact);
+            let _ = writeln!(s, "  {line}{gap}{label}");
         }
     }
     for q in &plan.questions {
-        let _ = writeln!(s, "  the script asks: {q}");
+        let _ = writeln!(s, "{}", wrapped(&format!("  the script asks: {q}"), width));
     }
     let _ = write!(
         s,
@@ -201,6 +219,12 @@ pub fn render(plan: &Plan, ctx: &PlanContext, style: Style) -> String {
         plan.irreversible()
     );
     s
+}
+
+/// A line of prose in the plan at `width` (a write's own line is never broken: its target reads
+/// whole), continuation lines indented under its text.
+fn wrapped(line: &str, width: Option<usize>) -> String {
+    crate::output::table::wrap_prose(line, width, "  ")
 }
 
 #[cfg(test)]
@@ -317,7 +341,7 @@ mod tests {
             movius_org: Some("org-zoom".into()),
         };
         assert_eq!(
-            render(&plan, &ctx, Style::Plain),
+            render(&plan, &ctx, Style::Plain, None),
             "Plan for onboard-new-user
   profile prod (real) · Zoom account acc-1 · Movius org org-zoom
 !   1. movius::add_account  +13126170100 in org-zoom  IRREVERSIBLE
@@ -325,6 +349,21 @@ mod tests {
     2. zoom::assign_number  +13126170100 → carol@jpmc.example  write
 2 write(s), 1 irreversible"
         );
-        assert!(render(&plan, &ctx, Style::Color).contains("\x1b[1;31mIRREVERSIBLE\x1b[0m"));
+        assert!(render(&plan, &ctx, Style::Color, None).contains("\x1b[1;31mIRREVERSIBLE\x1b[0m"));
+        // On a 44-column terminal: prose wraps at spaces under its text, a write's line keeps
+        // its target whole and puts its impact underneath.
+        assert_eq!(
+            render(&plan, &ctx, Style::Plain, Some(44)),
+            "Plan for onboard-new-user
+  profile prod (real) · Zoom account acc-1 ·
+    Movius org org-zoom
+!   1. movius::add_account  +13126170100 in org-zoom
+        IRREVERSIBLE
+        cannot be undone: the number is
+          peered
+    2. zoom::assign_number  +13126170100 → carol@jpmc.example
+        write
+2 write(s), 1 irreversible"
+        );
     }
 }

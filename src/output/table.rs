@@ -22,6 +22,16 @@ pub struct Grid {
 /// The width tables are laid out to: `COLUMNS` when set, else the terminal's, else none (a
 /// pipe or file gets every column whole).
 pub fn target_width() -> Option<usize> {
+    width_when(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+}
+
+/// The width prose on stderr (errors, the plan before its question) wraps at: `COLUMNS` when
+/// set, else the terminal's when stderr is one, else none (a log file keeps each line whole).
+pub fn stderr_width() -> Option<usize> {
+    width_when(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+}
+
+fn width_when(terminal: bool) -> Option<usize> {
     if let Some(w) = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.trim().parse::<usize>().ok())
@@ -29,7 +39,7 @@ pub fn target_width() -> Option<usize> {
     {
         return Some(w);
     }
-    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+    if terminal {
         // comfy-table asks the terminal for its size.
         return Table::new().width().map(usize::from);
     }

@@ -53,8 +53,11 @@ fn mask(text: &str, h: &Home) -> String {
 }
 
 /// `vline ARGS…` at `width` columns, as the person reads it: stdout, then stderr.
+/// It runs in the home directory, so a file is named as an operator types it (and a message
+/// that names it wraps the same wherever the temporary directory is).
 fn at(h: &Home, width: u16, args: &[&str]) -> Output {
     h.cmd()
+        .current_dir(h.path())
         .env("COLUMNS", width.to_string())
         .env("VLINE_OPERATOR", "alice")
         .args(args)
@@ -148,11 +151,11 @@ fn run_done_already_done_and_refused() {
 #[test]
 fn bulk_summary_and_preflight() {
     let h = demo();
-    let f = h.file(
+    h.file(
         "in.csv",
         "phone_number,user\n+13126170100,carol@jpmc.example\n+13126170110,nobody@jpmc.example\n",
     );
-    let file = f.to_str().unwrap();
+    let file = "in.csv";
     for w in [80u16, 160] {
         let o = at(
             &h,
