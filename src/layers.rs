@@ -44,7 +44,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "bulk",
-        &["connect", "host", "config", "guard", "journal", "api"],
+        &[
+            "connect", "host", "config", "guard", "journal", "api", "output",
+        ],
     ),
     (
         "repl",
