@@ -105,11 +105,13 @@ impl Journal {
 
     /// Mark a row `in_flight` just before its first call.
     pub fn bulk_row_started(&self, run: RunId, key: &str) -> Result<(), JournalError> {
-        let n = self.conn().execute(
+        // Cached: every row of a run runs these statements (parsing them was 15 % of a row).
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(
             "UPDATE bulk_rows SET status = 'in_flight', attempts = attempts + 1, started_ms = ?3, finished_ms = NULL
              WHERE run_id = ?1 AND row_key = ?2",
-            params![run.0, key, now_ms()],
         )?;
+        let n = st.execute(params![run.0, key, now_ms()])?;
         one_row(n, run, key)
     }
 
@@ -120,23 +122,24 @@ impl Journal {
         key: &str,
         end: &RowEnd<'_>,
     ) -> Result<(), JournalError> {
-        let n = self.conn().execute(
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(
             "UPDATE bulk_rows SET status = ?3, detail = ?4, zoom_number_id = coalesce(?5, zoom_number_id),
                  movius_account_id = coalesce(?6, movius_account_id),
                  first_failure = CASE WHEN first_failure IS NULL AND ?3 IN ('failed', 'interrupted') THEN ?4 ELSE first_failure END,
                  finished_ms = ?7, duration_ms = ?8, started_ms = coalesce(started_ms, ?7 - ?8)
              WHERE run_id = ?1 AND row_key = ?2",
-            params![
-                run.0,
-                key,
-                end.status.as_str(),
-                end.detail,
-                end.zoom_number_id,
-                end.movius_account_id,
-                now_ms(),
-                i64_of(end.duration_ms)
-            ],
         )?;
+        let n = st.execute(params![
+            run.0,
+            key,
+            end.status.as_str(),
+            end.detail,
+            end.zoom_number_id,
+            end.movius_account_id,
+            now_ms(),
+            i64_of(end.duration_ms)
+        ])?;
         one_row(n, run, key)
     }
 

@@ -551,7 +551,8 @@ impl Journal {
     pub fn write_mark(&self) -> Result<i64, JournalError> {
         Ok(self
             .conn()
-            .query_row("SELECT coalesce(max(id), 0) FROM writes", [], |r| r.get(0))?)
+            .prepare_cached("SELECT coalesce(max(id), 0) FROM writes")?
+            .query_row([], |r| r.get(0))?)
     }
 
     /// The run's writes journaled after `mark`, in order.
