@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -151,7 +151,6 @@ pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
         },
         threads,
     );
-    let stop_reason: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     // Rows started and not finished (the drain waits for them).
     let in_flight = AtomicUsize::new(0);
     let (res_tx, res_rx) = mpsc::channel::<RowResult>();
@@ -252,8 +251,7 @@ pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
             if let Some(r) = r {
                 if let Some(why) = &r.stop {
                     pool.halt();
-                    let mut s = stop_reason.lock().unwrap_or_else(|e| e.into_inner());
-                    s.get_or_insert_with(|| why.clone());
+                    report.stopped.get_or_insert_with(|| why.clone());
                 }
                 if r.line > 0 {
                     match r.status {
@@ -275,9 +273,8 @@ pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
             {
                 drain_since = Some(Instant::now());
                 pool.halt();
-                stop_reason
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
+                report
+                    .stopped
                     .get_or_insert_with(|| "interrupted by Ctrl-C".into());
             }
             if let Some(since) = drain_since {
@@ -328,7 +325,9 @@ pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
         }
         Ok(())
     })?;
-    if !job.dry_run && report.stopped.is_none() && !job.session.cancel.load(Ordering::Relaxed) {
+    // A run stopped early (a refusal, the window, one Ctrl-C) still checks the rows it did;
+    // only abandoned calls (a second Ctrl-C) skip it.
+    if !job.dry_run && !job.session.cancel.load(Ordering::Relaxed) {
         sweep(&job, &mut report, &progress);
     }
     write_results()?;
@@ -339,10 +338,6 @@ pub fn drive(job: Rows<'_>) -> anyhow::Result<Report> {
     report.not_started = job.rows.saturating_sub(
         report.done + report.failed + report.skipped + report.interrupted + report.planned,
     );
-    report.stopped = stop_reason
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
     if (job.session.cancel.load(Ordering::Relaxed) || job.drain.load(Ordering::Relaxed))
         && report.stopped.is_none()
     {

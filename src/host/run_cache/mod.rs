@@ -34,10 +34,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::api::movius::wire::{Org, PoolNumber};
-use crate::api::zoom::wire::{Assignee, PhoneNumber, PhoneUser};
-use crate::api::zoom::{NumberQuery, NumberType, ZoomClient};
-use crate::api::{ApiError, E164};
+use crate::api::movius::wire::Org;
+use crate::api::zoom::wire::PhoneNumber;
+use crate::api::zoom::ZoomClient;
+use crate::api::E164;
 
 use super::index::NumberIndex;
 use numbers::Refresh;

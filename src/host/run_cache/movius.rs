@@ -1,5 +1,8 @@
 //! The run's Movius reads: organizations and available pools.
 
+use crate::api::movius::wire::PoolNumber;
+use crate::api::ApiError;
+
 use super::*;
 
 impl RunCache {

@@ -1,6 +1,10 @@
 //! The run's Zoom numbers: one shared refresh of the unassigned list, the run's own assigns,
 //! the whole-list index as the last resort, and the sweep at the end of a run.
 
+use crate::api::zoom::wire::Assignee;
+use crate::api::zoom::{NumberQuery, NumberType, ZoomClient};
+use crate::api::ApiError;
+
 use super::*;
 
 /// The shared refresh of Zoom's unassigned list.

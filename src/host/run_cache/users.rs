@@ -1,5 +1,9 @@
 //! The run's Zoom phone users: every page read once, in the background, kept current.
 
+use crate::api::zoom::wire::PhoneUser;
+use crate::api::zoom::ZoomClient;
+use crate::api::ApiError;
+
 use super::*;
 
 /// The phone users, by id and by lower-cased email, and who holds each number.
