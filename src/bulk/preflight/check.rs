@@ -1,16 +1,14 @@
 //! Each row through the procedure itself in dry-run: its held writes are what it would do, its
 //! refusal is what blocks it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use rhai::{Dynamic, EvalAltResult, Map};
 
-use crate::api::RateCategory;
 use crate::guard::{Guard, PlannedWrite, Policy, TerminalPrompter};
 use crate::host::engine;
-use crate::host::header::Header;
 use crate::host::run_cache::{CacheStats, RunCache, Scope};
 use crate::host::script::{explain, Failure, Script};
 use crate::host::session::Session;
@@ -197,55 +195,5 @@ fn blocker(err: &EvalAltResult) -> Blocker {
             reason: msg,
             next: "re-run the pre-flight".into(),
         },
-    }
-}
-
-/// The rate category (or service) a held write would use when sent.
-pub(super) fn write_category(op: &str) -> &'static str {
-    match op.split_once("::") {
-        Some(("movius", _)) => "movius",
-        Some(("carrier", _)) => "carrier",
-        // Zoom's "Rate Limit Label" of each write endpoint (see `api::zoom::client`).
-        Some(("zoom", "enable_phone")) => RateCategory::Medium.as_str(),
-        Some(("zoom", _)) => RateCategory::Light.as_str(),
-        _ => "other",
-    }
-}
-
-/// `//! preflight-reads: medium=3 movius=1` → {medium: 3, movius: 1}.
-pub(super) fn declared_reads(h: &Header) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for n in &h.notes {
-        let Some(rest) = n.strip_prefix("preflight-reads:") else {
-            continue;
-        };
-        for kv in rest.split_whitespace() {
-            if let Some((k, v)) = kv.split_once('=') {
-                if let Ok(v) = v.trim_end_matches(',').parse::<u64>() {
-                    *out.entry(k.to_ascii_lowercase()).or_default() += v;
-                }
-            }
-        }
-    }
-    out
-}
-
-pub(super) fn diff(a: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
-    b.iter()
-        .map(|(k, v)| (k.clone(), v.saturating_sub(a.get(k).copied().unwrap_or(0))))
-        .filter(|(_, v)| *v > 0)
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn declared_reads_from_the_header() {
-        let h = Header::parse("//! title: t\n//! preflight-reads: medium=3 movius=1\n").unwrap();
-        let d = declared_reads(&h);
-        assert_eq!(d.get("medium"), Some(&3));
-        assert_eq!(d.get("movius"), Some(&1));
     }
 }

@@ -9,9 +9,9 @@ use jiff::{Timestamp, Zoned};
 use crate::api::http::TransportStats;
 use crate::api::{RateCategory, ZoomPlan};
 use crate::guard::window::{self, MaintenanceWindow};
+use crate::host::header::Header;
 use crate::host::run_cache::CacheStats;
 
-use super::check::diff;
 use super::{model, Setup, Timing, WindowFit};
 
 /// Seconds the calls take at the plan's limits: the slowest category sets the bound.
@@ -240,9 +240,54 @@ pub fn human_secs(s: f64) -> String {
     }
 }
 
+/// The rate category (or service) a held write would use when sent.
+pub(super) fn write_category(op: &str) -> &'static str {
+    match op.split_once("::") {
+        Some(("movius", _)) => "movius",
+        Some(("carrier", _)) => "carrier",
+        // Zoom's "Rate Limit Label" of each write endpoint (see `api::zoom::client`).
+        Some(("zoom", "enable_phone")) => RateCategory::Medium.as_str(),
+        Some(("zoom", _)) => RateCategory::Light.as_str(),
+        _ => "other",
+    }
+}
+
+/// `//! preflight-reads: medium=3 movius=1` → {medium: 3, movius: 1}.
+pub(super) fn declared_reads(h: &Header) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for n in &h.notes {
+        let Some(rest) = n.strip_prefix("preflight-reads:") else {
+            continue;
+        };
+        for kv in rest.split_whitespace() {
+            if let Some((k, v)) = kv.split_once('=') {
+                if let Ok(v) = v.trim_end_matches(',').parse::<u64>() {
+                    *out.entry(k.to_ascii_lowercase()).or_default() += v;
+                }
+            }
+        }
+    }
+    out
+}
+
+pub(super) fn diff(a: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    b.iter()
+        .map(|(k, v)| (k.clone(), v.saturating_sub(a.get(k).copied().unwrap_or(0))))
+        .filter(|(_, v)| *v > 0)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_reads_from_the_header() {
+        let h = Header::parse("//! title: t\n//! preflight-reads: medium=3 movius=1\n").unwrap();
+        let d = declared_reads(&h);
+        assert_eq!(d.get("medium"), Some(&3));
+        assert_eq!(d.get("movius"), Some(&1));
+    }
 
     #[test]
     fn bound_is_set_by_the_slowest_category() {

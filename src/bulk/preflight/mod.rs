@@ -38,8 +38,8 @@ use crate::host::session::Session;
 use super::concurrency::Concurrency;
 use super::validate::{self, bind_row, BoundRow, Refusal};
 
-use check::{check_rows, declared_reads, diff, write_category};
-use estimate::{latencies, timing, Measured};
+use check::check_rows;
+use estimate::{declared_reads, diff, latencies, timing, write_category, Measured};
 use report::licences;
 
 /// Why a pre-flight could not be made at all (as opposed to "not ready").
